@@ -1,0 +1,7 @@
+"""`python -m capymock`: the same as the `capymock` command."""
+
+import sys
+
+from capymock.cli import main
+
+sys.exit(main())

@@ -1,0 +1,56 @@
+"""The capymock error tree, and where in a user's file an error sits.
+
+    CapymockError
+    ├── SpecError            openapi.yaml cannot be read or is not what capymock needs
+    ├── InvalidJob           job fields break the `Job` schema or a lifecycle invariant
+    ├── IllegalTransition    a state change the lifecycle does not allow
+    └── MockFailure          the mock answered against its own spec, or crashed, while serving
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class CapymockError(Exception):
+    """Base class of every error capymock raises on purpose."""
+
+
+@dataclass(frozen=True)
+class SourceLocation:
+    """A place in a user's file: 1-based line and column."""
+
+    path: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}"
+
+
+class SpecError(CapymockError):
+    """The OpenAPI document cannot be loaded, or lacks what capymock reads from it."""
+
+
+class InvalidJob(CapymockError):
+    """Job fields that break the `Job` schema or one of the lifecycle invariants."""
+
+
+class MockFailure(CapymockError):
+    """The mock broke its own contract while serving a request.
+
+    Raised in the test that owns the mock (when its `serve()` block ends), because an
+    error on the server thread must not pass unnoticed.
+    """
+
+
+class IllegalTransition(CapymockError):
+    """A job asked to move to a state its lifecycle does not allow from where it is."""
+
+    def __init__(self, job_id: str, from_state: str, to_state: str, legal: tuple[str, ...], reason: str = "") -> None:
+        self.job_id, self.from_state, self.to_state, self.legal = job_id, from_state, to_state, legal
+        targets = ", ".join(legal) if legal else "none: it is final"
+        why = f" ({reason})" if reason else ""
+        super().__init__(
+            f"job {job_id!r} cannot go from {from_state!r} to {to_state!r}{why}; legal next states: {targets}"
+        )

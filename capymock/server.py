@@ -1,0 +1,111 @@
+"""Run a WSGI app on a background thread: `BackgroundServer`, and `serve()` for a `Mock`.
+
+The server stops within milliseconds: its loop waits on the listening socket and on a
+wake-up socket, instead of polling for a shutdown flag.
+"""
+
+from __future__ import annotations
+
+import selectors
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from capymock.clock import Clock
+from capymock.mock import Mock
+from capymock.spec import Spec
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log(self, type: str, message: str, *args: Any) -> None:
+        pass
+
+
+class BackgroundServer:
+    """A threaded werkzeug server for `app` on `host:port` (port 0: a free one)."""
+
+    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0, *, quiet: bool = True) -> None:
+        handler = _QuietHandler if quiet else WSGIRequestHandler
+        self._server: BaseWSGIServer = make_server(host, port, app, threaded=True, request_handler=handler)
+        # Join request threads on close, so nothing outlives `stop()`.
+        self._server.daemon_threads = False  # type: ignore[attr-defined]
+        # handle_request() is only called once the socket is readable; never let it block.
+        self._server.timeout = 0
+        self._wake_reader, self._wake_writer = socket.socketpair()
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"capymock-server-{self.port}", daemon=True)
+
+    @property
+    def host(self) -> str:
+        return str(self._server.server_address[0])
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def start(self) -> BackgroundServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop accepting, finish the requests in flight, and release the port."""
+        self._stopping.set()
+        self._wake_writer.send(b"x")
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join()
+        self._server.server_close()
+        self._wake_reader.close()
+        self._wake_writer.close()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the server stops; True if it has."""
+        return self._stopping.wait(timeout)
+
+    def _run(self) -> None:
+        with selectors.DefaultSelector() as selector:
+            selector.register(self._server.socket, selectors.EVENT_READ)
+            selector.register(self._wake_reader, selectors.EVENT_READ)
+            while not self._stopping.is_set():
+                for key, _ in selector.select():
+                    if key.fileobj is self._server.socket and not self._stopping.is_set():
+                        self._server.handle_request()
+
+    def __enter__(self) -> BackgroundServer:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+@contextmanager
+def serve(
+    *,
+    spec: Spec | str | Path | None = None,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    clock: Clock | None = None,
+    validate: bool = True,
+    any_token: bool = False,
+    **options: Any,
+) -> Iterator[Mock]:
+    """Run a `Mock` on `host:port` (default: a free loopback port) for the `with` block.
+
+    Yields the mock with `.url` set. When the block ends the server stops, and any
+    failure of the mock while serving (a response that broke the spec, a crash) is
+    raised as `MockFailure`.
+    """
+    mock = Mock(spec=spec, clock=clock, validate=validate, any_token=any_token, **options)
+    with BackgroundServer(mock.wsgi_app, host, port) as server:
+        mock.url = server.url
+        yield mock
+    mock.check()
