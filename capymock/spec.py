@@ -52,9 +52,12 @@ class Operation:
         return status in self.responses
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Spec:
-    """Everything capymock reads from an OpenAPI document."""
+    """Everything capymock reads from an OpenAPI document.
+
+    Compared and hashed by identity: `load_spec()` returns the same object for the same file.
+    """
 
     title: str
     version: str

@@ -1,0 +1,130 @@
+"""Shared test helpers: a real HTTP client, and an independent check of every reply
+against openapi.yaml (python-jsonschema, not the mock's own validators)."""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import referencing
+import yaml
+
+import capymock
+
+ROOT = Path(__file__).resolve().parent.parent
+SPEC_PATH = ROOT / "openapi.yaml"
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def _date_time(value: object) -> bool:
+    if not isinstance(value, str):
+        return True  # formats constrain strings only
+    if not re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)", value):
+        return False
+    datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return True
+
+
+FORMATS = jsonschema.FormatChecker()
+FORMATS.checks("date-time", raises=ValueError)(_date_time)
+
+
+class SpecOracle:
+    """Independent reading of openapi.yaml: which operation a path is, what it documents."""
+
+    def __init__(self, path: Path) -> None:
+        self.document = yaml.safe_load(path.read_text())
+        resource = referencing.Resource.from_contents(self.document, referencing.jsonschema.DRAFT202012)
+        self.registry = referencing.Registry().with_resource("urn:spec", resource)
+        self.routes = [
+            (re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", template) + "$"), method.upper(), op)
+            for template, item in self.document["paths"].items()
+            for method, op in item.items()
+        ]
+
+    def operation(self, method: str, path: str) -> dict[str, Any] | None:
+        method = "GET" if method == "HEAD" else method
+        return next((op for rx, m, op in self.routes if m == method and rx.match(path)), None)
+
+    def validator(self, ref: str) -> jsonschema.Draft202012Validator:
+        return jsonschema.Draft202012Validator(
+            {"$ref": f"urn:spec#{ref}"}, registry=self.registry, format_checker=FORMATS
+        )
+
+    def check(self, method: str, path: str, status: int, body: Any) -> None:
+        op = self.operation(method, path)
+        if op is None:
+            assert status in (404, 405), f"{method} {path}: no operation, yet {status}"
+            self.validator("/components/schemas/Error").validate(body)
+            return
+        responses = op["responses"]
+        assert str(status) in responses, f"{op['operationId']}: status {status} is not in the spec"
+        response = responses[str(status)]
+        if "$ref" in response:
+            response = self.document["components"]["responses"][response["$ref"].rsplit("/", 1)[1]]
+        schema = response["content"]["application/json"]["schema"]
+        self.validator(schema["$ref"][1:]).validate(body)
+
+
+ORACLE = SpecOracle(SPEC_PATH)
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: Mapping[str, str]
+    raw: bytes
+
+    @property
+    def body(self) -> Any:
+        return json.loads(self.raw)
+
+
+def http(url: str, method: str = "GET", headers: Mapping[str, str] | None = None) -> Reply:
+    """One real HTTP request; HTTP errors are replies, not exceptions."""
+    request = urllib.request.Request(url, method=method, headers=dict(headers or {}))
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return Reply(response.status, response.headers, response.read())
+    except urllib.error.HTTPError as error:
+        with error:
+            return Reply(error.code, error.headers, error.read())
+
+
+class Api:
+    """A client of a served mock that checks every reply against the spec."""
+
+    def __init__(self, mock: capymock.Mock) -> None:
+        self.mock = mock
+
+    def get(self, path: str, token: str | None = "default", method: str = "GET", **headers: str) -> Reply:
+        if token == "default":
+            token = self.mock.token
+        if token is not None:
+            headers.setdefault("Authorization", f"Bearer {token}")
+        reply = http(self.mock.url + path, method, headers)
+        assert reply.headers["Content-Type"] == "application/json"
+        if method != "HEAD":
+            ORACLE.check(method, path.split("?")[0], reply.status, reply.body)
+        return reply
+
+
+@pytest.fixture
+def mock() -> Iterator[capymock.Mock]:
+    """A mock served over HTTP for one test; its own failures are raised at teardown."""
+    with capymock.serve() as served:
+        yield served
+
+
+@pytest.fixture
+def api(mock: capymock.Mock) -> Api:
+    return Api(mock)
