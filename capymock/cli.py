@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
@@ -15,6 +16,12 @@ from capymock.auth import redact
 from capymock.errors import CapymockError
 
 USAGE_ERROR = 2
+
+
+class CliError(click.ClickException):
+    """Bad input or an unusable environment: printed as one line, exit 2."""
+
+    exit_code = USAGE_ERROR
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -42,7 +49,8 @@ def serve(host: str, port: int, spec: str | None, any_token: bool, validate: boo
     try:
         server = BackgroundServer(mock.wsgi_app, host, port, quiet=False)
     except OSError as exc:
-        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc} (try --port 0)") from None
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise CliError(f"cannot listen on {host}:{port}: {reason} (try --port 0)") from None
     mock.url = server.url
     _print_banner(mock, project)
     stop = threading.Event()
@@ -73,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.exit_code)
     except click.ClickException as exc:
         exc.show()
-        return USAGE_ERROR if isinstance(exc, click.UsageError) else exc.exit_code or USAGE_ERROR
+        return exc.exit_code
     except CapymockError as exc:
         click.echo(f"capymock: error: {exc}", err=True)
         return USAGE_ERROR

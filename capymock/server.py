@@ -31,7 +31,11 @@ class BackgroundServer:
 
     def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0, *, quiet: bool = True) -> None:
         handler = _QuietHandler if quiet else WSGIRequestHandler
-        self._server: BaseWSGIServer = make_server(host, port, app, threaded=True, request_handler=handler)
+        # Bind here, so a port in use is an OSError for the caller (werkzeug would exit).
+        with _listen(host, port) as listener:
+            self._server: BaseWSGIServer = make_server(
+                host, port, app, threaded=True, request_handler=handler, fd=listener.fileno()
+            )
         # Join request threads on close, so nothing outlives `stop()`.
         self._server.daemon_threads = False  # type: ignore[attr-defined]
         # handle_request() is only called once the socket is readable; never let it block.
@@ -85,6 +89,11 @@ class BackgroundServer:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+    return socket.create_server((host, port), family=family, backlog=128)
 
 
 @contextmanager

@@ -1,0 +1,85 @@
+"""Run `capymock serve` as a subprocess and read its banner."""
+
+from __future__ import annotations
+
+import os
+import re
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+CAPYMOCK = [sys.executable, "-m", "capymock"]
+
+
+@dataclass
+class Served:
+    process: subprocess.Popen[str]
+    banner: str
+    url: str
+    token: str
+    project: str
+    curl_url: str
+
+
+def read_banner(process: subprocess.Popen[str], timeout: float = 20.0) -> str:
+    """Stdout up to and including the 'Press Ctrl-C' line."""
+    lines: queue.Queue[str] = queue.Queue()
+
+    def pump() -> None:
+        assert process.stdout is not None
+        for line in iter(process.stdout.readline, ""):
+            lines.put(line)
+            if line.startswith("Press Ctrl-C"):
+                return
+
+    threading.Thread(target=pump, daemon=True).start()
+    seen: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            seen.append(lines.get(timeout=max(0.0, deadline - time.monotonic())))
+        except queue.Empty:
+            break
+        if seen[-1].startswith("Press Ctrl-C"):
+            return "".join(seen)
+    raise AssertionError(f"no banner within {timeout}s; got {''.join(seen)!r}; exit {process.poll()}")
+
+
+@contextmanager
+def serving(args: Sequence[str] = (), command: Sequence[str] = CAPYMOCK, cwd: Path | None = None) -> Iterator[Served]:
+    """`capymock serve --port 0 ARGS` for the block; stopped with SIGTERM afterwards."""
+    process = subprocess.Popen(
+        [*command, "serve", "--port", "0", *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        banner = read_banner(process)
+        curl = re.search(r"curl -H 'Authorization: Bearer (\S+)' '(\S+)'", banner)
+        assert curl is not None, banner
+        yield Served(
+            process=process,
+            banner=banner,
+            url=re.search(r"mock at (http://\S+)", banner).group(1),  # type: ignore[union-attr]
+            token=re.search(r"token +(\S+)", banner).group(1),  # type: ignore[union-attr]
+            project=re.search(r"project +(\S+)", banner).group(1),  # type: ignore[union-attr]
+            curl_url=curl.group(2),
+        )
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        finally:
+            if process.poll() is None:
+                process.kill()
+            for stream in (process.stdout, process.stderr):
+                if stream is not None:
+                    stream.close()

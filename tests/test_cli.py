@@ -1,0 +1,91 @@
+"""The `capymock` command, run as a subprocess."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+
+import pytest
+
+from cli_helpers import CAPYMOCK, serving
+from conftest import ORACLE, http
+
+pytestmark = pytest.mark.slow
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CAPYMOCK, *args], capture_output=True, text=True, timeout=30)
+
+
+def test_serve_prints_a_curl_that_works_as_printed() -> None:
+    with serving() as served:
+        assert served.url.startswith("http://127.0.0.1:")
+        assert served.token.startswith("capy_live_")
+        assert served.project == "proj_demo"
+        reply = http(served.curl_url, headers={"Authorization": f"Bearer {served.token}"})
+        assert reply.status == 200
+        ORACLE.check("GET", f"/v1/projects/{served.project}/jobs", 200, reply.body)
+        assert len(reply.body["jobs"]) == 2
+
+
+def test_the_demo_project_has_jobs_in_every_state() -> None:
+    with serving() as served:
+        reply = http(f"{served.url}/v1/projects/{served.project}/jobs", headers={"Authorization": f"Bearer {served.token}"})
+        ORACLE.check("GET", f"/v1/projects/{served.project}/jobs", 200, reply.body)
+        assert {j["state"] for j in reply.body["jobs"]} == {
+            "pending", "claimed", "running", "succeeded", "failed", "cancelled"}
+        for job in reply.body["jobs"]:
+            one = http(f"{served.url}/v1/jobs/{job['id']}", headers={"Authorization": f"Bearer {served.token}"})
+            assert one.body == {"job": job}
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_serve_stops_cleanly_on_a_signal(signum: signal.Signals) -> None:
+    with serving() as served:
+        assert http(f"{served.url}/v1/jobs/x", headers={"Authorization": f"Bearer {served.token}"}).status == 404
+        served.process.send_signal(signum)
+        assert served.process.wait(timeout=10) == 0
+        rest = served.process.stdout.read()  # type: ignore[union-attr]
+        errors = served.process.stderr.read()  # type: ignore[union-attr]
+    assert "capymock: stopped" in rest
+    assert "Traceback" not in errors
+    # The token is printed once, in the banner, and never logged.
+    assert (served.banner + rest + errors).count(served.token) == 2  # the token line and the curl line
+    assert "GET /v1/jobs/x" in errors
+
+
+def test_any_token_is_announced_and_accepted() -> None:
+    with serving(["--any-token"]) as served:
+        assert "--any-token" in served.banner
+        assert http(served.curl_url, headers={"Authorization": "Bearer capy_live_mine"}).status == 200
+
+
+def test_a_port_in_use_is_a_clear_error() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run("serve", "--port", str(port))
+    assert result.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "(try --port 0)" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_missing_spec_is_a_clear_error(tmp_path) -> None:
+    result = run("serve", "--spec", str(tmp_path / "nope.yaml"))
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"capymock: error: {tmp_path / 'nope.yaml'}: cannot read the OpenAPI document (No such file or directory)")
+
+
+def test_a_bad_option_is_a_usage_error() -> None:
+    result = run("serve", "--port", "http")
+    assert result.returncode == 2
+    assert "Invalid value for '--port'" in result.stderr
+
+
+def test_help_and_version() -> None:
+    assert "serve" in run("--help").stdout
+    assert run("--version").stdout.startswith("capymock, version ")
