@@ -5,11 +5,13 @@ from __future__ import annotations
 import signal
 import socket
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from cli_helpers import CAPYMOCK, serving
-from conftest import ORACLE, http
+from conftest import ORACLE, SPEC_PATH, http
 
 pytestmark = pytest.mark.slow
 
@@ -89,3 +91,16 @@ def test_a_bad_option_is_a_usage_error() -> None:
 def test_help_and_version() -> None:
     assert "serve" in run("--help").stdout
     assert run("--version").stdout.startswith("capymock, version ")
+
+
+def test_schemathesis_cli_finds_no_issue_against_capymock_serve() -> None:
+    schemathesis = Path(sys.executable).with_name("schemathesis")
+    with serving() as served:
+        result = subprocess.run(
+            [str(schemathesis), "run", str(SPEC_PATH), "--url", served.url,
+             "-H", f"Authorization: Bearer {served.token}", "--checks", "all",
+             "--max-examples", "30", "--seed", "20261128", "--no-color"],
+            capture_output=True, text=True, timeout=300,
+        )
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "No issues found" in result.stdout
