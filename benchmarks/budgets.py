@@ -261,7 +261,7 @@ def time_cases(cases: dict[str, Case], rounds: int = REQUEST_ROUNDS) -> dict[str
 
 def _request_cases(small: capymock.Mock, large: capymock.Mock) -> dict[str, Case]:
     """List at both store sizes and getJob, each with validation off and on."""
-    newest = large.store.list(PROJECT, 1) or []
+    newest = large.store.newest(PROJECT, 1) or []
     get_path = f"/v1/jobs/{newest[0].id}"
     cases = {}
     for validate, suffix in ((False, "off"), (True, "on")):

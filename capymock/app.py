@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
-from capymock.auth import Denied, authenticate, redact
+from capymock.auth import Denied, redact
 from capymock.handlers import HANDLERS, Context, Result, error
 from capymock.job import encode
 from capymock.journal import RecordedRequest
@@ -67,13 +67,18 @@ class App:
             return None, error(404, f"no route for {path}; see the spec for the API's paths")
         except WrongMethod as exc:
             allow = ", ".join(exc.allowed)
-            return None, error(405, f"{method} is not allowed on {path}; allowed: {allow}", (("Allow", allow),))
+            return None, error(
+                405, f"{method} is not allowed on {path}; allowed: {allow}", (("Allow", allow),)
+            )
         operation = match.operation
         try:
             principal = mock.authenticate(operation, environ.get("HTTP_AUTHORIZATION"))
         except Denied as exc:
             return operation.operation_id, error(401, str(exc), _CHALLENGE)
-        raw = {p.name: _raw_parameter(p.location, p.name, match.path_parameters, query, environ) for p in operation.parameters}
+        raw = {
+            p.name: _raw_parameter(p.location, p.name, match.path_parameters, query, environ)
+            for p in operation.parameters
+        }
         try:
             params = mock.validators.parse_parameters(operation, raw)
         except BadParameter as exc:
@@ -115,7 +120,12 @@ def _raw_parameter(
 
 
 def _entry(
-    environ: dict[str, Any], method: str, path: str, query: dict[str, list[str]], status: int, operation_id: str | None
+    environ: dict[str, Any],
+    method: str,
+    path: str,
+    query: dict[str, list[str]],
+    status: int,
+    operation_id: str | None,
 ) -> RecordedRequest:
     headers = {}
     for key, value in environ.items():

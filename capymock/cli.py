@@ -11,9 +11,9 @@ from typing import Any
 
 import click
 
-from capymock.version import __version__
 from capymock.auth import redact
 from capymock.errors import CapymockError
+from capymock.version import __version__
 
 USAGE_ERROR = 2
 
@@ -32,11 +32,16 @@ def cli() -> None:
 
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=4010, show_default=True, type=click.IntRange(0, 65535), help="Port (0: any free port).")
-@click.option("--spec", type=click.Path(dir_okay=False), help="OpenAPI document to serve (default: the bundled one).")
+@click.option(
+    "--port", default=4010, show_default=True, type=click.IntRange(0, 65535), help="Port (0: any free port)."
+)
+@click.option(
+    "--spec", type=click.Path(dir_okay=False), help="OpenAPI document to serve (default: the bundled one)."
+)
 @click.option("--any-token", is_flag=True, help="Accept any bearer token as the demo organization's.")
-@click.option("--validate/--no-validate", default=True, show_default=True,
-              help="Check every response against the spec.")
+@click.option(
+    "--validate/--no-validate", default=True, show_default=True, help="Check every response against the spec."
+)
 def serve(host: str, port: int, spec: str | None, any_token: bool, validate: bool) -> None:
     """Serve the Capy Jobs API with a demo project, until Ctrl-C or SIGTERM."""
     from capymock.clock import SystemClock
@@ -76,7 +81,9 @@ def _print_banner(mock: Any, project: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return its exit code (2 for usage errors and bad input)."""
     try:
-        result = cli.main(args=list(argv) if argv is not None else None, prog_name="capymock", standalone_mode=False)
+        result = cli.main(
+            args=list(argv) if argv is not None else None, prog_name="capymock", standalone_mode=False
+        )
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.ClickException as exc:

@@ -40,7 +40,9 @@ class ManualClock:
         moment = _utc(moment)
         with self._lock:
             if moment < self._now:
-                raise ValueError(f"a clock cannot go back in time ({moment.isoformat()} < {self._now.isoformat()})")
+                raise ValueError(
+                    f"a clock cannot go back in time ({moment.isoformat()} < {self._now.isoformat()})"
+                )
             self._now = moment
             return self._now
 

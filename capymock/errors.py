@@ -1,10 +1,10 @@
 """The capymock error tree, and where in a user's file an error sits.
 
-    CapymockError
-    ├── SpecError            openapi.yaml cannot be read or is not what capymock needs
-    ├── InvalidJob           job fields break the `Job` schema or a lifecycle invariant
-    ├── IllegalTransition    a state change the lifecycle does not allow
-    └── MockFailure          the mock answered against its own spec, or crashed, while serving
+CapymockError
+├── SpecError            openapi.yaml cannot be read or is not what capymock needs
+├── InvalidJob           job fields break the `Job` schema or a lifecycle invariant
+├── IllegalTransition    a state change the lifecycle does not allow
+└── MockFailure          the mock answered against its own spec, or crashed, while serving
 """
 
 from __future__ import annotations
@@ -47,7 +47,9 @@ class MockFailure(CapymockError):
 class IllegalTransition(CapymockError):
     """A job asked to move to a state its lifecycle does not allow from where it is."""
 
-    def __init__(self, job_id: str, from_state: str, to_state: str, legal: tuple[str, ...], reason: str = "") -> None:
+    def __init__(
+        self, job_id: str, from_state: str, to_state: str, legal: tuple[str, ...], reason: str = ""
+    ) -> None:
         self.job_id, self.from_state, self.to_state, self.legal = job_id, from_state, to_state, legal
         targets = ", ".join(legal) if legal else "none: it is final"
         why = f" ({reason})" if reason else ""

@@ -40,10 +40,12 @@ def list_project_jobs(context: Context, params: Mapping[str, Any]) -> Result:
     project_id = params["projectID"]
     principal = context.principal
     if principal.project_id is not None and principal.project_id != project_id:
-        return error(403, f"this key is scoped to project {principal.project_id!r} and cannot read {project_id!r}")
+        return error(
+            403, f"this key is scoped to project {principal.project_id!r} and cannot read {project_id!r}"
+        )
     if context.store.project_organization(project_id) != principal.organization_id:
         return error(404, f"project {project_id!r} not found")
-    jobs = context.store.list(project_id, params["limit"])
+    jobs = context.store.newest(project_id, params["limit"])
     return Result(200, {"jobs": jobs or []})
 
 

@@ -101,10 +101,7 @@ def _check_bound(bound: Bound, job: Mapping[str, Any]) -> str | None:
         return None
     if bound.minimum <= value <= maximum:
         return None
-    return (
-        f"{bound.field} must be between {bound.minimum} and "
-        f"{bound.maximum_field} ({maximum}), got {value}"
-    )
+    return f"{bound.field} must be between {bound.minimum} and {bound.maximum_field} ({maximum}), got {value}"
 
 
 def _check_set_in(field: str, states: frozenset[str], state: Any, job: Mapping[str, Any]) -> str | None:
@@ -113,9 +110,7 @@ def _check_set_in(field: str, states: frozenset[str], state: Any, job: Mapping[s
     return None
 
 
-def _check_exactly_in(
-    field: str, states: frozenset[str], state: Any, job: Mapping[str, Any]
-) -> str | None:
+def _check_exactly_in(field: str, states: frozenset[str], state: Any, job: Mapping[str, Any]) -> str | None:
     if state in states and job.get(field) is None:
         return f"{field} must be set in state {state!r}"
     if state not in states and job.get(field) is not None:
@@ -131,13 +126,13 @@ def _check_null_in(field: str, states: frozenset[str], state: Any, job: Mapping[
 
 def _check_ordered(chain: tuple[str, ...], job: Mapping[str, Any]) -> str | None:
     earlier: tuple[str, datetime] | None = None
-    for field in chain:
-        moment = _timestamp(job, field)
+    for name in chain:
+        moment = _timestamp(job, name)
         if moment is None:
             continue
         if earlier is not None and moment < earlier[1]:
-            return f"{field} ({job[field]}) is before {earlier[0]} ({job[earlier[0]]})"
-        earlier = (field, moment)
+            return f"{name} ({job[name]}) is before {earlier[0]} ({job[earlier[0]]})"
+        earlier = (name, moment)
     return None
 
 

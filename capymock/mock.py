@@ -86,7 +86,9 @@ class Mock:
         """
         unknown = sorted(set(fields) - set(self.spec.job_fields))
         if unknown:
-            raise InvalidJob(f"unknown Job field(s) {', '.join(unknown)}; Job fields: {', '.join(self.spec.job_fields)}")
+            raise InvalidJob(
+                f"unknown Job field(s) {', '.join(unknown)}; Job fields: {', '.join(self.spec.job_fields)}"
+            )
         job = Job(self._complete(fields))
         problems = self.validators.job_errors(job) or self.spec.lifecycle.violations(job)
         if problems:
@@ -97,7 +99,7 @@ class Mock:
         return job
 
     def _complete(self, given: dict[str, Any]) -> dict[str, Any]:
-        fields = {name: None for name in self.spec.job_fields}
+        fields: dict[str, Any] = dict.fromkeys(self.spec.job_fields)
         project_id = given.get("project_id", DEFAULT_PROJECT)
         organization_id = self.store.project_organization(project_id) or self.organization_id
         now = given.get("created_at") or format_timestamp(self.clock.now())
@@ -139,7 +141,9 @@ class Mock:
 
     def add_token(self, token: str, *, project: str | None = None, organization: str | None = None) -> str:
         """Accept another API key, scoped to one project or (by default) the whole organization."""
-        organization_id = organization or (project and self.store.project_organization(project)) or self.organization_id
+        organization_id = (
+            organization or (project and self.store.project_organization(project)) or self.organization_id
+        )
         self.keyring.add(token, organization_id, project)
         return token
 
@@ -190,4 +194,3 @@ class Mock:
             failures, self._failures = self._failures, []
         if failures:
             raise MockFailure("\n\n".join(failures))
-

@@ -105,7 +105,7 @@ def load_spec(path: str | Path | None = None) -> Spec:
 def parse_spec(text: str, *, source: str = "<string>") -> Spec:
     """Build a `Spec` from OpenAPI YAML or JSON text."""
     try:
-        document = yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader
+        document = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         raise SpecError(f"{source}: not valid YAML: {exc}") from None
     if not isinstance(document, dict) or "paths" not in document:
@@ -175,7 +175,9 @@ class _SpecReader:
             shared = item.get("parameters", [])
             for method in HTTP_METHODS:
                 if method in item:
-                    operations.append(self.read_operation(path, method, item[method], shared, default_security))
+                    operations.append(
+                        self.read_operation(path, method, item[method], shared, default_security)
+                    )
         ids = [op.operation_id for op in operations]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
@@ -243,7 +245,9 @@ class _SpecReader:
             field=check.field(state_field),
             states=states,
             initial=check.state(raw.get("initial", states[0])),
-            transitions={check.state(s): tuple(map(check.state, t)) for s, t in raw.get("transitions", {}).items()},
+            transitions={
+                check.state(s): tuple(map(check.state, t)) for s, t in raw.get("transitions", {}).items()
+            },
             retry=Retry(
                 to=check.state(retry.get("to")),
                 counter=check.field(retry.get("counter")),

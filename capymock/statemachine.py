@@ -25,7 +25,11 @@ def legal_targets(lifecycle: Lifecycle, job: Mapping[str, Any]) -> tuple[str, ..
 
 
 def transition(
-    lifecycle: Lifecycle, job: Mapping[str, Any], target: str, now: str, explicit: Mapping[str, Any] | None = None
+    lifecycle: Lifecycle,
+    job: Mapping[str, Any],
+    target: str,
+    now: str,
+    explicit: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The fields of `job` after it moves to `target` at `now`.
 
@@ -45,7 +49,9 @@ def transition(
     return _enter(lifecycle, dict(job), target, now, explicit or {})
 
 
-def fill_in(lifecycle: Lifecycle, defaults: dict[str, Any], given: Mapping[str, Any], now: str) -> dict[str, Any]:
+def fill_in(
+    lifecycle: Lifecycle, defaults: dict[str, Any], given: Mapping[str, Any], now: str
+) -> dict[str, Any]:
     """The fields of a new job that starts in `given[state]` (default: the initial state).
 
     Starting from `defaults` in the initial state, the job walks the shortest path of

@@ -24,7 +24,7 @@ class StoreSnapshot:
 
 
 class _ProjectIndex:
-    __slots__ = ("organization_id", "keys")
+    __slots__ = ("keys", "organization_id")
 
     def __init__(self, organization_id: str) -> None:
         self.organization_id = organization_id
@@ -63,7 +63,7 @@ class Store:
         """The job with `job_id`, or None."""
         return self._jobs.get(job_id)
 
-    def list(self, project_id: str, limit: int) -> list[Job] | None:
+    def newest(self, project_id: str, limit: int) -> list[Job] | None:
         """Up to `limit` jobs of a project, newest first; None if there is no such project."""
         with self._lock:
             index = self._projects.get(project_id)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-import re
 import queue
+import re
 import signal
 import subprocess
 import sys
@@ -53,11 +53,16 @@ def read_banner(process: subprocess.Popen[str], timeout: float = 20.0) -> str:
 
 
 @contextmanager
-def serving(args: Sequence[str] = (), command: Sequence[str] = CAPYMOCK, cwd: Path | None = None) -> Iterator[Served]:
+def serving(
+    args: Sequence[str] = (), command: Sequence[str] = CAPYMOCK, cwd: Path | None = None
+) -> Iterator[Served]:
     """`capymock serve --port 0 ARGS` for the block; stopped with SIGTERM afterwards."""
     process = subprocess.Popen(
         [*command, "serve", "--port", "0", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=cwd,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     try:

@@ -7,9 +7,9 @@ import json
 from datetime import timedelta
 
 import pytest
+from conftest import Api
 
 import capymock
-from conftest import Api
 
 LIST = "/v1/projects/proj_demo/jobs"
 
@@ -33,7 +33,10 @@ def job(mock: capymock.Mock) -> capymock.Job:
         ({"Authorization": "Bearer capy_live_unknown_0000"}, "unknown API key capy_live_unkn…"),
         ({"Authorization": "Bearer not-a-token"}, "neither an API key"),
         ({"Authorization": "Bearer a.b.c"}, "malformed session token"),
-        ({"Authorization": f"Bearer {_segment({'alg': 'none'})}.{_segment([1])}.sig"}, "malformed session token"),
+        (
+            {"Authorization": f"Bearer {_segment({'alg': 'none'})}.{_segment([1])}.sig"},
+            "malformed session token",
+        ),
     ],
 )
 def test_bad_credentials_are_a_401_with_a_challenge(
@@ -85,21 +88,26 @@ def test_another_organizations_jobs_and_projects_are_404(api: Api, mock: capymoc
 
 
 @pytest.mark.parametrize("version", [1, 2])
-def test_clerk_session_tokens_of_both_claim_versions(api: Api, mock: capymock.Mock, job: capymock.Job,
-                                                     version: int) -> None:
+def test_clerk_session_tokens_of_both_claim_versions(
+    api: Api, mock: capymock.Mock, job: capymock.Job, version: int
+) -> None:
     token = mock.clerk_token(version=version)
     claims = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
     assert ("o" in claims) == (version == 2) and ("org_id" in claims) == (version == 1)
     assert api.get(f"/v1/jobs/{job.id}", token=token).status == 200
 
 
-def test_a_clerk_token_of_another_organization_sees_nothing(api: Api, mock: capymock.Mock, job: capymock.Job) -> None:
+def test_a_clerk_token_of_another_organization_sees_nothing(
+    api: Api, mock: capymock.Mock, job: capymock.Job
+) -> None:
     token = mock.clerk_token(org_id="org_other")
     assert api.get(f"/v1/jobs/{job.id}", token=token).status == 404
     assert api.get(LIST, token=token).status == 404
 
 
-def test_an_expired_clerk_token_is_a_401_by_the_mock_clock(api: Api, mock: capymock.Mock, job: capymock.Job) -> None:
+def test_an_expired_clerk_token_is_a_401_by_the_mock_clock(
+    api: Api, mock: capymock.Mock, job: capymock.Job
+) -> None:
     token = mock.clerk_token(expires_in=60)
     assert api.get(LIST, token=token).status == 200
     mock.clock.advance(timedelta(seconds=60))
@@ -122,8 +130,9 @@ def test_a_clerk_token_not_valid_yet_is_a_401(api: Api, mock: capymock.Mock, job
         ({"sub": "user_1", "org_id": "org_demo"}, "no expiry"),
     ],
 )
-def test_clerk_tokens_need_a_user_an_organization_and_an_expiry(api: Api, job: capymock.Job,
-                                                               claims: dict[str, object], message: str) -> None:
+def test_clerk_tokens_need_a_user_an_organization_and_an_expiry(
+    api: Api, job: capymock.Job, claims: dict[str, object], message: str
+) -> None:
     token = f"{_segment({'alg': 'RS256'})}.{_segment(claims)}.c2ln"
     reply = api.get(LIST, token=token)
     assert reply.status == 401

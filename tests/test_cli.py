@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from cli_helpers import CAPYMOCK, serving
 from conftest import ORACLE, SPEC_PATH, http
 
@@ -33,19 +32,32 @@ def test_serve_prints_a_curl_that_works_as_printed() -> None:
 
 def test_the_demo_project_has_jobs_in_every_state() -> None:
     with serving() as served:
-        reply = http(f"{served.url}/v1/projects/{served.project}/jobs", headers={"Authorization": f"Bearer {served.token}"})
+        reply = http(
+            f"{served.url}/v1/projects/{served.project}/jobs",
+            headers={"Authorization": f"Bearer {served.token}"},
+        )
         ORACLE.check("GET", f"/v1/projects/{served.project}/jobs", 200, reply.body)
         assert {j["state"] for j in reply.body["jobs"]} == {
-            "pending", "claimed", "running", "succeeded", "failed", "cancelled"}
+            "pending",
+            "claimed",
+            "running",
+            "succeeded",
+            "failed",
+            "cancelled",
+        }
         for job in reply.body["jobs"]:
-            one = http(f"{served.url}/v1/jobs/{job['id']}", headers={"Authorization": f"Bearer {served.token}"})
+            one = http(
+                f"{served.url}/v1/jobs/{job['id']}", headers={"Authorization": f"Bearer {served.token}"}
+            )
             assert one.body == {"job": job}
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_serve_stops_cleanly_on_a_signal(signum: signal.Signals) -> None:
     with serving() as served:
-        assert http(f"{served.url}/v1/jobs/x", headers={"Authorization": f"Bearer {served.token}"}).status == 404
+        assert (
+            http(f"{served.url}/v1/jobs/x", headers={"Authorization": f"Bearer {served.token}"}).status == 404
+        )
         served.process.send_signal(signum)
         assert served.process.wait(timeout=10) == 0
         rest = served.process.stdout.read()  # type: ignore[union-attr]
@@ -78,8 +90,9 @@ def test_a_port_in_use_is_a_clear_error() -> None:
 def test_a_missing_spec_is_a_clear_error(tmp_path) -> None:
     result = run("serve", "--spec", str(tmp_path / "nope.yaml"))
     assert result.returncode == 2
-    assert result.stderr.strip() == (
-        f"capymock: error: {tmp_path / 'nope.yaml'}: cannot read the OpenAPI document (No such file or directory)")
+    missing = tmp_path / "nope.yaml"
+    expected = f"capymock: error: {missing}: cannot read the OpenAPI document (No such file or directory)"
+    assert result.stderr.strip() == expected
 
 
 def test_a_bad_option_is_a_usage_error() -> None:
@@ -97,10 +110,25 @@ def test_schemathesis_cli_finds_no_issue_against_capymock_serve() -> None:
     schemathesis = Path(sys.executable).with_name("schemathesis")
     with serving() as served:
         result = subprocess.run(
-            [str(schemathesis), "run", str(SPEC_PATH), "--url", served.url,
-             "-H", f"Authorization: Bearer {served.token}", "--checks", "all",
-             "--max-examples", "30", "--seed", "20261128", "--no-color"],
-            capture_output=True, text=True, timeout=300,
+            [
+                str(schemathesis),
+                "run",
+                str(SPEC_PATH),
+                "--url",
+                served.url,
+                "-H",
+                f"Authorization: Bearer {served.token}",
+                "--checks",
+                "all",
+                "--max-examples",
+                "30",
+                "--seed",
+                "20261128",
+                "--no-color",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
     assert result.returncode == 0, result.stdout[-3000:]
     assert "No issues found" in result.stdout

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import capymock
 from conftest import Api
+
+import capymock
 
 
 def test_gets_one_job(api: Api, mock: capymock.Mock) -> None:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from conftest import Api
 
 import capymock
-from conftest import Api
 
 
 def add_jobs(mock: capymock.Mock, count: int, project: str = "proj_demo") -> list[str]:
@@ -38,7 +38,9 @@ def test_ties_on_created_at_are_broken_by_id_descending(api: Api, mock: capymock
     assert listed == ["job_0", "job_c", "job_b", "job_a"]
 
 
-@pytest.mark.parametrize(("query", "expected"), [("", 25), ("?limit=1", 1), ("?limit=100", 100), ("?limit=7", 7)])
+@pytest.mark.parametrize(
+    ("query", "expected"), [("", 25), ("?limit=1", 1), ("?limit=100", 100), ("?limit=7", 7)]
+)
 def test_limit(api: Api, mock: capymock.Mock, query: str, expected: int) -> None:
     ids = add_jobs(mock, 120)
     jobs = api.get(f"/v1/projects/proj_demo/jobs{query}").body["jobs"]
@@ -56,7 +58,9 @@ def test_limit(api: Api, mock: capymock.Mock, query: str, expected: int) -> None
         ("1.5", "'1.5' is not an integer"),
     ],
 )
-def test_bad_limit_is_a_400_naming_the_parameter(api: Api, mock: capymock.Mock, value: str, message: str) -> None:
+def test_bad_limit_is_a_400_naming_the_parameter(
+    api: Api, mock: capymock.Mock, value: str, message: str
+) -> None:
     mock.add_project("proj_demo")
     reply = api.get(f"/v1/projects/proj_demo/jobs?limit={value}")
     assert reply.status == 400

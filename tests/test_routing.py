@@ -5,15 +5,24 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import SPEC_PATH, Api, http
 
 import capymock
-from conftest import SPEC_PATH, Api, http
 
 
 @pytest.mark.parametrize(
     "path",
-    ["/", "/v1", "/v1/jobs", "/v1/jobs/", "/v1/jobs/a/b", "/v1/projects/p/jobs/", "/v1/projects//jobs", "/v2/jobs/x",
-     "/v1/jobs/a%2Fb"],
+    [
+        "/",
+        "/v1",
+        "/v1/jobs",
+        "/v1/jobs/",
+        "/v1/jobs/a/b",
+        "/v1/projects/p/jobs/",
+        "/v1/projects//jobs",
+        "/v2/jobs/x",
+        "/v1/jobs/a%2Fb",
+    ],
 )
 def test_unknown_routes_are_a_json_404(api: Api, path: str) -> None:
     reply = api.get(path)
@@ -53,9 +62,15 @@ def test_an_operation_added_to_the_spec_is_routed_and_validated_without_code(tmp
         api = Api(mock)
         auth = {"Authorization": f"Bearer {mock.token}"}
         bad = http(f"{mock.url}/v1/projects/p?verbose=maybe", headers=auth)
-        assert (bad.status, bad.body) == (400, {"error": "invalid query parameter 'verbose': 'maybe' is not true or false"})
+        assert (bad.status, bad.body) == (
+            400,
+            {"error": "invalid query parameter 'verbose': 'maybe' is not true or false"},
+        )
         unhandled = http(f"{mock.url}/v1/projects/p?verbose=true", headers=auth)
-        assert (unhandled.status, unhandled.body) == (501, {"error": "capymock has no handler for operation 'getProject'"})
+        assert (unhandled.status, unhandled.body) == (
+            501,
+            {"error": "capymock has no handler for operation 'getProject'"},
+        )
         assert http(f"{mock.url}/v1/projects/p", headers=auth).status == 501
         assert http(f"{mock.url}/v1/projects/p").status == 401
         assert api.get("/v1/jobs/nope").status == 404

@@ -7,10 +7,10 @@ import threading
 from pathlib import Path
 
 import pytest
+from conftest import SPEC_PATH, Api, http
 from werkzeug.test import Client
 
 import capymock
-from conftest import SPEC_PATH, Api, http
 
 
 def test_serves_on_a_free_loopback_port_and_releases_it() -> None:
@@ -32,7 +32,11 @@ def test_serves_concurrent_clients() -> None:
 
         def poll() -> None:
             for _ in range(10):
-                statuses.append(http(f"{mock.url}/v1/jobs/{job.id}", headers={"Authorization": f"Bearer {mock.token}"}).status)
+                statuses.append(
+                    http(
+                        f"{mock.url}/v1/jobs/{job.id}", headers={"Authorization": f"Bearer {mock.token}"}
+                    ).status
+                )
 
         threads = [threading.Thread(target=poll) for _ in range(8)]
         for t in threads:
@@ -78,9 +82,9 @@ def test_add_job_defaults_and_derives_lifecycle_fields() -> None:
     ("fields", "message"),
     [
         ({"colour": "red"}, "unknown Job field(s) colour; Job fields: attempts, claimed_at"),
-        ({"state": "runing"}, "state: \"runing\" is not one of"),
-        ({"attempts": "1"}, "attempts: \"1\" is not of type \"integer\""),
-        ({"created_at": "yesterday"}, "created_at: \"yesterday\" is not a \"date-time\""),
+        ({"state": "runing"}, 'state: "runing" is not one of'),
+        ({"attempts": "1"}, 'attempts: "1" is not of type "integer"'),
+        ({"created_at": "yesterday"}, 'created_at: "yesterday" is not a "date-time"'),
         ({"state": "pending", "claimed_by": "w"}, "claimed_by must be null in state 'pending'"),
         ({"state": "failed", "attempts": 5}, "attempts must be between 0 and max_attempts (3), got 5"),
     ],
@@ -111,7 +115,12 @@ def test_requests_are_journaled_with_the_token_redacted(api: Api, mock: capymock
     api.get(f"/v1/jobs/{job.id}?verbose=1&tag=a&tag=b")
     api.get("/v1/projects/proj_demo/jobs?limit=0")
     first, second = mock.requests
-    assert (first.method, first.path, first.status, first.operation_id) == ("GET", f"/v1/jobs/{job.id}", 200, "getJob")
+    assert (first.method, first.path, first.status, first.operation_id) == (
+        "GET",
+        f"/v1/jobs/{job.id}",
+        200,
+        "getJob",
+    )
     assert first.query == {"verbose": "1", "tag": ["a", "b"]}
     assert first.headers["Authorization"] == "Bearer capy_live_demo…"
     assert mock.token not in repr(mock.requests)
@@ -128,10 +137,15 @@ def test_the_journal_is_bounded() -> None:
 
 def test_a_response_that_breaks_the_spec_is_a_500_and_fails_the_owner(tmp_path: Path) -> None:
     wrong = tmp_path / "openapi.yaml"
-    wrong.write_text(SPEC_PATH.read_text().replace('"#/components/schemas/JobEnvelope"', '"#/components/schemas/JobList"'))
-    with pytest.raises(capymock.MockFailure, match="getJob 200: body: \"jobs\" is a required property"):  # noqa: PT012
+    wrong.write_text(
+        SPEC_PATH.read_text().replace('"#/components/schemas/JobEnvelope"', '"#/components/schemas/JobList"')
+    )
+    # The failure is raised when the serve() block ends, so pytest.raises wraps it.
+    with pytest.raises(capymock.MockFailure, match='getJob 200: body: "jobs" is a required property'):  # noqa: SIM117
         with capymock.serve(spec=wrong) as mock:
             job = mock.add_job()
             reply = http(f"{mock.url}/v1/jobs/{job.id}", headers={"Authorization": f"Bearer {mock.token}"})
             assert reply.status == 500
-            assert reply.body["error"].startswith("capymock bug: response does not match the spec: getJob 200")
+            assert reply.body["error"].startswith(
+                "capymock bug: response does not match the spec: getJob 200"
+            )

@@ -6,10 +6,10 @@ import json
 
 import pytest
 import yaml
+from conftest import DATA, ORACLE, SPEC_PATH
 from openapi_spec_validator import validate
 
 import capymock
-from conftest import DATA, ORACLE, SPEC_PATH
 
 REFERENCE_JOB = json.loads((DATA / "reference_job.json").read_text())
 
@@ -55,8 +55,17 @@ def test_bearer_scheme_carries_the_reference_description() -> None:
 
 def test_required_fields_and_nullability() -> None:
     job = yaml.safe_load(SPEC_PATH.read_text())["components"]["schemas"]["Job"]
-    required = {"id", "project_id", "organization_id", "type", "state", "attempts", "max_attempts",
-                "created_at", "updated_at"}
+    required = {
+        "id",
+        "project_id",
+        "organization_id",
+        "type",
+        "state",
+        "attempts",
+        "max_attempts",
+        "created_at",
+        "updated_at",
+    }
     assert set(job["required"]) == required
     for name, schema in job["properties"].items():
         nullable = isinstance(schema.get("type"), list) and "null" in schema["type"]
@@ -87,9 +96,15 @@ def test_lifecycle_extension_is_read() -> None:
 )
 def test_lifecycle_invariants_name_what_breaks(job: dict[str, object], violation: str) -> None:
     base = {
-        "state": "running", "attempts": 1, "max_attempts": 3, "created_at": "2026-01-01T09:00:00Z",
-        "updated_at": "2026-01-01T09:00:02Z", "claimed_at": "2026-01-01T09:00:01Z", "claimed_by": "w",
-        "started_at": "2026-01-01T09:00:02Z", "completed_at": None,
+        "state": "running",
+        "attempts": 1,
+        "max_attempts": 3,
+        "created_at": "2026-01-01T09:00:00Z",
+        "updated_at": "2026-01-01T09:00:02Z",
+        "claimed_at": "2026-01-01T09:00:01Z",
+        "claimed_by": "w",
+        "started_at": "2026-01-01T09:00:02Z",
+        "completed_at": None,
     }
     problems = capymock.load_spec().lifecycle.violations({**base, **job})
     assert any(p.startswith(violation) for p in problems), problems

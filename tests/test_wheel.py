@@ -9,7 +9,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from cli_helpers import serving
 from conftest import ORACLE, ROOT, http
 
@@ -17,8 +16,14 @@ pytestmark = pytest.mark.slow
 
 
 def _pip(python: Path, *args: str, cwd: Path | None = None) -> None:
-    subprocess.run([str(python), "-m", "pip", "--disable-pip-version-check", "-q", *args],
-                   check=True, cwd=cwd, capture_output=True, text=True, timeout=600)
+    subprocess.run(
+        [str(python), "-m", "pip", "--disable-pip-version-check", "-q", *args],
+        check=True,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def test_the_wheel_ships_the_spec_and_runs_capymock_serve(tmp_path: Path) -> None:
@@ -41,6 +46,11 @@ def test_the_wheel_ships_the_spec_and_runs_capymock_serve(tmp_path: Path) -> Non
         reply = http(served.curl_url, headers={"Authorization": f"Bearer {served.token}"})
         assert reply.status == 200
         ORACLE.check("GET", f"/v1/projects/{served.project}/jobs", 200, reply.body)
-    where = subprocess.run([str(python), "-c", "import capymock; print(capymock.__file__)"],
-                           capture_output=True, text=True, check=True, cwd=elsewhere).stdout
+    where = subprocess.run(
+        [str(python), "-c", "import capymock; print(capymock.__file__)"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=elsewhere,
+    ).stdout
     assert str(env) in where
