@@ -1,0 +1,30 @@
+"""The README's examples work as printed."""
+
+from __future__ import annotations
+
+import re
+
+from conftest import ROOT
+
+README = (ROOT / "README.md").read_text()
+
+
+def test_the_python_example_runs() -> None:
+    (code,) = re.findall(r"```python\n(.*?)```", README, re.DOTALL)
+    namespace: dict[str, object] = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+    tests = [f for name, f in namespace.items() if name.startswith("test_") and callable(f)]
+    assert tests
+    for test in tests:
+        test()
+
+
+def test_the_first_screen_has_both_set_up_commands() -> None:
+    first_screen = "\n".join(README.splitlines()[:40])
+    assert "make serve" in first_screen and "make test" in first_screen
+
+
+def test_the_printed_token_is_the_one_serve_prints() -> None:
+    import capymock
+
+    assert f"Bearer {capymock.Mock().token}'" in README
