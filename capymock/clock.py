@@ -1,6 +1,8 @@
 """Where the mock's time comes from: a virtual clock for tests, real time for `serve`.
 
 Only `SystemClock` reads the system clock; everything else asks a `Clock` for `now()`.
+Both clocks move forward with `advance()`/`move_to()`, and `set()` puts them anywhere (a
+scenario load or a reset restarts the clock at the scenario's start).
 """
 
 from __future__ import annotations
@@ -12,9 +14,15 @@ from typing import Protocol
 
 
 class Clock(Protocol):
-    """Anything with `now()` returning an aware UTC datetime."""
+    """What the mock needs of a clock."""
 
     def now(self) -> datetime: ...
+
+    def set(self, moment: datetime) -> None: ...
+
+    def advance(self, delta: timedelta) -> datetime: ...
+
+    def move_to(self, moment: datetime) -> datetime: ...
 
 
 class ManualClock:
@@ -27,22 +35,22 @@ class ManualClock:
     def now(self) -> datetime:
         return self._now
 
+    def set(self, moment: datetime) -> None:
+        """Put the clock at `moment`, earlier or later."""
+        self._now = _utc(moment)
+
     def advance(self, delta: timedelta) -> datetime:
-        """Move forward by `delta` (never backwards) and return the new time."""
-        if delta < timedelta(0):
-            raise ValueError(f"a clock cannot go back in time (advance by {delta})")
+        """Move forward by `delta` and return the new time."""
+        _forward(delta)
         with self._lock:
             self._now += delta
             return self._now
 
     def move_to(self, moment: datetime) -> datetime:
-        """Jump to `moment`, which may not be earlier than now."""
+        """Jump forward to `moment`."""
         moment = _utc(moment)
         with self._lock:
-            if moment < self._now:
-                raise ValueError(
-                    f"a clock cannot go back in time ({moment.isoformat()} < {self._now.isoformat()})"
-                )
+            _forward(moment - self._now)
             self._now = moment
             return self._now
 
@@ -51,15 +59,36 @@ class SystemClock:
     """Real time, optionally sped up: `speed=10` makes one real second ten virtual ones."""
 
     def __init__(self, speed: float = 1.0, start: datetime | None = None) -> None:
-        if speed <= 0:
+        if not speed > 0:
             raise ValueError(f"speed must be positive, got {speed}")
         self.speed = speed
-        self._origin = _utc(start) if start is not None else datetime.now(timezone.utc)
+        self._lock = threading.Lock()
+        self._origin = datetime.now(timezone.utc)
         self._started = time.monotonic()
+        if start is not None:
+            self.set(start)
 
     def now(self) -> datetime:
         elapsed = time.monotonic() - self._started
         return self._origin + timedelta(seconds=elapsed * self.speed)
+
+    def set(self, moment: datetime) -> None:
+        """Continue from `moment`, at the same speed."""
+        with self._lock:
+            self._origin, self._started = _utc(moment), time.monotonic()
+
+    def advance(self, delta: timedelta) -> datetime:
+        """Skip ahead by `delta`."""
+        _forward(delta)
+        moment = self.now() + delta
+        self.set(moment)
+        return moment
+
+    def move_to(self, moment: datetime) -> datetime:
+        """Skip ahead to `moment`."""
+        _forward(_utc(moment) - self.now())
+        self.set(moment)
+        return _utc(moment)
 
 
 def wall_clock_now() -> datetime:
@@ -74,6 +103,11 @@ def format_timestamp(moment: datetime) -> str:
     if moment.microsecond:
         text += f".{moment.microsecond // 1000:03d}"
     return text + "Z"
+
+
+def _forward(delta: timedelta) -> None:
+    if delta < timedelta(0):
+        raise ValueError(f"a clock cannot go back in time (by {-delta})")
 
 
 def _utc(moment: datetime) -> datetime:

@@ -32,6 +32,38 @@ class SpecError(CapymockError):
     """The OpenAPI document cannot be loaded, or lacks what capymock reads from it."""
 
 
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in a user's file: where, at which path in the document, and what."""
+
+    location: SourceLocation | None
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.location}: " if self.location is not None else ""
+        return f"{where}{self.path}: {self.message}" if self.path else f"{where}{self.message}"
+
+    def to_dict(self) -> dict[str, object]:
+        place = self.location
+        return {
+            "file": place.path if place else None,
+            "line": place.line if place else None,
+            "column": place.column if place else None,
+            "path": self.path,
+            "message": self.message,
+            "text": str(self),
+        }
+
+
+class ScenarioError(CapymockError):
+    """A scenario that cannot be loaded. `problems` lists each one with its location."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
 class InvalidJob(CapymockError):
     """Job fields that break the `Job` schema or one of the lifecycle invariants."""
 
@@ -51,6 +83,7 @@ class IllegalTransition(CapymockError):
         self, job_id: str, from_state: str, to_state: str, legal: tuple[str, ...], reason: str = ""
     ) -> None:
         self.job_id, self.from_state, self.to_state, self.legal = job_id, from_state, to_state, legal
+        self.reason = reason
         targets = ", ".join(legal) if legal else "none: it is final"
         why = f" ({reason})" if reason else ""
         super().__init__(

@@ -1,4 +1,5 @@
-"""An immutable job record: its fields in the spec's order, and their JSON encoding."""
+"""An immutable job record (fields in the spec's order, cached JSON), and new records with
+the defaults filled in."""
 
 from __future__ import annotations
 
@@ -8,6 +9,11 @@ from datetime import datetime
 from typing import Any
 
 from capymock.lifecycle import parse_timestamp
+from capymock.spec import Spec
+from capymock.statemachine import fill_in
+
+DEFAULT_JOB_TYPE = "task"
+DEFAULT_MAX_ATTEMPTS = 3
 
 
 class Job(Mapping[str, Any]):
@@ -77,3 +83,25 @@ def encode(value: Any) -> bytes:
     if isinstance(value, (list, tuple)):
         return b"[" + b",".join(encode(v) for v in value) + b"]"
     return json.dumps(value, ensure_ascii=False).encode()
+
+
+def compose_job(spec: Spec, given: Mapping[str, Any], *, job_id: str, organization_id: str, now: str) -> Job:
+    """A new job from the fields `given`, every other field defaulted or derived.
+
+    Defaults: `job_id`, the lifecycle's initial state, 0 attempts, 3 max_attempts, type
+    "task", `created_at` now. A job given a later state gets what its lifecycle would have
+    derived on the shortest way there. Nothing is checked here.
+    """
+    lifecycle = spec.lifecycle
+    created = given.get("created_at") or now
+    defaults: dict[str, Any] = dict.fromkeys(spec.job_fields)
+    defaults.update(
+        id=job_id,
+        organization_id=organization_id,
+        type=DEFAULT_JOB_TYPE,
+        max_attempts=DEFAULT_MAX_ATTEMPTS,
+        created_at=created,
+        updated_at=created,
+    )
+    defaults[lifecycle.retry.counter] = 0
+    return Job(fill_in(lifecycle, defaults, given, created))

@@ -5,6 +5,7 @@ Routes are built from the spec's operations only; there is no second route table
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -32,6 +33,12 @@ class WrongMethod(Exception):
     def __init__(self, allowed: tuple[str, ...]) -> None:
         super().__init__(", ".join(allowed))
         self.allowed = allowed
+
+
+@functools.lru_cache(maxsize=8)
+def router_for(spec: Spec) -> Router:
+    """The router of `spec`, built once."""
+    return Router(spec)
 
 
 class Router:
@@ -71,3 +78,13 @@ class Router:
             raise NoRoute(path) from None
         names = self._names[endpoint]
         return Match(self._operations[endpoint], {names[k]: v for k, v in values.items()})
+
+    def allowed(self, path: str) -> tuple[str, ...]:
+        """The methods `path` answers to (empty: no operation has this path)."""
+        try:
+            match = self.match("\x00", path)
+        except WrongMethod as exc:
+            return exc.allowed
+        except NoRoute:
+            return ()
+        return (match.operation.method,)

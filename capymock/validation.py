@@ -5,6 +5,7 @@ Every schema is compiled once, when `Validators` is built for a `Spec`.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -36,6 +37,12 @@ class _CompiledParameter:
     coerce: Callable[[str], Any]
     validator: Any
     default: Any
+
+
+@functools.lru_cache(maxsize=8)
+def validators_for(spec: Spec) -> Validators:
+    """The compiled validators of `spec`, built once."""
+    return Validators(spec)
 
 
 class Validators:
