@@ -7,6 +7,7 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import click
@@ -30,52 +31,167 @@ def cli() -> None:
     """Mock server, pytest plugin and contract checks for the Capy Jobs API."""
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option(
     "--port", default=4010, show_default=True, type=click.IntRange(0, 65535), help="Port (0: any free port)."
 )
 @click.option(
+    "--scenario",
+    "scenarios",
+    multiple=True,
+    metavar="NAME|PATH",
+    help="Scenario to load (repeatable; default: demo). See `capymock scenarios`.",
+)
+@click.option(
+    "--speed",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    help="Virtual seconds per real second.",
+)
+@click.option("--reload", is_flag=True, help="Re-load scenario files when they change.")
+@click.option(
     "--spec", type=click.Path(dir_okay=False), help="OpenAPI document to serve (default: the bundled one)."
 )
-@click.option("--any-token", is_flag=True, help="Accept any bearer token as the demo organization's.")
+@click.option("--any-token", is_flag=True, help="Accept any bearer token as the scenario organization's.")
+@click.option("--control-token", help="Require this token on the control API (needed off loopback).")
 @click.option(
     "--validate/--no-validate", default=True, show_default=True, help="Check every response against the spec."
 )
-def serve(host: str, port: int, spec: str | None, any_token: bool, validate: bool) -> None:
-    """Serve the Capy Jobs API with a demo project, until Ctrl-C or SIGTERM."""
+def serve(
+    host: str,
+    port: int,
+    scenarios: tuple[str, ...],
+    speed: float,
+    reload: bool,
+    spec: str | None,
+    any_token: bool,
+    control_token: str | None,
+    validate: bool,
+) -> None:
+    """Serve the Capy Jobs API from scenarios, until Ctrl-C or SIGTERM."""
     from capymock.clock import SystemClock
-    from capymock.demo import seed_demo
     from capymock.mock import Mock
     from capymock.server import BackgroundServer
 
-    mock = Mock(spec=spec, clock=SystemClock(), validate=validate, any_token=any_token)
-    project = seed_demo(mock)
+    if host not in LOOPBACK and not control_token:
+        raise CliError(f"--host {host} exposes the control API beyond this machine; pass --control-token")
+    references = scenarios or ("demo",)
+    mock = Mock(
+        spec=spec,
+        clock=SystemClock(speed),
+        validate=validate,
+        any_token=any_token,
+        control_token=control_token,
+    )
+    mock.load(*references)
     try:
         server = BackgroundServer(mock.wsgi_app, host, port, quiet=False)
     except OSError as exc:
         reason = os.strerror(exc.errno) if exc.errno else str(exc)
         raise CliError(f"cannot listen on {host}:{port}: {reason} (try --port 0)") from None
     mock.url = server.url
-    _print_banner(mock, project)
+    _print_banner(mock, speed)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     with server:
+        if reload:
+            _watch(mock, references, stop)
         stop.wait()
     click.echo("capymock: stopped")
 
 
-def _print_banner(mock: Any, project: str) -> None:
+def _print_banner(mock: Any, speed: float) -> None:
+    projects = [
+        p for p in mock.store.projects() if mock.store.project_organization(p) == mock.organization_id
+    ]
+    project = projects[0] if projects else "proj_demo"
     jobs_url = f"{mock.url}/v1/projects/{project}/jobs?limit=2"
+    pace = f", clock at {speed:g}x" if speed != 1 else ""
     click.echo(f"capymock {__version__}: {mock.spec.title} mock at {mock.url}")
-    click.echo(f"  project  {project} ({len(mock.store)} jobs)")
-    click.echo(f"  token    {mock.token}")
+    click.echo(f"  scenario  {mock.scenario} ({len(mock.store)} jobs{pace})")
+    click.echo(
+        f"  project   {project}" + (f" (also: {', '.join(projects[1:])})" if len(projects) > 1 else "")
+    )
+    click.echo(f"  token     {mock.token}")
     if mock.any_token:
-        click.echo("           (--any-token: any bearer token is accepted)")
-    click.echo(f"  try      curl -H 'Authorization: Bearer {mock.token}' '{jobs_url}'")
-    click.echo(f"Press Ctrl-C to stop. The token is shown as {redact(mock.token)} from here on.", nl=True)
+        click.echo("            (--any-token: any bearer token is accepted)")
+    click.echo(f"  dashboard {mock.url}/_capymock/")
+    click.echo(f"  try       curl -H 'Authorization: Bearer {mock.token}' '{jobs_url}'")
+    click.echo(f"Press Ctrl-C to stop. The token is shown as {redact(mock.token)} from here on.")
     sys.stdout.flush()
+
+
+def _watch(mock: Any, references: tuple[str, ...], stop: threading.Event) -> None:
+    """Re-load the scenarios whenever one of their files changes; keep the old state on errors."""
+    from capymock.errors import ScenarioError
+    from capymock.scenarios import resolve
+
+    def stamps() -> dict[Path, float]:
+        found = {}
+        for reference in references:
+            try:
+                path = resolve(reference)
+                found[path] = path.stat().st_mtime
+            except (ScenarioError, OSError):
+                continue
+        return found
+
+    def loop() -> None:
+        seen = stamps()
+        while not stop.wait(0.3):
+            now = stamps()
+            if now == seen:
+                continue
+            seen = now
+            try:
+                mock.load(*references)
+            except ScenarioError as exc:
+                click.echo(f"capymock: reload failed; still serving the previous state:\n{exc}", err=True)
+            else:
+                click.echo(f"capymock: reloaded {mock.scenario} ({len(mock.store)} jobs)", err=True)
+
+    threading.Thread(target=loop, name="capymock-reload", daemon=True).start()
+
+
+@cli.command("scenarios")
+def list_scenarios() -> None:
+    """List the bundled scenarios."""
+    from capymock.scenarios import bundled_scenarios, load_scenario
+    from capymock.spec import load_spec
+
+    spec = load_spec()
+    rows = [(name, load_scenario(path, spec).description) for name, path in bundled_scenarios().items()]
+    width = max(len(name) for name, _ in rows)
+    for name, description in rows:
+        click.echo(f"{name.ljust(width)}  {description}")
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--spec", type=click.Path(dir_okay=False), help="OpenAPI document to check against.")
+def validate(files: tuple[str, ...], spec: str | None) -> int:
+    """Check scenario files; exit 0 when all are valid, 2 otherwise."""
+    from capymock.errors import ScenarioError
+    from capymock.scenarios import load_scenario
+    from capymock.spec import load_spec
+
+    loaded = load_spec(spec)
+    failed = 0
+    for file in files:
+        try:
+            scenario = load_scenario(Path(file), loaded)
+        except ScenarioError as exc:
+            failed += 1
+            click.echo(str(exc), err=True)
+        else:
+            click.echo(f"{file}: ok ({scenario.name}: {len(scenario.jobs)} jobs)")
+    return USAGE_ERROR if failed else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

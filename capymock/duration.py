@@ -13,7 +13,6 @@ PATTERN = r"^\s*[0-9]+(\.[0-9]+)?\s*(ms|s|m|h)\s*$"
 EXPECTED = "a duration such as 250ms, 2s, 1.5s, 3m, 1h, or a number of seconds"
 
 
-
 def parse_duration(value: timedelta | float | int | str) -> timedelta:
     """The timedelta a duration stands for.
 
@@ -40,5 +39,9 @@ def format_duration(delta: timedelta) -> str:
         return f"{seconds * 1000:g}ms"
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
-    parts = [f"{int(hours)}h" if hours else "", f"{int(minutes)}m" if minutes else "", f"{secs:g}s" if secs else ""]
+    parts = [
+        f"{int(hours)}h" if hours else "",
+        f"{int(minutes)}m" if minutes else "",
+        f"{secs:g}s" if secs else "",
+    ]
     return "".join(parts) or "0s"

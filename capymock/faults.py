@@ -37,7 +37,9 @@ class Faults:
         with self._lock:
             self._armed.append(_Armed(fault, _path_pattern(fault.path), fault.times))
 
-    def take(self, method: str, path: str, operation_id: str | None, query: Mapping[str, list[str]]) -> Fault | None:
+    def take(
+        self, method: str, path: str, operation_id: str | None, query: Mapping[str, list[str]]
+    ) -> Fault | None:
         """The first fault matching this request, counting it as fired once."""
         with self._lock:
             for index, armed in enumerate(self._armed):
@@ -66,7 +68,9 @@ class Faults:
         return [_describe(armed) for armed in self.snapshot()]
 
 
-def _matches(armed: _Armed, method: str, path: str, operation_id: str | None, query: Mapping[str, list[str]]) -> bool:
+def _matches(
+    armed: _Armed, method: str, path: str, operation_id: str | None, query: Mapping[str, list[str]]
+) -> bool:
     fault = armed.fault
     if fault.method is not None and fault.method != method:
         return False
@@ -79,7 +83,12 @@ def _matches(armed: _Armed, method: str, path: str, operation_id: str | None, qu
 
 def _describe(armed: _Armed) -> dict[str, Any]:
     fault = armed.fault
-    match = {"method": fault.method, "path": fault.path, "operation": fault.operation, "query": dict(fault.query)}
+    match = {
+        "method": fault.method,
+        "path": fault.path,
+        "operation": fault.operation,
+        "query": dict(fault.query),
+    }
     return {
         "match": {k: v for k, v in match.items() if v},
         "status": fault.status,

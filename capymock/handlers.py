@@ -15,11 +15,17 @@ from capymock.store import Store
 
 @dataclass(frozen=True)
 class Result:
-    """A response as data: status, JSON-able body (it may hold `Job`s) and extra headers."""
+    """A response as data: status, body, extra headers, and the jobs it shows.
+
+    `body` is JSON-able (it may hold `Job`s), or bytes sent as `content_type`.
+    """
 
     status: int
     body: Any
     headers: tuple[tuple[str, str], ...] = ()
+    reads: tuple[str, ...] = ()
+    """Ids of the jobs this response shows: each counts as one read of that job."""
+    content_type: str = "application/json"
 
 
 def error(status: int, message: str, headers: tuple[tuple[str, str], ...] = ()) -> Result:
@@ -45,8 +51,8 @@ def list_project_jobs(context: Context, params: Mapping[str, Any]) -> Result:
         )
     if context.store.project_organization(project_id) != principal.organization_id:
         return error(404, f"project {project_id!r} not found")
-    jobs = context.store.newest(project_id, params["limit"])
-    return Result(200, {"jobs": jobs or []})
+    jobs = context.store.newest(project_id, params["limit"]) or []
+    return Result(200, {"jobs": jobs}, reads=tuple(job.id for job in jobs))
 
 
 def get_job(context: Context, params: Mapping[str, Any]) -> Result:
@@ -55,7 +61,7 @@ def get_job(context: Context, params: Mapping[str, Any]) -> Result:
     job = context.store.get(job_id)
     if job is None or not context.principal.may_read(job["organization_id"], job["project_id"]):
         return error(404, f"job {job_id!r} not found")
-    return Result(200, {"job": job})
+    return Result(200, {"job": job}, reads=(job.id,))
 
 
 Handler = Callable[[Context, Mapping[str, Any]], Result]

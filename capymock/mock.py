@@ -29,6 +29,7 @@ from capymock.store import Store
 from capymock.timeline import Fired, Timeline
 from capymock.validation import validators_for
 
+
 @dataclass(frozen=True)
 class _Baseline:
     """Everything `reset()` returns to."""
@@ -129,8 +130,15 @@ class Mock:
         self.timeline.start([job for s in scenarios for job in s.jobs], organizations, start)
 
     def _capture(self, start: datetime) -> _Baseline:
-        return _Baseline(self.scenario, self.organization_id, start, self.store.snapshot(),
-                         self.timeline.snapshot(), self.keyring.items(), self.faults.snapshot())
+        return _Baseline(
+            self.scenario,
+            self.organization_id,
+            start,
+            self.store.snapshot(),
+            self.timeline.snapshot(),
+            self.keyring.items(),
+            self.faults.snapshot(),
+        )
 
     def reset(self) -> None:
         """Return to the state right after the last `load()` (an empty mock if none), and
@@ -186,10 +194,17 @@ class Mock:
             raise InvalidJob(f"unknown Job field(s) {', '.join(unknown)}; Job fields: {known}")
         given = {"project_id": DEFAULT_PROJECT, **fields}
         organization_id = (
-            fields.get("organization_id") or self.store.project_organization(given["project_id"]) or self.organization_id
+            fields.get("organization_id")
+            or self.store.project_organization(given["project_id"])
+            or self.organization_id
         )
-        job = compose_job(self.spec, given, job_id=fields.get("id") or self._new_id(),
-                          organization_id=organization_id, now=format_timestamp(self.clock.now()))
+        job = compose_job(
+            self.spec,
+            given,
+            job_id=fields.get("id") or self._new_id(),
+            organization_id=organization_id,
+            now=format_timestamp(self.clock.now()),
+        )
         self._check_job(job)
         if self.store.get(job.id) is not None:
             raise InvalidJob(f"job {job.id!r} already exists")
@@ -299,8 +314,13 @@ class Mock:
         raw: dict[str, Any] = {"match": {"path": path}}
         if method:
             raw["match"]["method"] = method
-        raw.update({k: v for k, v in {"status": status, "times": times, "delay": delay, "body": body}.items()
-                    if v is not None})
+        raw.update(
+            {
+                k: v
+                for k, v in {"status": status, "times": times, "delay": delay, "body": body}.items()
+                if v is not None
+            }
+        )
         return self.add_fault(raw)
 
     def add_fault(self, raw: dict[str, Any]) -> Fault:
@@ -360,7 +380,9 @@ def _check_no_overlap(scenarios: list[Scenario]) -> None:
     for scenario in scenarios:
         for job in scenario.jobs:
             if job.id in seen and seen[job.id] != scenario.source:
-                problems.append(Problem(None, "", f"job id {job.id!r} is in both {seen[job.id]} and {scenario.source}"))
+                problems.append(
+                    Problem(None, "", f"job id {job.id!r} is in both {seen[job.id]} and {scenario.source}")
+                )
             seen[job.id] = scenario.source
     if problems:
         raise ScenarioError(problems)

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from capymock.errors import IllegalTransition, Problem
+from capymock.job import Job, compose_job
 from capymock.routing import NoRoute, WrongMethod, router_for
 from capymock.scenario_errors import did_you_mean
 from capymock.spec import Spec
-from capymock.job import Job, compose_job
 from capymock.statemachine import transition
 from capymock.validation import validators_for
 from capymock.yamlsource import DocPath, Located, format_path
@@ -46,8 +46,8 @@ def _check_projects(scenario: Scenario, problem: Any) -> Iterator[Problem]:
 
 
 def _unknown_project(project: str, scenario: Scenario) -> str:
-    declared = ", ".join(scenario.projects)
-    return f"{project!r} is not a declared project{did_you_mean(project, scenario.projects)}; projects: {declared}"
+    hint = did_you_mean(project, scenario.projects)
+    return f"{project!r} is not a declared project{hint}; projects: {', '.join(scenario.projects)}"
 
 
 def _check_tokens(scenario: Scenario, problem: Any) -> Iterator[Problem]:
@@ -76,7 +76,9 @@ def _check_job(job: ScriptedJob, scenario: Scenario, spec: Spec, problem: Any) -
         yield problem((*job.origin, "project"), _unknown_project(project, scenario))
         return
     if job.first.after_polls is not None:
-        yield problem((*job.first.origin, "after_polls"), "the first step creates the job; it cannot wait for reads")
+        yield problem(
+            (*job.first.origin, "after_polls"), "the first step creates the job; it cannot wait for reads"
+        )
         return
     yield from _walk_steps(job, scenario, spec, problem)
 
@@ -122,8 +124,10 @@ def _check_fault(fault: Fault, spec: Spec, problem: Any) -> Iterator[Problem]:
     operations = {op.operation_id: op for op in spec.operations}
     if fault.operation is not None and fault.operation not in operations:
         hint = did_you_mean(fault.operation, operations)
-        yield problem((*fault.origin, "match", "operation"),
-                      f"{fault.operation!r} is not an operation{hint}; operations: {', '.join(operations)}")
+        yield problem(
+            (*fault.origin, "match", "operation"),
+            f"{fault.operation!r} is not an operation{hint}; operations: {', '.join(operations)}",
+        )
     if fault.path is None:
         return
     sample = fault.path.replace("{", "").replace("}", "")
@@ -131,8 +135,12 @@ def _check_fault(fault: Fault, spec: Spec, problem: Any) -> Iterator[Problem]:
         router_for(spec).match(fault.method or "GET", sample)
     except NoRoute:
         paths = ", ".join(sorted({op.path for op in spec.operations}))
-        yield problem((*fault.origin, "match", "path"), f"no operation has the path {fault.path!r}; paths: {paths}")
+        yield problem(
+            (*fault.origin, "match", "path"), f"no operation has the path {fault.path!r}; paths: {paths}"
+        )
     except WrongMethod as exc:
         if fault.method is not None:
-            yield problem((*fault.origin, "match", "method"),
-                          f"{fault.path} does not answer {fault.method}; it answers {', '.join(exc.allowed)}")
+            yield problem(
+                (*fault.origin, "match", "method"),
+                f"{fault.path} does not answer {fault.method}; it answers {', '.join(exc.allowed)}",
+            )

@@ -29,7 +29,9 @@ def schema_problem(error: Any, schema: Mapping[str, Any], located: Located) -> P
     if kind == "AdditionalProperties":
         name = error.kind.unexpected[0]
         allowed = list(subschema.get("properties", {})) if isinstance(subschema, Mapping) else []
-        message = f"unknown field {name!r}{did_you_mean(name, allowed)}; expected one of: {', '.join(allowed)}"
+        message = (
+            f"unknown field {name!r}{did_you_mean(name, allowed)}; expected one of: {', '.join(allowed)}"
+        )
         return Problem(located.key_at((*path, name)), format_path((*path, name)), message)
     if kind == "Required":
         return Problem(located.at(path), format_path(path), f"missing required field {error.kind.property!r}")
@@ -39,7 +41,8 @@ def schema_problem(error: Any, schema: Mapping[str, Any], located: Located) -> P
     elif expected:
         message = f"{_show(instance)} is not {expected}"
     elif kind == "Type":
-        message = f"expected {' or '.join(_TYPE_WORDS.get(t, t) for t in _types(error.kind))}, got {_show(instance)}"
+        types = " or ".join(_TYPE_WORDS.get(t, t) for t in _types(error.kind))
+        message = f"expected {types}, got {_show(instance)}"
     elif kind == "Format":
         message = f"{_show(instance)} is not a date-time (e.g. 2026-01-01T09:00:00Z)"
     else:
@@ -47,8 +50,15 @@ def schema_problem(error: Any, schema: Mapping[str, Any], located: Located) -> P
     return Problem(located.at(path), format_path(path), message)
 
 
-_TYPE_WORDS = {"string": "a string", "integer": "an integer", "number": "a number", "object": "a mapping",
-               "array": "a list", "boolean": "true or false", "null": "null"}
+_TYPE_WORDS = {
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "object": "a mapping",
+    "array": "a list",
+    "boolean": "true or false",
+    "null": "null",
+}
 
 
 def _types(kind: Any) -> list[str]:

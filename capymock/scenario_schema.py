@@ -76,8 +76,15 @@ def _token_schema() -> dict[str, Any]:
         "additionalProperties": False,
         "required": ["token"],
         "properties": {
-            "token": {"type": "string", "pattern": "^capy_live_.+", "x-expected": "an API key: capy_live_..."},
-            "project": {"type": "string", "description": "Scope the key to this project (default: organization)."},
+            "token": {
+                "type": "string",
+                "pattern": "^capy_live_.+",
+                "x-expected": "an API key: capy_live_...",
+            },
+            "project": {
+                "type": "string",
+                "description": "Scope the key to this project (default: organization).",
+            },
         },
     }
 
@@ -150,6 +157,6 @@ def _fault_schema() -> dict[str, Any]:
             "status": {"type": "integer", "minimum": 100, "maximum": 599},
             "delay": {"$ref": "#/$defs/duration"},
             "times": {"type": "integer", "minimum": 1},
-            "body": {"description": "JSON body to answer with (default: an {\"error\"} object)."},
+            "body": {"description": 'JSON body to answer with (default: an {"error"} object).'},
         },
     }

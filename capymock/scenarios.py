@@ -125,7 +125,9 @@ def resolve(reference: str | Path, base: Path | None = None) -> Path:
     if str(reference) in bundled:
         return bundled[str(reference)]
     hint = did_you_mean(str(reference), bundled)
-    message = f"no scenario file or bundled scenario called {str(reference)!r}{hint}; bundled: {', '.join(bundled)}"
+    message = (
+        f"no scenario file or bundled scenario called {str(reference)!r}{hint}; bundled: {', '.join(bundled)}"
+    )
     raise ScenarioError([Problem(None, "", message)])
 
 
@@ -139,7 +141,9 @@ def load_scenario(reference: str | Path, spec: Spec, base: Path | None = None) -
     return parse_scenario(text, spec, source=_display(path), default_name=path.stem)
 
 
-def parse_scenario(text: str, spec: Spec, *, source: str = "<scenario>", default_name: str = "scenario") -> Scenario:
+def parse_scenario(
+    text: str, spec: Spec, *, source: str = "<scenario>", default_name: str = "scenario"
+) -> Scenario:
     """Check and parse scenario YAML text.
 
     Raises:
@@ -195,7 +199,9 @@ def _build(data: dict[str, Any], spec: Spec, source: str, default_name: str) -> 
     jobs: list[ScriptedJob] = []
     for index, entry in enumerate(data.get("jobs", [])):
         origin = ("jobs", index)
-        jobs.extend(_generate(entry, spec, origin) if "generate" in entry else [_scripted(entry, spec, origin)])
+        jobs.extend(
+            _generate(entry, spec, origin) if "generate" in entry else [_scripted(entry, spec, origin)]
+        )
     return Scenario(
         name=data.get("name", default_name),
         description=data.get("description", ""),
@@ -249,7 +255,9 @@ def _generate(entry: Mapping[str, Any], spec: Spec, origin: DocPath) -> list[Scr
         }
         if lifecycle.retry.to in lifecycle.transitions.get(state, ()):
             fields[lifecycle.retry.counter] = rng.randint(1, max_attempts)  # a retried job
-        jobs.append(ScriptedJob(fields, every * (index + 1), Step(state, origin=origin), (), origin, generated=True))
+        jobs.append(
+            ScriptedJob(fields, every * (index + 1), Step(state, origin=origin), (), origin, generated=True)
+        )
     return jobs
 
 

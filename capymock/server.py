@@ -9,7 +9,7 @@ from __future__ import annotations
 import selectors
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from capymock.clock import Clock
 from capymock.mock import Mock
+from capymock.scenarios import Scenario
 from capymock.spec import Spec
 
 
@@ -98,6 +99,7 @@ def _listen(host: str, port: int) -> socket.socket:
 
 @contextmanager
 def serve(
+    scenario: str | Path | Scenario | Sequence[str | Path | Scenario] | None = None,
     *,
     spec: Spec | str | Path | None = None,
     host: str = "127.0.0.1",
@@ -109,11 +111,11 @@ def serve(
 ) -> Iterator[Mock]:
     """Run a `Mock` on `host:port` (default: a free loopback port) for the `with` block.
 
-    Yields the mock with `.url` set. When the block ends the server stops, and any
-    failure of the mock while serving (a response that broke the spec, a crash) is
-    raised as `MockFailure`.
+    `scenario` (a bundled name, a path, or several) is loaded first. Yields the mock with
+    `.url` set. When the block ends the server stops, and any failure of the mock while
+    serving (a response that broke the spec, a crash) is raised as `MockFailure`.
     """
-    mock = Mock(spec=spec, clock=clock, validate=validate, any_token=any_token, **options)
+    mock = Mock(scenario=scenario, spec=spec, clock=clock, validate=validate, any_token=any_token, **options)
     with BackgroundServer(mock.wsgi_app, host, port) as server:
         mock.url = server.url
         yield mock

@@ -49,6 +49,10 @@ class Store:
         index = self._projects.get(project_id)
         return index.organization_id if index is not None else None
 
+    def projects(self) -> list[str]:
+        """Every project id, in the order declared."""
+        return list(self._projects)
+
     def put(self, job: Job) -> None:
         """Insert `job`, or replace the record with the same id."""
         with self._lock:

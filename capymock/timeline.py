@@ -78,8 +78,9 @@ class Timeline:
 
     def _compose(self, job: ScriptedJob, organization_id: str, at: datetime) -> Job:
         given = {**job.fields, **job.first.fields, self._spec.lifecycle.field: job.first.state}
-        return compose_job(self._spec, given, job_id=job.id, organization_id=organization_id,
-                           now=format_timestamp(at))
+        return compose_job(
+            self._spec, given, job_id=job.id, organization_id=organization_id, now=format_timestamp(at)
+        )
 
     # -- moving -----------------------------------------------------------------------
 
@@ -133,7 +134,9 @@ class Timeline:
                 current = self._store.get(job_id)
                 if current is None:
                     raise KeyError(f"job {job_id!r} is gone")
-                new = Job(transition(self._spec.lifecycle, current, step.state, format_timestamp(at), step.fields))
+                new = Job(
+                    transition(self._spec.lifecycle, current, step.state, format_timestamp(at), step.fields)
+                )
             else:
                 organization = self._store.project_organization(track.job.fields["project_id"])
                 new = self._compose(track.job, organization or "", at)

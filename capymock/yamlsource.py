@@ -88,7 +88,9 @@ class _Builder:
         for key_node, value_node in node.value:
             key = _plain(self.constructor.construct_object(key_node, deep=True))
             if not isinstance(key, Hashable):
-                self.problems.append(Problem(self.mark(key_node), format_path(path), "a key must be a plain value"))
+                self.problems.append(
+                    Problem(self.mark(key_node), format_path(path), "a key must be a plain value")
+                )
                 continue
             key = str(key) if not isinstance(key, str) else key
             child = (*path, key)
