@@ -85,10 +85,13 @@ class SystemClock:
         return moment
 
     def move_to(self, moment: datetime) -> datetime:
-        """Skip ahead to `moment`."""
-        _forward(_utc(moment) - self.now())
-        self.set(moment)
-        return _utc(moment)
+        """Skip ahead to `moment` (a moment real time has already passed changes nothing)."""
+        moment = _utc(moment)
+        with self._lock:
+            now = self.now()
+            if moment > now:
+                self._origin, self._started = moment, time.monotonic()
+            return max(moment, now)
 
 
 def wall_clock_now() -> datetime:

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from capymock.mock import Mock
 
 PREFIX = "/_capymock"
-METHODS = ("GET", "POST", "PATCH", "DELETE")
+METHODS: tuple[str, ...] = ("GET", "POST", "PATCH", "DELETE")
 MAX_BODY = 5 * 1024 * 1024
 DASHBOARD = Path(__file__).with_name("dashboard.html")
 _JOB = re.compile(r"jobs/([^/]+)\Z")
@@ -138,7 +138,7 @@ def _advance(mock: Mock, body: bytes, _: str) -> Result:
         if request.get("to") == "next_step":
             fired = mock.advance_to_next_step()
         elif "seconds" in request or "duration" in request:
-            fired = mock.advance(request.get("seconds", request.get("duration")))
+            fired = mock.advance(request["seconds"] if "seconds" in request else request["duration"])
         else:
             raise _BadBody('expected {"seconds": n}, {"duration": "5s"} or {"to": "next_step"}')
     except ValueError as exc:

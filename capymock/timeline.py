@@ -100,8 +100,8 @@ class Timeline:
     def next_due(self) -> tuple[datetime, str] | None:
         """The earliest time step still to fire: (when, job id)."""
         with self._lock:
-            candidates = [(t.due, job_id) for job_id, t in self._tracks.items() if t.due is not None]
-            return min(candidates) if candidates else None  # type: ignore[type-var]
+            candidates = [(due, job_id) for job_id, t in self._tracks.items() if (due := t.due) is not None]
+            return min(candidates) if candidates else None
 
     def _fire_until(self, target: datetime, move_clock: bool) -> list[Fired]:
         fired: list[Fired] = []

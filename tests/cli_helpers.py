@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 CAPYMOCK = [sys.executable, "-m", "capymock"]
 
@@ -26,6 +27,18 @@ class Served:
     token: str
     project: str
     curl_url: str
+    stderr: list[str]
+    """Lines the server wrote to stderr so far (a reader thread appends them)."""
+
+    def wait_for_stderr(self, text: str, after: int = 0, timeout: float = 20.0) -> int:
+        """Wait for a stderr line containing `text` (looking from line `after`); return its index."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for index in range(after, len(self.stderr)):
+                if text in self.stderr[index]:
+                    return index
+            time.sleep(0.02)
+        raise AssertionError(f"no stderr line with {text!r} within {timeout}s; got {self.stderr[after:]!r}")
 
 
 def read_banner(process: subprocess.Popen[str], timeout: float = 20.0) -> str:
@@ -67,6 +80,9 @@ def serving(
     )
     try:
         banner = read_banner(process)
+        errors: list[str] = []
+        reader = threading.Thread(target=_pump, args=(process.stderr, errors), daemon=True)
+        reader.start()
         curl = re.search(r"curl -H 'Authorization: Bearer (\S+)' '(\S+)'", banner)
         assert curl is not None, banner
         yield Served(
@@ -76,6 +92,7 @@ def serving(
             token=re.search(r"token +(\S+)", banner).group(1),  # type: ignore[union-attr]
             project=re.search(r"project +(\S+)", banner).group(1),  # type: ignore[union-attr]
             curl_url=curl.group(2),
+            stderr=errors,
         )
     finally:
         if process.poll() is None:
@@ -88,3 +105,8 @@ def serving(
             for stream in (process.stdout, process.stderr):
                 if stream is not None:
                     stream.close()
+
+
+def _pump(stream: Any, into: list[str]) -> None:
+    for line in iter(stream.readline, ""):
+        into.append(line)
