@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import http
 
 import capymock
+from conftest import http
 
 PAGE = Path(capymock.__file__).with_name("dashboard.html")
 TITLE = "capymock dashboard"
