@@ -194,6 +194,18 @@ def validate(files: tuple[str, ...], spec: str | None) -> int:
     return USAGE_ERROR if failed else 0
 
 
+@cli.command()
+@click.option("--spec", type=click.Path(dir_okay=False), help="OpenAPI document whose states and fields to use.")
+def schema(spec: str | None) -> None:
+    """Print the JSON Schema of scenario files (for editors)."""
+    import json
+
+    from capymock.scenario_schema import build_scenario_schema
+    from capymock.spec import load_spec
+
+    click.echo(json.dumps(build_scenario_schema(load_spec(spec)), indent=2))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return its exit code (2 for usage errors and bad input)."""
     try:
