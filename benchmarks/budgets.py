@@ -185,6 +185,43 @@ def measure_serve(repeats: int = SERVE_REPEATS) -> list[Row]:
     ]
 
 
+# -- 2b. reset between tests --------------------------------------------------------------
+
+TEN_JOBS = "start: '2026-01-01T09:00:00Z'\nprojects: [proj_demo]\njobs:\n" + "".join(
+    f"  - id: job_{i}\n    project: proj_demo\n    steps:\n      - state: pending\n"
+    f"      - {{after: {i + 1}s, state: claimed}}\n      - {{after: 1s, state: running}}\n"
+    f"      - {{after: 2s, state: succeeded}}\n"
+    for i in range(10)
+)
+RESET_REPEATS = 2000
+
+
+def measure_reset(repeats: int = RESET_REPEATS) -> list[Row]:
+    """`mock.reset()` of a loaded 10-job scenario (after the test moved it), and `load()` itself."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "ten.yaml"
+        path.write_text(TEN_JOBS)
+        mock = capymock.Mock(scenario=path)
+        loads = []
+        for _ in range(20):
+            start = time.perf_counter()
+            mock.load(path)
+            loads.append(time.perf_counter() - start)
+    resets = []
+    for _ in range(repeats):
+        mock.advance("3s")
+        mock.add_job(project_id=PROJECT)
+        start = time.perf_counter()
+        mock.reset()
+        resets.append(time.perf_counter() - start)
+    if len(mock.jobs()) != 10:
+        raise RuntimeError("reset did not return to the 10 loaded jobs")
+    return [
+        Row("`reset()` of a 10-job scenario", statistics.median(resets) * 1e6, "µs", 1000, DESIGN),
+        Row("`load()` of that scenario file", statistics.median(loads) * 1e3, "ms"),
+    ]
+
+
 # -- 3 and 4. requests straight through the WSGI app -------------------------------------
 
 
@@ -375,7 +412,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the figures as JSON to PATH")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    rows = [*measure_startup(), *measure_serve(), *measure_requests()]
+    rows = [*measure_startup(), *measure_serve(), *measure_reset(), *measure_requests()]
     line = summary(rows, time.perf_counter() - started)
     about = environment()
     print(
