@@ -93,7 +93,7 @@ class Mock:
     def load(self, *scenarios: str | Path | Scenario) -> None:
         """Replace the whole state with one or more scenarios (bundled names, paths or parsed).
 
-        The clock restarts at the first scenario's `start` (or where it started). The default
+        The clock restarts at the first scenario's `start` (without one: where it is now). The default
         token becomes an organization key of the first scenario's organization. A scenario
         that cannot be loaded raises `ScenarioError` and changes nothing.
         """
@@ -101,7 +101,7 @@ class Mock:
         if not parsed:
             raise ValueError("load() needs at least one scenario")
         _check_no_overlap(parsed)
-        start = next((s.start for s in parsed if s.start is not None), self._baseline.start)
+        start = next((s.start for s in parsed if s.start is not None), self.clock.now())
         staged = Mock(spec=self.spec, clock=ManualClock(start), token=self.token, validate=False)
         staged._populate(parsed, start)
         self._baseline = _Baseline(
