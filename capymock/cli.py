@@ -190,12 +190,15 @@ def validate(files: tuple[str, ...], spec: str | None) -> int:
             failed += 1
             click.echo(str(exc), err=True)
         else:
-            click.echo(f"{file}: ok ({scenario.name}: {len(scenario.jobs)} jobs)")
+            count = len(scenario.jobs)
+            click.echo(f"{file}: ok ({scenario.name}: {count} job{'' if count == 1 else 's'})")
     return USAGE_ERROR if failed else 0
 
 
 @cli.command()
-@click.option("--spec", type=click.Path(dir_okay=False), help="OpenAPI document whose states and fields to use.")
+@click.option(
+    "--spec", type=click.Path(dir_okay=False), help="OpenAPI document whose states and fields to use."
+)
 def schema(spec: str | None) -> None:
     """Print the JSON Schema of scenario files (for editors)."""
     import json

@@ -11,6 +11,8 @@ _DURATION = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|h)\s*\Z")
 PATTERN = r"^\s*[0-9]+(\.[0-9]+)?\s*(ms|s|m|h)\s*$"
 """The same grammar as a JSON Schema pattern (for the scenario schema)."""
 EXPECTED = "a duration such as 250ms, 2s, 1.5s, 3m, 1h, or a number of seconds"
+LONGEST = timedelta(days=36525)
+"""No duration is longer than 100 years: the clock must stay within datetime's range."""
 
 
 def parse_duration(value: timedelta | float | int | str) -> timedelta:
@@ -29,6 +31,8 @@ def parse_duration(value: timedelta | float | int | str) -> timedelta:
         raise ValueError(f"{value!r} is not {EXPECTED}")
     if seconds < 0 or seconds != seconds:
         raise ValueError(f"{value!r} is negative; durations go forward")
+    if seconds > LONGEST.total_seconds():
+        raise ValueError(f"{value!r} is longer than 100 years")
     return timedelta(seconds=seconds)
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
+from capymock.duration import LONGEST, parse_duration
 from capymock.errors import IllegalTransition, Problem
 from capymock.job import Job, compose_job
+from capymock.lifecycle import parse_timestamp
 from capymock.routing import NoRoute, WrongMethod, router_for
 from capymock.scenario_errors import did_you_mean
 from capymock.spec import Spec
@@ -21,20 +23,76 @@ if TYPE_CHECKING:
 _SAMPLE_TIME = "2026-01-01T00:00:00Z"
 
 
+GENERATE_EVERY = "1m"
+"""How far apart generated jobs are created, unless `every` says otherwise."""
+EARLIEST_START = datetime(1970, 1, 1, tzinfo=timezone.utc)
+LATEST_START = datetime(8900, 1, 1, tzinfo=timezone.utc)
+LONGEST_SCRIPT = timedelta(days=365250)
+"""A job's steps add up to at most 1000 years, so its clock stays within datetime's range."""
+
+
+def _locator(located: Located) -> Callable[[DocPath, str], Problem]:
+    def problem(path: DocPath, message: str) -> Problem:
+        return Problem(located.at(path), format_path(path), message)
+
+    return problem
+
+
+def check_values(data: dict[str, Any], located: Located) -> list[Problem]:
+    """Values a schema lets through but the mock cannot use: durations, the start, generate spans."""
+    problem = _locator(located)
+    found = [problem(path, str(exc)) for path, exc in _bad_durations(data)]
+    start = data.get("start")
+    if isinstance(start, str):
+        try:
+            moment = parse_timestamp(start)
+        except ValueError:
+            moment = None
+        if moment is not None and not EARLIEST_START <= moment <= LATEST_START:
+            found.append(problem(("start",), f"{start!r} is outside the years 1970 to 8899"))
+    for index, entry in enumerate(data.get("jobs", [])):
+        if "generate" in entry and not found:
+            span = parse_duration(entry.get("every", GENERATE_EVERY)) * entry["generate"]
+            if span > LONGEST:
+                found.append(
+                    problem(
+                        ("jobs", index),
+                        "the generated jobs span more than 100 years; lower 'generate' or 'every'",
+                    )
+                )
+    return found
+
+
+def _bad_durations(data: dict[str, Any]) -> Iterator[tuple[DocPath, ValueError]]:
+    places: list[tuple[DocPath, Any]] = []
+    for i, entry in enumerate(data.get("jobs", [])):
+        places += [(("jobs", i, key), entry[key]) for key in ("age", "every") if key in entry]
+        places += [
+            (("jobs", i, "steps", j, "after"), step["after"])
+            for j, step in enumerate(entry.get("steps", []))
+            if "after" in step
+        ]
+    places += [
+        (("faults", i, "delay"), f["delay"]) for i, f in enumerate(data.get("faults", [])) if "delay" in f
+    ]
+    for path, value in places:
+        try:
+            parse_duration(value)
+        except ValueError as exc:
+            yield path, exc
+
+
 def check_semantics(scenario: Scenario, located: Located, spec: Spec) -> list[Problem]:
-    """Every problem a valid-by-schema scenario still has."""
-
-    def problem(path: DocPath, message: str, key: bool = False) -> Problem:
-        where = located.key_at(path) if key else located.at(path)
-        return Problem(where, format_path(path), message)
-
-    return [
+    """Every problem a valid-by-schema scenario still has, each reported once."""
+    problem = _locator(located)
+    found = [
         *_check_projects(scenario, problem),
         *_check_tokens(scenario, problem),
         *_check_job_ids(scenario, problem),
         *(p for job in scenario.jobs for p in _check_job(job, scenario, spec, problem)),
         *(p for fault in scenario.faults for p in _check_fault(fault, spec, problem)),
     ]
+    return list(dict.fromkeys(found))
 
 
 def _check_projects(scenario: Scenario, problem: Any) -> Iterator[Problem]:
@@ -61,13 +119,13 @@ def _check_tokens(scenario: Scenario, problem: Any) -> Iterator[Problem]:
 
 
 def _check_job_ids(scenario: Scenario, problem: Any) -> Iterator[Problem]:
-    counts = Counter(job.id for job in scenario.jobs)
-    reported: set[str] = set()
+    first: dict[str, DocPath] = {}
     for job in scenario.jobs:
-        if counts[job.id] > 1 and job.id not in reported:
-            reported.add(job.id)
+        if job.id in first:
             path = job.origin if job.generated else (*job.origin, "id")
-            yield problem(path, f"job id {job.id!r} is used {counts[job.id]} times; ids must be unique")
+            yield problem(path, f"job id {job.id!r} is already used by {format_path(first[job.id])}")
+        else:
+            first[job.id] = job.origin
 
 
 def _check_job(job: ScriptedJob, scenario: Scenario, spec: Spec, problem: Any) -> Iterator[Problem]:
@@ -92,7 +150,12 @@ def _walk_steps(job: ScriptedJob, scenario: Scenario, spec: Spec, problem: Any) 
     if broken:
         yield problem(broken[0], broken[1])
         return
+    elapsed = job.first.after or timedelta(0)
     for step in job.steps:
+        elapsed += step.after or timedelta(0)
+        if elapsed > LONGEST_SCRIPT:
+            yield problem((*step.origin, "after"), "the steps of this job add up to more than 1000 years")
+            return
         if step.after is not None and step.after_polls is not None:
             yield problem(step.origin, "give 'after' or 'after_polls', not both")
             return

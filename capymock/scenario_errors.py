@@ -25,7 +25,10 @@ def schema_problem(error: Any, schema: Mapping[str, Any], located: Located) -> P
     kind = type(error.kind).__name__
     subschema = _subschema(schema, list(error.schema_path)[:-1])
     expected = subschema.get("x-expected") if isinstance(subschema, Mapping) else None
+    verbatim = subschema.get("x-message") if isinstance(subschema, Mapping) else None
     instance = error.instance
+    if verbatim:
+        return Problem(located.at(path), format_path(path), verbatim)
     if kind == "AdditionalProperties":
         name = error.kind.unexpected[0]
         allowed = list(subschema.get("properties", {})) if isinstance(subschema, Mapping) else []

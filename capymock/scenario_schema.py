@@ -141,7 +141,7 @@ def _fault_schema() -> dict[str, Any]:
         "additionalProperties": False,
         "required": ["match"],
         "anyOf": [{"required": ["status"]}, {"required": ["delay"]}],
-        "x-expected": "a fault with a status, a delay or both",
+        "x-message": "a fault needs 'status', 'delay' or both; this one has neither",
         "properties": {
             "match": {
                 "type": "object",

@@ -22,7 +22,7 @@ from capymock.duration import parse_duration
 from capymock.errors import Problem, ScenarioError
 from capymock.job import DEFAULT_MAX_ATTEMPTS
 from capymock.lifecycle import parse_timestamp
-from capymock.scenario_checks import check_semantics
+from capymock.scenario_checks import GENERATE_EVERY, check_semantics, check_values
 from capymock.scenario_errors import did_you_mean, schema_problem
 from capymock.scenario_schema import build_scenario_schema
 from capymock.spec import Spec
@@ -124,6 +124,8 @@ def resolve(reference: str | Path, base: Path | None = None) -> Path:
     bundled = bundled_scenarios()
     if str(reference) in bundled:
         return bundled[str(reference)]
+    if candidate.suffix in (".yaml", ".yml") or "/" in str(reference):
+        raise ScenarioError([Problem(None, "", f"{reference}: no such scenario file")])
     hint = did_you_mean(str(reference), bundled)
     message = (
         f"no scenario file or bundled scenario called {str(reference)!r}{hint}; bundled: {', '.join(bundled)}"
@@ -173,6 +175,7 @@ def check_fault(raw: Any, spec: Spec) -> Fault:
 def _parse_located(located: Located, spec: Spec, source: str, default_name: str) -> Scenario:
     schema, validator = _schema_for(spec)
     problems = [schema_problem(e, schema, located) for e in validator.iter_errors(located.data)]
+    problems = problems or check_values(located.data, located)
     if problems:
         raise ScenarioError(sorted(problems, key=_order))
     scenario = _build(located.data, spec, source, default_name)
@@ -239,16 +242,16 @@ def _generate(entry: Mapping[str, Any], spec: Spec, origin: DocPath) -> list[Scr
     """Deterministic filler jobs, one every `every` going back from the start."""
     lifecycle = spec.lifecycle
     seed = entry.get("seed", 0)
-    rng = random.Random(f"{entry['project']}:{seed}")
+    rng = random.Random(f"{entry['project']}:{origin[-1]}:{seed}")
     states = entry.get("states") or list(lifecycle.states)
     types = entry.get("types") or GENERATED_TYPES
-    every = parse_duration(entry.get("every", "1m"))
+    every = parse_duration(entry.get("every", GENERATE_EVERY))
     max_attempts = entry.get("max_attempts", DEFAULT_MAX_ATTEMPTS)
     jobs = []
     for index in range(entry["generate"]):
         state = rng.choice(states)
         fields = {
-            "id": f"job_{entry['project']}_{seed}_{index:05d}",
+            "id": f"job_{entry['project']}_{origin[-1]}_{index:05d}",
             "project_id": entry["project"],
             "type": rng.choice(types),
             "max_attempts": max_attempts,

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from typing import Any
 
 import yaml
@@ -55,9 +54,15 @@ def load_located(text: str, source: str) -> Located:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = SourceLocation(source, mark.line + 1, mark.column + 1) if mark else None
-        raise ScenarioError([Problem(where, "", f"not valid YAML: {exc.problem or exc}")]) from None
+        context = exc.context_mark
+        opened = (
+            f" ({exc.context} at {context.line + 1}:{context.column + 1})" if exc.context and context else ""
+        )
+        raise ScenarioError([Problem(where, "", f"not valid YAML: {exc.problem or exc}{opened}")]) from None
     builder = _Builder(source)
-    data = builder.build(node, ()) if node is not None else None
+    if node is None:  # an empty file, or only comments
+        return Located(None, {(): SourceLocation(source, 1, 1)}, {})
+    data = builder.build(node, ())
     if builder.problems:
         raise ScenarioError(builder.problems)
     return Located(data, builder.values, builder.keys)
@@ -86,16 +91,15 @@ class _Builder:
         self.constructor.flatten_mapping(node)  # YAML merge keys (<<)
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = _plain(self.constructor.construct_object(key_node, deep=True))
-            if not isinstance(key, Hashable):
-                self.problems.append(
-                    Problem(self.mark(key_node), format_path(path), "a key must be a plain value")
-                )
+            if not isinstance(key_node, yaml.ScalarNode):
+                problem = Problem(self.mark(key_node), format_path(path), "a key must be a plain value")
+                self.problems.append(problem)
                 continue
-            key = str(key) if not isinstance(key, str) else key
+            key = str(key_node.value)  # as written: `true:` is the key 'true'
             child = (*path, key)
             if key in result:
-                self.problems.append(Problem(self.mark(key_node), format_path(child), "duplicate key"))
+                message = f"duplicate key: {key!r} is already given on line {self.keys[child].line}"
+                self.problems.append(Problem(self.mark(key_node), format_path(child), message))
             self.keys[child] = self.mark(key_node)
             result[key] = self.build(value_node, child)
         return result
@@ -103,9 +107,7 @@ class _Builder:
 
 def _plain(value: Any) -> Any:
     """YAML timestamps as RFC 3339 strings, so the data is JSON-shaped."""
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
+    if isinstance(value, datetime):  # without a time zone it stays so, and fails the date-time check
         return value.isoformat().replace("+00:00", "Z")
     if isinstance(value, date):
         return value.isoformat()

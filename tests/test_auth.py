@@ -7,9 +7,9 @@ import json
 from datetime import timedelta
 
 import pytest
-from conftest import Api
 
 import capymock
+from conftest import Api
 
 LIST = "/v1/projects/proj_demo/jobs"
 

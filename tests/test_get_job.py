@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from conftest import Api
-
 import capymock
+from conftest import Api
 
 
 def test_gets_one_job(api: Api, mock: capymock.Mock) -> None:

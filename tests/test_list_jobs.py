@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from conftest import Api
 
 import capymock
+from conftest import Api
 
 
 def add_jobs(mock: capymock.Mock, count: int, project: str = "proj_demo") -> list[str]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import SPEC_PATH, Api, http
 
 import capymock
+from conftest import SPEC_PATH, Api, http
 
 
 @pytest.mark.parametrize(

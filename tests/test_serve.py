@@ -7,10 +7,10 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import SPEC_PATH, Api, http
 from werkzeug.test import Client
 
 import capymock
+from conftest import SPEC_PATH, Api, http
 
 
 def test_serves_on_a_free_loopback_port_and_releases_it() -> None:

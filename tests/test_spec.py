@@ -6,10 +6,10 @@ import json
 
 import pytest
 import yaml
-from conftest import DATA, ORACLE, SPEC_PATH
 from openapi_spec_validator import validate
 
 import capymock
+from conftest import DATA, ORACLE, SPEC_PATH
 
 REFERENCE_JOB = json.loads((DATA / "reference_job.json").read_text())
 

@@ -9,6 +9,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+
 from cli_helpers import serving
 from conftest import ORACLE, ROOT, http
 
