@@ -124,7 +124,8 @@ class App:
             message = f"capymock has no handler for operation {operation.operation_id!r}"
             return error(501, message), operation.operation_id, False
         result = handler(Context(mock.store, principal), params)
-        mock.timeline.record_reads(result.reads)
+        if environ["REQUEST_METHOD"].upper() != "HEAD":  # HEAD shows no job, so reads none
+            mock.timeline.record_reads(result.reads)
         return result, operation.operation_id, True
 
     def _injected(

@@ -208,6 +208,9 @@ class Mock:
         self._check_job(job)
         if self.store.get(job.id) is not None:
             raise InvalidJob(f"job {job.id!r} already exists")
+        later = self.timeline.scheduled(job.id)
+        if later is not None:
+            raise InvalidJob(f"job {job.id!r} is taken: the scenario creates it at {format_timestamp(later)}")
         self.store.put(job)
         return job
 

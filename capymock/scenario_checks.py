@@ -133,6 +133,13 @@ def _check_job(job: ScriptedJob, scenario: Scenario, spec: Spec, problem: Any) -
     if project not in scenario.projects:
         yield problem((*job.origin, "project"), _unknown_project(project, scenario))
         return
+    if job.first.after is not None and job.age:
+        yield problem(
+            (*job.origin, "age"),
+            "give 'age' (created before the start) or an 'after' on the first "
+            "step (created after it), not both",
+        )
+        return
     if job.first.after_polls is not None:
         yield problem(
             (*job.first.origin, "after_polls"), "the first step creates the job; it cannot wait for reads"

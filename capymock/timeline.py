@@ -153,6 +153,12 @@ class Timeline:
 
     # -- manual control ---------------------------------------------------------------
 
+    def scheduled(self, job_id: str) -> datetime | None:
+        """When the script will create `job_id`, if it has not yet."""
+        with self._lock:
+            track = self._tracks.get(job_id)
+            return track.due if track is not None and not track.created else None
+
     def forget(self, job_id: str) -> None:
         """Stop scripting `job_id` (it is now under manual control)."""
         with self._lock:

@@ -222,3 +222,16 @@ def test_assert_requested_passes_and_fails_readably(api: Api, mock: capymock.Moc
 def test_assert_requested_rejects_unknown_filters() -> None:
     with pytest.raises(TypeError, match="unknown filter"):
         capymock.Mock().assert_requested("GET", "/", colour="red")
+
+
+def test_head_requests_are_not_reads(tmp_path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "projects: [p]\njobs:\n  - {id: j, project: p, steps: [{state: pending}, {after_polls: 1, state: claimed}]}\n"
+    )
+    with capymock.serve(path) as mock:
+        api = Api(mock)
+        for _ in range(3):
+            assert api.get("/v1/jobs/j", method="HEAD").status == 200
+        assert api.get("/v1/jobs/j").body["job"]["state"] == "pending"
+        assert api.get("/v1/jobs/j").body["job"]["state"] == "claimed"

@@ -175,6 +175,13 @@ CASES = [
         ("10:17: jobs[0].steps[1].after: 99999999999999 is longer than 100 years",),
     ),
     Case(
+        "age_and_delayed_creation.yaml",
+        (
+            "7:10: jobs[0].age: give 'age' (created before the start) or an 'after' on the first step"
+            " (created after it), not both",
+        ),
+    ),
+    Case(
         "duration_past_year_9999.yaml",
         ("11:17: jobs[0].steps[1].after: 1767258000000 is longer than 100 years",),
     ),
