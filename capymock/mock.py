@@ -378,11 +378,12 @@ class Mock:
 
 
 def _check_no_overlap(scenarios: list[Scenario]) -> None:
+    """Scenarios loaded together may not share a job id."""
     seen: dict[str, str] = {}
     problems = []
     for scenario in scenarios:
-        for job in scenario.jobs:
-            if job.id in seen and seen[job.id] != scenario.source:
+        for job in {job.id: job for job in scenario.jobs}.values():
+            if job.id in seen:
                 problems.append(
                     Problem(None, "", f"job id {job.id!r} is in both {seen[job.id]} and {scenario.source}")
                 )

@@ -235,3 +235,13 @@ def test_head_requests_are_not_reads(tmp_path) -> None:
             assert api.get("/v1/jobs/j", method="HEAD").status == 200
         assert api.get("/v1/jobs/j").body["job"]["state"] == "pending"
         assert api.get("/v1/jobs/j").body["job"]["state"] == "claimed"
+
+
+def test_several_scenarios_load_side_by_side() -> None:
+    mock = capymock.Mock(scenario=["happy-path", "auth-scopes"])
+    assert mock.scenario == "happy-path + auth-scopes"
+    ids = {job.id for job in mock.jobs()}
+    assert {"job_build_1", "job_alpha_build", "job_beta_test"} <= ids
+    with pytest.raises(capymock.ScenarioError, match="job id 'job_build_1' is in both"):
+        mock.load("happy-path", "happy-path")
+    assert mock.scenario == "happy-path + auth-scopes"
