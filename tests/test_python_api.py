@@ -227,7 +227,8 @@ def test_assert_requested_rejects_unknown_filters() -> None:
 def test_head_requests_are_not_reads(tmp_path) -> None:
     path = tmp_path / "s.yaml"
     path.write_text(
-        "projects: [p]\njobs:\n  - {id: j, project: p, steps: [{state: pending}, {after_polls: 1, state: claimed}]}\n"
+        "projects: [p]\njobs:\n"
+        "  - {id: j, project: p, steps: [{state: pending}, {after_polls: 1, state: claimed}]}\n"
     )
     with capymock.serve(path) as mock:
         api = Api(mock)
