@@ -13,7 +13,7 @@ serve: $(VENV)/.core
 	$(BIN)/capymock serve --port $(PORT) $(ARGS)
 
 test: $(VENV)/.test
-	$(BIN)/python -m pytest $(ARGS)
+	$(BIN)/python -m pytest -n auto $(ARGS)
 
 lint: $(VENV)/.test
 	$(BIN)/python -m pip install -q ruff mypy types-PyYAML
