@@ -93,20 +93,20 @@ class Mock:
     def load(self, *scenarios: str | Path | Scenario) -> None:
         """Replace the whole state with one or more scenarios (bundled names, paths or parsed).
 
-        The clock restarts at the first scenario's `start` (without one: where it is now). The default
-        token becomes an organization key of the first scenario's organization. A scenario
-        that cannot be loaded raises `ScenarioError` and changes nothing.
+        The clock restarts at the first scenario's `start` (without one: where it is now). The
+        default token becomes an organization key of the first scenario's organization. With
+        no scenario, the mock is emptied. A scenario that cannot be loaded raises
+        `ScenarioError` and changes nothing.
         """
         parsed = [s if isinstance(s, Scenario) else load_scenario(s, self.spec) for s in scenarios]
-        if not parsed:
-            raise ValueError("load() needs at least one scenario")
         _check_no_overlap(parsed)
         start = next((s.start for s in parsed if s.start is not None), self.clock.now())
         staged = Mock(spec=self.spec, clock=ManualClock(start), token=self.token, validate=False)
-        staged._populate(parsed, start)
+        if parsed:
+            staged._populate(parsed, start)
         self._baseline = _Baseline(
-            name=" + ".join(s.name for s in parsed),
-            organization_id=parsed[0].organization,
+            name=" + ".join(s.name for s in parsed) or None,
+            organization_id=parsed[0].organization if parsed else DEFAULT_ORGANIZATION,
             start=start,
             store=staged.store.snapshot(),
             timeline=staged.timeline.snapshot(),

@@ -20,6 +20,8 @@ import yaml
 
 import capymock
 
+pytest_plugins = ["pytester"]
+
 ROOT = Path(__file__).resolve().parent.parent
 SPEC_PATH = ROOT / "openapi.yaml"
 DATA = Path(__file__).resolve().parent / "data"

@@ -1,0 +1,172 @@
+"""pytest fixtures for suites that test Capy API clients: `capy_mock`, `capy_url`, `capy_token`.
+
+One mock server runs per test session (per xdist worker); every test starts from a fresh
+state: the scenario of its `capy_scenario` marker, or an empty mock. With `--capy-base-url`
+(or `CAPY_BASE_URL`) the same suite runs against a real deployment instead, and the tests
+that script the mock are skipped. Fixtures only; capymock itself is imported when first used.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from capymock.mock import Mock
+    from capymock.scenarios import Scenario
+
+MARKER = "capy_scenario"
+
+
+@dataclass(frozen=True)
+class _Live:
+    url: str
+    token: str
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("capymock", "capymock: a mock of the Capy Jobs API")
+    group.addoption(
+        "--capy-base-url",
+        default=None,
+        metavar="URL",
+        help="Run against this Capy deployment instead of the mock (also CAPY_BASE_URL).",
+    )
+    group.addoption(
+        "--capy-token",
+        default=None,
+        metavar="TOKEN",
+        help="Bearer token for --capy-base-url (also CAPY_TOKEN).",
+    )
+    parser.addini(
+        "capy_scenarios_dir",
+        "Folder that capy_scenario markers' relative paths are also looked up in.",
+        default=None,
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{MARKER}(*names_or_paths): load these capymock scenarios (bundled names, or paths relative to the "
+        "test file or capy_scenarios_dir) before the test; on a function, class or module.",
+    )
+    live = _live(config)
+    if live is not None and not live.token:
+        raise pytest.UsageError("--capy-base-url needs a token: pass --capy-token or set CAPY_TOKEN")
+
+
+def _live(config: pytest.Config) -> _Live | None:
+    url = config.getoption("capy_base_url") or os.environ.get("CAPY_BASE_URL")
+    if not url:
+        return None
+    token = config.getoption("capy_token") or os.environ.get("CAPY_TOKEN") or ""
+    return _Live(url.rstrip("/"), token)
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    live = _live(config)
+    return f"capymock: live mode against {live.url} (scripting tests are skipped)" if live else None
+
+
+class _Session:
+    """The session's mock and server, and the scenarios parsed so far."""
+
+    def __init__(self) -> None:
+        from capymock.mock import Mock
+        from capymock.server import BackgroundServer
+
+        self.mock = Mock()
+        self.server = BackgroundServer(self.mock.wsgi_app).start()
+        self.mock.url = self.server.url
+        self.loaded: tuple[str, ...] = ()
+        self.parsed: dict[tuple[str, int], Scenario] = {}
+
+    def scenario(self, path: Path) -> Scenario:
+        from capymock.scenarios import load_scenario
+
+        key = (str(path), path.stat().st_mtime_ns)
+        if key not in self.parsed:
+            self.parsed[key] = load_scenario(path, self.mock.spec)
+        return self.parsed[key]
+
+    def prepare(self, paths: list[Path]) -> Mock:
+        """The mock in the state right after loading `paths` (an empty mock for none)."""
+        wanted = tuple(str(p) for p in paths)
+        if wanted != self.loaded:
+            self.loaded = ()
+            self.mock.load(*[self.scenario(p) for p in paths])
+            self.loaded = wanted
+        else:
+            self.mock.reset()
+        return self.mock
+
+
+@pytest.fixture(scope="session")
+def _capy_session() -> Iterator[_Session]:
+    session = _Session()
+    yield session
+    session.server.stop()
+
+
+@pytest.fixture
+def capy_mock(request: pytest.FixtureRequest, _capy_session: _Session) -> Iterator[Mock]:
+    """The scriptable mock, reset for this test (to its `capy_scenario` marker's scenarios)."""
+    live = _live(request.config)
+    if live is not None:
+        pytest.skip(
+            f"needs capy_mock to script the API, but this run is against the deployment at {live.url}"
+        )
+    from capymock.errors import ScenarioError
+
+    try:
+        paths = _scenario_paths(request)
+        mock = _capy_session.prepare(paths)
+    except ScenarioError as exc:
+        pytest.fail(f"capy_scenario: {exc}", pytrace=False)
+    yield mock
+    mock.check()
+
+
+def _scenario_paths(request: pytest.FixtureRequest) -> list[Path]:
+    from capymock.scenarios import resolve
+
+    marker = request.node.get_closest_marker(MARKER)
+    if marker is None:
+        return []
+    bases = [Path(str(request.node.path)).parent]
+    configured = request.config.getini("capy_scenarios_dir")
+    if configured:
+        bases.append(Path(str(request.config.rootpath)) / str(configured))
+    return [_first_found(str(name), bases, resolve) for name in marker.args]
+
+
+def _first_found(reference: str, bases: list[Path], resolve: Any) -> Path:
+    for base in bases:
+        candidate = base / reference
+        if candidate.is_file():
+            return candidate
+    return Path(resolve(reference))
+
+
+@pytest.fixture
+def capy_url(request: pytest.FixtureRequest) -> str:
+    """Base URL of the Capy API under test: the mock's, or the deployment's in live mode."""
+    live = _live(request.config)
+    if live is not None:
+        return live.url
+    return str(request.getfixturevalue("capy_mock").url)
+
+
+@pytest.fixture
+def capy_token(request: pytest.FixtureRequest) -> str:
+    """A bearer token for `capy_url`: the mock's organization key, or `--capy-token`."""
+    live = _live(request.config)
+    if live is not None:
+        return live.token
+    return str(request.getfixturevalue("capy_mock").token)

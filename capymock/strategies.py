@@ -1,0 +1,186 @@
+"""Hypothesis strategies for Capy Jobs API data, built from the spec and its lifecycle.
+
+Every job `jobs()` draws is valid under the spec's `Job` schema and keeps every lifecycle
+invariant, because it is made by walking legal transitions, not by filtering. Needs the
+`hypothesis` extra: `pip install 'capymock[hypothesis]'`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+try:
+    from hypothesis import strategies as st
+except ImportError:  # pragma: no cover - exercised only without the extra
+    raise ImportError("capymock.strategies needs hypothesis: pip install 'capymock[hypothesis]'") from None
+
+from capymock.auth import API_KEY_PREFIX
+from capymock.clock import format_timestamp
+from capymock.job import Job, compose_job
+from capymock.lifecycle import Lifecycle
+from capymock.spec import Spec, load_spec
+from capymock.statemachine import legal_targets, transition
+
+__all__ = ["api_keys", "job_lists", "jobs"]
+
+_EARLIEST = datetime(2020, 1, 1, tzinfo=timezone.utc)
+_LATEST = datetime(2030, 1, 1, tzinfo=timezone.utc)
+_IDS = st.text("abcdefghijklmnopqrstuvwxyz0123456789", min_size=1, max_size=12)
+_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=40)
+_STEP = st.integers(min_value=0, max_value=7200).map(lambda seconds: timedelta(seconds=seconds))
+
+
+def jobs(
+    *,
+    state: str | None = None,
+    project_id: str | None = None,
+    organization_id: str | None = None,
+    spec: Spec | None = None,
+) -> st.SearchStrategy[dict[str, Any]]:
+    """Jobs as the API sends them (all fields), optionally in one `state` or project.
+
+    Each is made by walking the lifecycle's legal transitions from the initial state.
+    """
+    spec = spec or load_spec()
+    lifecycle = spec.lifecycle
+    if state is not None and state not in lifecycle.states:
+        raise ValueError(f"{state!r} is not a state; states: {', '.join(lifecycle.states)}")
+    return _walked_jobs(spec, state, project_id, organization_id)
+
+
+@st.composite
+def _walked_jobs(
+    draw: st.DrawFn, spec: Spec, state: str | None, project_id: str | None, organization_id: str | None
+) -> dict[str, Any]:
+    lifecycle = spec.lifecycle
+    moment = draw(
+        st.datetimes(
+            min_value=_EARLIEST.replace(tzinfo=None),
+            max_value=_LATEST.replace(tzinfo=None),
+            timezones=st.just(timezone.utc),
+        )
+    )
+    moment = moment.replace(microsecond=0)
+    given = {
+        "project_id": project_id if project_id is not None else "proj_" + draw(_IDS),
+        "type": draw(st.sampled_from(["build", "deploy", "test", "migrate", "backup", "preview"])),
+        lifecycle.retry.limit: draw(st.integers(min_value=1, max_value=5)),
+        **draw(_free_fields(spec)),
+    }
+    created = compose_job(
+        spec,
+        given,
+        job_id="job_" + draw(_IDS),
+        organization_id=organization_id if organization_id is not None else "org_" + draw(_IDS),
+        now=format_timestamp(moment),
+    )
+    job = created
+    for _ in range(draw(st.integers(min_value=0, max_value=12))):
+        targets = legal_targets(lifecycle, job)
+        if not targets or (state is not None and job[lifecycle.field] == state and draw(st.booleans())):
+            break
+        moment += draw(_STEP)
+        job = Job(transition(lifecycle, job, draw(st.sampled_from(targets)), format_timestamp(moment)))
+    if state is not None and job[lifecycle.field] != state:
+        # Go on to `state`; if the walk has used up its retries, walk there from the start.
+        onward = _continue_to(lifecycle, job, state, moment, draw) or _continue_to(
+            lifecycle, created, state, moment, draw
+        )
+        if onward is None:
+            raise ValueError(f"the lifecycle has no legal path to {state!r}")
+        job = onward
+    return dict(job)
+
+
+def _continue_to(lifecycle: Lifecycle, job: Job, goal: str, moment: datetime, draw: st.DrawFn) -> Job | None:
+    """`job` walked on along a shortest legal path to `goal`; None if it cannot get there."""
+    while job[lifecycle.field] != goal:
+        step = _next_towards(lifecycle, job, goal)
+        if step is None:
+            return None
+        moment += draw(_STEP)
+        job = Job(transition(lifecycle, job, step, format_timestamp(moment)))
+    return job
+
+
+def _next_towards(lifecycle: Lifecycle, job: Job, goal: str) -> str | None:
+    """The first state on a shortest legal path from `job`'s state to `goal`."""
+    frontier = [(t, t) for t in legal_targets(lifecycle, job)]
+    seen = {job[lifecycle.field]}
+    while frontier:
+        nxt = []
+        for state, first in frontier:
+            if state == goal:
+                return first
+            if state not in seen:
+                seen.add(state)
+                nxt += [(t, first) for t in lifecycle.transitions.get(state, ()) if t not in seen]
+        frontier = nxt
+    return None
+
+
+def _managed(lifecycle: Lifecycle) -> set[str]:
+    """Fields the lifecycle derives: walks set them, draws never do."""
+    names = {lifecycle.field, lifecycle.retry.counter, lifecycle.retry.limit}
+    for effect in (*lifecycle.on_enter.values(), lifecycle.on_change):
+        names.update(effect.increment, effect.now, effect.clear, effect.default)
+    return names
+
+
+def _free_fields(spec: Spec) -> st.SearchStrategy[dict[str, Any]]:
+    """Optional fields nobody derives, each null or a value of its schema type."""
+    managed = _managed(spec.lifecycle) | set(spec.required_job_fields)
+    properties = spec.job_schema["properties"]
+    optional = {name: _value_of(properties[name]) for name in spec.job_fields if name not in managed}
+    return st.fixed_dictionaries({}, optional=optional)
+
+
+def _value_of(schema: Mapping[str, Any]) -> st.SearchStrategy[Any]:
+    kinds = schema.get("type", "string")
+    kinds = kinds if isinstance(kinds, list) else [kinds]
+    options = {
+        "null": st.none(),
+        "integer": st.integers(min_value=-(2**31), max_value=2**31 - 1),
+        "string": _TEXT,
+        "boolean": st.booleans(),
+    }
+    return st.one_of(*[options[k] for k in kinds if k in options])
+
+
+def job_lists(
+    *,
+    project_id: str | None = None,
+    organization_id: str | None = None,
+    min_size: int = 0,
+    max_size: int = 25,
+    spec: Spec | None = None,
+) -> st.SearchStrategy[list[dict[str, Any]]]:
+    """A project's jobs as `listProjectJobs` answers them: unique ids, newest first."""
+    if not 0 <= min_size <= max_size:
+        raise ValueError(f"need 0 <= min_size <= max_size, got {min_size} and {max_size}")
+    return _job_lists(project_id, organization_id, min_size, max_size, spec or load_spec())
+
+
+@st.composite
+def _job_lists(
+    draw: st.DrawFn,
+    project_id: str | None,
+    organization_id: str | None,
+    min_size: int,
+    max_size: int,
+    spec: Spec,
+) -> list[dict[str, Any]]:
+    project = project_id if project_id is not None else "proj_" + draw(_IDS)
+    organization = organization_id if organization_id is not None else "org_" + draw(_IDS)
+    one = jobs(project_id=project, organization_id=organization, spec=spec)
+    drawn = draw(st.lists(one, min_size=min_size, max_size=max_size, unique_by=lambda job: job["id"]))
+    return sorted(drawn, key=lambda job: (job["created_at"], job["id"]), reverse=True)
+
+
+def api_keys() -> st.SearchStrategy[str]:
+    """API keys in the `capy_live_...` format."""
+    return st.text("abcdefghijklmnopqrstuvwxyz0123456789_", min_size=8, max_size=40).map(
+        lambda rest: API_KEY_PREFIX + rest
+    )

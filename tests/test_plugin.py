@@ -1,0 +1,323 @@
+"""The pytest plugin, through pytester: fixtures, markers, isolation, xdist, live mode."""
+
+from __future__ import annotations
+
+import re
+import sys
+
+import pytest
+
+import capymock
+from conftest import ROOT
+
+HTTP = """
+import json, urllib.request, urllib.error
+
+def get(url, token):
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as error:
+        return error.code, json.load(error)
+"""
+
+
+@pytest.fixture
+def suite(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makepyfile(http_helpers=HTTP)
+    return pytester
+
+
+def test_the_fixtures_serve_a_mock_with_no_set_up(suite: pytest.Pytester) -> None:
+    suite.makepyfile(
+        """
+        from http_helpers import get
+
+        def test_fixtures(capy_mock, capy_url, capy_token):
+            assert capy_url == capy_mock.url and capy_url.startswith("http://127.0.0.1:")
+            assert capy_token == capy_mock.token
+            job = capy_mock.add_job(state="running")
+            status, body = get(f"{capy_url}/v1/jobs/{job.id}", capy_token)
+            assert status == 200 and body["job"]["state"] == "running"
+            capy_mock.assert_requested("GET", f"/v1/jobs/{job.id}", times=1)
+        """
+    )
+    suite.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+def test_each_test_starts_from_a_fresh_state(suite: pytest.Pytester) -> None:
+    suite.makepyfile(
+        """
+        from http_helpers import get
+
+        def test_a(capy_mock):
+            capy_mock.add_job(id="job_leak")
+            capy_mock.advance("1h")
+            get(capy_mock.url + "/v1/jobs/job_leak", capy_mock.token)
+
+        def test_b(capy_mock):
+            assert capy_mock.jobs() == []
+            assert capy_mock.requests == []
+            status, _ = get(capy_mock.url + "/v1/jobs/job_leak", capy_mock.token)
+            assert status == 404
+        """
+    )
+    suite.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=2)
+
+
+def test_the_marker_loads_a_bundled_scenario_and_resets_it_per_test(suite: pytest.Pytester) -> None:
+    suite.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.capy_scenario("retry-then-succeed")
+        def test_moves(capy_mock):
+            assert capy_mock.scenario == "retry-then-succeed"
+            capy_mock.advance("10s")
+            assert capy_mock.job("job_deploy_1")["attempts"] == 1
+
+        @pytest.mark.capy_scenario("retry-then-succeed")
+        def test_starts_again(capy_mock):
+            assert capy_mock.job("job_deploy_1")["state"] == "pending"
+            assert str(capy_mock.clock.now()) == "2026-01-01 09:00:00+00:00"
+
+        def test_no_marker_no_scenario(capy_mock):
+            assert capy_mock.scenario is None and capy_mock.jobs() == []
+        """
+    )
+    suite.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=3)
+
+
+def test_the_marker_takes_paths_relative_to_the_test_file(suite: pytest.Pytester) -> None:
+    sub = suite.mkpydir("sub")
+    (sub / "data").mkdir()
+    (sub / "data" / "mine.yaml").write_text("projects: [p]\njobs: [{id: job_mine, project: p}]\n")
+    (sub / "test_relative.py").write_text(
+        "import pytest\n\n"
+        "@pytest.mark.capy_scenario('data/mine.yaml')\n"
+        "def test_relative(capy_mock):\n"
+        "    assert [job.id for job in capy_mock.jobs()] == ['job_mine']\n"
+    )
+    suite.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+def test_the_marker_on_a_class_and_a_module(suite: pytest.Pytester) -> None:
+    suite.makepyfile(
+        """
+        import pytest
+
+        pytestmark = pytest.mark.capy_scenario("happy-path")
+
+        def test_module_level(capy_mock):
+            assert capy_mock.scenario == "happy-path"
+
+        @pytest.mark.capy_scenario("cancelled")
+        class TestCancelled:
+            def test_class_level(self, capy_mock):
+                assert capy_mock.scenario == "cancelled"
+
+            @pytest.mark.capy_scenario("happy-path", "auth-scopes")
+            def test_closest_wins(self, capy_mock):
+                assert capy_mock.scenario == "happy-path + auth-scopes"
+        """
+    )
+    suite.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=3)
+
+
+def test_the_scenarios_dir_ini_option(suite: pytest.Pytester) -> None:
+    (suite.path / "scen").mkdir()
+    (suite.path / "scen" / "shared.yaml").write_text("projects: [p]\njobs: [{id: job_shared, project: p}]\n")
+    suite.makeini("[pytest]\ncapy_scenarios_dir = scen\n")
+    tests = suite.mkdir("deep")
+    (tests / "test_ini.py").write_text(
+        "import pytest\n\n"
+        "@pytest.mark.capy_scenario('shared.yaml')\n"
+        "def test_ini(capy_mock):\n"
+        "    assert capy_mock.job('job_shared')['state'] == 'pending'\n"
+    )
+    suite.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+def test_a_bad_scenario_fails_the_test_with_the_loader_message(suite: pytest.Pytester) -> None:
+    (suite.path / "broken.yaml").write_text(
+        "projects: [p]\njobs:\n  - {id: j, project: p, steps: [{state: runing}]}\n"
+    )
+    suite.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.capy_scenario("broken.yaml")
+        def test_broken(capy_mock):
+            pass
+
+        @pytest.mark.capy_scenario("no-such-scenario")
+        def test_unknown(capy_mock):
+            pass
+
+        def test_still_fine(capy_mock):
+            assert capy_mock.jobs() == []
+        """
+    )
+    result = suite.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, errors=2)
+    output = result.stdout.str()
+    expected = (
+        f"capy_scenario: {suite.path / 'broken.yaml'}:3:41: jobs[0].steps[0].state: 'runing' is not one of"
+    )
+    assert expected in output or expected.replace(str(suite.path) + "/", "") in output
+    assert "capy_scenario: no scenario file or bundled scenario called 'no-such-scenario'" in output
+    assert "Traceback" not in output and "pytest_plugin.py" not in output
+
+
+def test_assert_requested_fails_with_what_the_mock_saw(suite: pytest.Pytester) -> None:
+    suite.makepyfile(
+        """
+        from http_helpers import get
+
+        def test_missing(capy_mock):
+            get(capy_mock.url + "/v1/jobs/job_x", capy_mock.token)
+            capy_mock.assert_requested("GET", "/v1/jobs/job_y")
+        """
+    )
+    result = suite.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*AssertionError: expected GET /v1/jobs/job_y at least once, saw it 0 times.",
+            "*The mock saw 1 request:",
+            "*GET /v1/jobs/job_x -> 404",
+        ]
+    )
+
+
+def test_a_failure_of_the_mock_errors_the_test_that_caused_it(suite: pytest.Pytester) -> None:
+    suite.makepyfile(
+        """
+        def test_causes(capy_mock):
+            capy_mock.record_failure("response does not match the spec: getJob 200: body: ...")
+
+        def test_next_is_clean(capy_mock):
+            pass
+        """
+    )
+    result = suite.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2, errors=1)
+    result.stdout.fnmatch_lines(
+        ["*ERROR at teardown of test_causes*", "*MockFailure: response does not match*"]
+    )
+
+
+def test_xdist_runs_one_server_per_worker(suite: pytest.Pytester) -> None:
+    suite.makepyfile(
+        **{
+            f"test_w{i}": f"""
+                import os
+
+                def test_record(capy_mock):
+                    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+                    with open("urls.txt", "a") as out:
+                        out.write(f"{{worker}} {{capy_mock.url}}\\n")
+                    capy_mock.add_job(id="job_{i}")
+                    assert [j.id for j in capy_mock.jobs()] == ["job_{i}"]
+            """
+            for i in range(8)
+        }
+    )
+    result = suite.runpytest_subprocess("-p", "xdist", "-n", "2", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=8)
+    rows = [line.split() for line in (suite.path / "urls.txt").read_text().splitlines()]
+    by_worker: dict[str, set[str]] = {}
+    for worker, url in rows:
+        by_worker.setdefault(worker, set()).add(url)
+    assert set(by_worker) == {"gw0", "gw1"}
+    assert all(len(urls) == 1 for urls in by_worker.values())
+    assert len(set.union(*by_worker.values())) == 2
+
+
+LIVE_SUITE = """
+import pytest
+from http_helpers import get
+
+def test_reads_the_deployment(capy_url, capy_token):
+    status, body = get(capy_url + "/v1/jobs/job_demo_build", capy_token)
+    assert status == 200 and body["job"]["state"] == "failed"
+
+def test_scripts_the_mock(capy_mock):
+    pass
+"""
+
+
+def test_live_mode_points_the_fixtures_at_a_deployment(suite: pytest.Pytester) -> None:
+    suite.makepyfile(LIVE_SUITE)
+    with capymock.serve("demo") as deployment:
+        result = suite.runpytest(
+            "-p",
+            "no:cacheprovider",
+            "-rs",
+            "--capy-base-url",
+            str(deployment.url),
+            "--capy-token",
+            deployment.token,
+        )
+        assert [r.path for r in deployment.requests] == ["/v1/jobs/job_demo_build"]
+    result.assert_outcomes(passed=1, skipped=1)
+    result.stdout.fnmatch_lines(
+        [
+            f"capymock: live mode against {deployment.url} (scripting tests are skipped)",
+            f"SKIPPED*needs capy_mock to script the API, but this run is against the deployment at "
+            f"{deployment.url}",
+        ]
+    )
+
+
+def test_live_mode_from_the_environment(suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    suite.makepyfile(LIVE_SUITE)
+    with capymock.serve("demo") as deployment:
+        monkeypatch.setenv("CAPY_BASE_URL", str(deployment.url))
+        monkeypatch.setenv("CAPY_TOKEN", deployment.token)
+        result = suite.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, skipped=1)
+
+
+def test_live_mode_needs_a_token(suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CAPY_TOKEN", raising=False)
+    suite.makepyfile(LIVE_SUITE)
+    result = suite.runpytest("-p", "no:cacheprovider", "--capy-base-url", "http://127.0.0.1:9")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--capy-base-url needs a token: pass --capy-token or set CAPY_TOKEN*"])
+
+
+def test_the_marker_is_registered_with_help(suite: pytest.Pytester) -> None:
+    result = suite.runpytest("--markers")
+    result.stdout.fnmatch_lines(
+        ["@pytest.mark.capy_scenario(*names_or_paths): load these capymock scenarios*"]
+    )
+
+
+@pytest.mark.slow
+def test_the_example_suite_runs_against_another_mock_in_live_mode() -> None:
+    import subprocess
+
+    with capymock.serve("demo") as deployment:
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-p",
+                "no:cacheprovider",
+                "-q",
+                str(ROOT / "examples"),
+                "--capy-base-url",
+                str(deployment.url),
+                "--capy-token",
+                deployment.token,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=ROOT,
+        )
+    assert result.returncode == 0, result.stdout[-2000:]
+    assert re.search(r"\b3 passed, 4 skipped\b", result.stdout), result.stdout[-500:]

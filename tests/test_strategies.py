@@ -1,0 +1,67 @@
+"""`capymock.strategies`: every drawn job is valid under the spec and keeps every invariant."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, find, given, settings
+from hypothesis import strategies as st
+from werkzeug.test import Client
+
+import capymock
+from capymock import strategies
+from conftest import ORACLE
+
+LIFECYCLE = capymock.load_spec().lifecycle
+JOB = ORACLE.validator("/components/schemas/Job")
+
+
+@settings(max_examples=500, suppress_health_check=[HealthCheck.too_slow])
+@given(strategies.jobs())
+def test_500_jobs_validate_and_keep_every_invariant(job: dict[str, object]) -> None:
+    JOB.validate(job)
+    assert LIFECYCLE.violations(job) == []
+    assert set(job) == set(capymock.load_spec().job_fields)
+
+
+@pytest.mark.parametrize("state", LIFECYCLE.states)
+@settings(max_examples=60)
+@given(data=st.data())
+def test_jobs_in_a_given_state(state: str, data: st.DataObject) -> None:
+    job = data.draw(strategies.jobs(state=state, project_id="proj_x", organization_id="org_x"))
+    assert (job["state"], job["project_id"], job["organization_id"]) == (state, "proj_x", "org_x")
+    JOB.validate(job)
+    assert LIFECYCLE.violations(job) == []
+
+
+@settings(max_examples=100)
+@given(strategies.job_lists(project_id="proj_x", max_size=10))
+def test_job_lists_are_list_responses(jobs: list[dict[str, object]]) -> None:
+    ORACLE.check("GET", "/v1/projects/proj_x/jobs", 200, {"jobs": jobs})
+    assert len({job["id"] for job in jobs}) == len(jobs)
+    keys = [(job["created_at"], job["id"]) for job in jobs]
+    assert keys == sorted(keys, reverse=True)
+
+
+@settings(max_examples=50)
+@given(strategies.api_keys(), strategies.jobs(project_id="proj_demo", organization_id="org_demo"))
+def test_drawn_keys_and_jobs_are_served_by_the_mock(key: str, job: dict[str, object]) -> None:
+    mock = capymock.Mock()
+    mock.add_token(key)
+    mock.add_job(**job)
+    reply = Client(mock.wsgi_app).get(f"/v1/jobs/{job['id']}", headers={"Authorization": f"Bearer {key}"})
+    assert reply.status_code == 200 and reply.json == {"job": job}
+    mock.check()
+
+
+def test_failing_examples_shrink_to_something_small() -> None:
+    job = find(strategies.jobs(state="failed"), lambda j: j["attempts"] >= 2)
+    assert job["attempts"] == job["max_attempts"] == 2
+    assert job["id"] == "job_0" and job["type"] == "build"
+    assert all(job[name] is None for name in ("error", "cluster_id", "last_stdout", "last_stderr"))
+
+
+def test_arguments_are_checked_up_front() -> None:
+    with pytest.raises(ValueError, match="'runing' is not a state; states: pending, claimed"):
+        strategies.jobs(state="runing")
+    with pytest.raises(ValueError, match="need 0 <= min_size <= max_size"):
+        strategies.job_lists(min_size=3, max_size=1)
