@@ -9,8 +9,16 @@ from conftest import ROOT
 README = (ROOT / "README.md").read_text()
 
 
-def test_the_python_example_runs() -> None:
-    (code,) = re.findall(r"```python\n(.*?)```", README, re.DOTALL)
+BLOCKS = re.findall(r"```python\n(.*?)```", README, re.DOTALL)
+
+
+def test_the_plugin_example_is_the_example_suite_verbatim() -> None:
+    (plugin_block,) = [block for block in BLOCKS if "capy_mock" in block]
+    assert plugin_block in (ROOT / "examples" / "test_capy_client.py").read_text()
+
+
+def test_the_python_api_example_runs() -> None:
+    (code,) = [block for block in BLOCKS if "capy_mock" not in block]
     namespace: dict[str, object] = {}
     exec(compile(code, "README.md", "exec"), namespace)
     tests = [f for name, f in namespace.items() if name.startswith("test_") and callable(f)]
