@@ -132,12 +132,14 @@ def _watch(mock: Any, references: tuple[str, ...], stop: threading.Event) -> Non
     from capymock.errors import ScenarioError
     from capymock.scenarios import resolve
 
-    def stamps() -> dict[Path, float]:
+    def stamps() -> dict[Path, bytes]:
+        # The contents, not the mtime: an edit caught half-written is seen again once complete,
+        # even within one tick of the file system's clock.
         found = {}
         for reference in references:
             try:
                 path = resolve(reference)
-                found[path] = path.stat().st_mtime
+                found[path] = path.read_bytes()
             except (ScenarioError, OSError):
                 continue
         return found
