@@ -199,6 +199,74 @@ def validate(files: tuple[str, ...], spec: str | None) -> int:
 
 @cli.command()
 @click.option(
+    "--base-url", required=True, envvar="CAPY_BASE_URL", help="The deployment to check (also CAPY_BASE_URL)."
+)
+@click.option(
+    "--token", required=True, envvar="CAPY_TOKEN", help="Its bearer token (also CAPY_TOKEN); never printed."
+)
+@click.option("--project-id", help="A project of the token's: its real jobs are checked too.")
+@click.option("--job-id", help="A job of the token's to check too.")
+@click.option(
+    "--max-examples",
+    default=25,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Generated requests per operation, for valid and for invalid data each.",
+)
+@click.option("--seed", type=int, help="Seed for repeatable runs (default: random, printed).")
+@click.option(
+    "--rate-limit",
+    default="10/s",
+    show_default=True,
+    help="At most this many requests (10/s, 300/m; 0: no limit).",
+)
+@click.option(
+    "--max-time",
+    default=300.0,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    help="Stop sending after this many seconds.",
+)
+@click.option("--junit-xml", type=click.Path(dir_okay=False), help="Also write a JUnit XML report.")
+@click.option(
+    "--spec", type=click.Path(dir_okay=False), help="OpenAPI document to check against (default: bundled)."
+)
+def contract(
+    base_url: str,
+    token: str,
+    project_id: str | None,
+    job_id: str | None,
+    max_examples: int,
+    seed: int | None,
+    rate_limit: str,
+    max_time: float,
+    junit_xml: str | None,
+    spec: str | None,
+) -> int:
+    """Check that a deployment honours the spec. Exit 0 conformant, 1 violations, 2 errors."""
+    try:
+        from capymock.contract import run_contract
+    except ImportError as exc:
+        raise CliError(str(exc)) from None
+    report = run_contract(
+        base_url,
+        token,
+        project_id=project_id,
+        job_id=job_id,
+        max_examples=max_examples,
+        seed=seed,
+        rate_limit=rate_limit,
+        max_time=max_time,
+        spec=spec,
+    )
+    click.echo(report.render())
+    if junit_xml:
+        Path(junit_xml).write_text(report.junit_xml(), encoding="utf-8")
+    return report.exit_code
+
+
+@cli.command()
+@click.option(
     "--spec", type=click.Path(dir_okay=False), help="OpenAPI document whose states and fields to use."
 )
 def schema(spec: str | None) -> None:

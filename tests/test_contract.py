@@ -1,0 +1,136 @@
+"""`capymock contract` against the in-process mock (it must pass) and the drift corpus (each
+defect must be caught and named)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+import pytest
+
+import capymock
+from capymock.contract import ContractError, parse_rate, run_contract
+from drift.servers import DEFECTS, deployment
+
+FAST = {"max_examples": 10, "rate_limit": None, "seed": 20261128}
+
+EXPECTED_CHECK = {
+    "missing_required_field": "response_schema_conformance",
+    "wrong_type": "response_schema_conformance",
+    "undocumented_status": "status_code_conformance",
+    "wrong_content_type": "content_type_conformance",
+    "lifecycle_violation": "job_lifecycle_invariants",
+    "auth_not_enforced": "auth_required",
+    "limit_ignored": "limit_honoured",
+}
+
+
+def test_the_mock_honours_its_own_contract() -> None:
+    with capymock.serve("busy-project") as mock:
+        mock.add_token("capy_live_contract_org")
+        report = run_contract(str(mock.url), "capy_live_contract_org", project_id="proj_busy", **FAST)
+        methods = {entry.method for entry in mock.requests}
+    assert report.violations == [], report.render()
+    assert report.exit_code == 0
+    assert methods == {"GET"}  # only what the spec declares is ever sent
+    assert {operation for operation, _ in report.outcomes} == {
+        "GET /v1/projects/{projectID}/jobs",
+        "GET /v1/jobs/{jobID}",
+    }
+    checks = {check for _, check in report.outcomes}
+    assert {
+        "response_schema_conformance",
+        "negative_data_rejection",
+        "ignored_auth",
+        "job_lifecycle_invariants",
+        "limit_honoured",
+        "newest_first",
+        "auth_required",
+        "real_data_reachable",
+    } <= checks
+
+
+def test_a_conformant_drift_server_passes() -> None:
+    with deployment(None) as (url, token):
+        assert run_contract(url, token, project_id="proj_demo", **FAST).exit_code == 0
+
+
+@pytest.mark.parametrize("defect", sorted(EXPECTED_CHECK))
+def test_every_drift_is_caught_and_named(defect: str) -> None:
+    with deployment(defect) as (url, token):
+        report = run_contract(url, token, project_id="proj_demo", **FAST)
+    assert report.exit_code == 1
+    named = {violation.check for violation in report.violations}
+    assert EXPECTED_CHECK[defect] in named, report.render()
+    assert EXPECTED_CHECK[defect] in report.summary()
+
+
+def test_the_drift_corpus_covers_every_defect() -> None:
+    assert set(EXPECTED_CHECK) == {*DEFECTS, "auth_not_enforced", "limit_ignored"}
+
+
+def test_a_violation_says_what_where_and_how_to_reproduce() -> None:
+    with deployment("lifecycle_violation") as (url, token):
+        report = run_contract(url, token, project_id="proj_demo", **FAST)
+    (violation,) = [v for v in report.violations if v.operation == "GET /v1/jobs/{jobID}"]
+    text = violation.render()
+    assert text.startswith("✗ GET /v1/jobs/{jobID}  [job_lifecycle_invariants]")
+    assert "job 'job_demo_deploy' in state 'running' breaks the lifecycle: started_at must be set" in text
+    assert "got:       200 {" in text
+    assert (
+        f"reproduce: curl -i -H \"Authorization: Bearer $CAPY_TOKEN\" '{url}/v1/jobs/job_demo_deploy'" in text
+    )
+    assert token not in report.render() and token not in report.junit_xml()
+
+
+def test_junit_xml_has_one_testcase_per_operation_and_check() -> None:
+    with deployment("limit_ignored") as (url, token):
+        report = run_contract(url, token, project_id="proj_demo", **FAST)
+    suite = ElementTree.fromstring(report.junit_xml()).find("testsuite")
+    assert suite is not None
+    cases = {(c.get("classname"), c.get("name")): c for c in suite.iter("testcase")}
+    assert len(cases) == len(report.outcomes) == int(suite.get("tests", "0"))
+    failed = {key for key, case in cases.items() if case.find("failure") is not None}
+    assert ("GET /v1/projects/{projectID}/jobs", "limit_honoured") in failed
+    assert ("GET /v1/jobs/{jobID}", "limit_honoured") not in cases  # list-only checks stay on the list
+
+
+def test_the_time_limit_bounds_a_run() -> None:
+    with deployment(None) as (url, token):
+        report = run_contract(url, token, max_examples=1000, rate_limit="20/s", max_time=1.0, seed=1)
+    assert report.stopped_early == "stopped at the time limit"
+    assert report.requests <= 25  # 20/s for one second, and nothing after
+
+
+def test_rates() -> None:
+    assert parse_rate("10/s") == 10 and parse_rate("300/m") == 5 and parse_rate("0") is None
+    with pytest.raises(ContractError, match="expected a rate like 10/s"):
+        parse_rate("fast")
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "capymock", "contract", *args], capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.mark.slow
+def test_the_cli_exits_0_1_and_2(tmp_path: Path) -> None:
+    fast = ["--max-examples", "5", "--rate-limit", "0", "--seed", "1"]
+    with deployment(None) as (url, token):
+        good = _cli("--base-url", url, "--token", token, "--project-id", "proj_demo", *fast)
+    assert good.returncode == 0, good.stdout
+    assert good.stdout.strip().endswith("(seed 1): conformant")
+    junit = tmp_path / "report.xml"
+    with deployment("wrong_content_type") as (url, token):
+        bad = _cli("--base-url", url, "--token", token, "--junit-xml", str(junit), *fast)
+    assert bad.returncode == 1
+    assert "[content_type_conformance]" in bad.stdout and token not in bad.stdout + junit.read_text()
+    refused = _cli("--base-url", "http://127.0.0.1:9", "--token", "capy_live_x")
+    assert refused.returncode == 2
+    assert (
+        refused.stderr.strip() == "capymock: error: cannot connect to http://127.0.0.1:9: Connection refused"
+    )
+    assert _cli("--base-url", "http://127.0.0.1:9").returncode == 2  # no token: usage error
