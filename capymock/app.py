@@ -20,7 +20,7 @@ from capymock import control
 from capymock.auth import Denied, redact
 from capymock.examples import minimal_instance
 from capymock.handlers import HANDLERS, Context, Result, error
-from capymock.job import encode
+from capymock.job import encode, plain
 from capymock.journal import RecordedRequest
 from capymock.routing import NoRoute, WrongMethod
 from capymock.spec import Operation
@@ -57,7 +57,7 @@ class App:
             self._mock.journal.record(_entry(environ, method, path, query, result.status, operation_id))
         body = result.body if isinstance(result.body, bytes) else encode(result.body)
         if checked and operation_id is not None and self._mock.validate:
-            result, body = self._checked(operation_id, result, body)
+            result, body = self._checked(operation_id, result, body)  # the value `body` encodes
         headers = [("Content-Type", result.content_type), ("Content-Length", str(len(body))), *result.headers]
         headers += _cors(environ)
         start_response(_REASONS.get(result.status, str(result.status)), headers)
@@ -174,7 +174,8 @@ class App:
     def _checked(self, operation_id: str, result: Result, body: bytes) -> tuple[Result, bytes]:
         operation = self._mock.spec.operation(operation_id)
         try:
-            self._mock.validators.check_body(operation, result.status, body)
+            sent = body if isinstance(result.body, bytes) else plain(result.body)
+            self._mock.validators.check_body(operation, result.status, sent)
         except BodyMismatch as exc:
             message = f"response does not match the spec: {exc}"
             self._mock.record_failure(message)

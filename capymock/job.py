@@ -85,6 +85,17 @@ def encode(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False).encode()
 
 
+def plain(value: Any) -> Any:
+    """The JSON value that `encode(value)` writes, each `Job` as its field dict (shared: read only)."""
+    if isinstance(value, Job):
+        return value._fields
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(item) for item in value]
+    return value
+
+
 def compose_job(spec: Spec, given: Mapping[str, Any], *, job_id: str, organization_id: str, now: str) -> Job:
     """A new job from the fields `given`, every other field defaulted or derived.
 

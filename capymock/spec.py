@@ -74,10 +74,11 @@ class Spec:
 
     def operation(self, operation_id: str) -> Operation:
         """The operation called `operation_id`; KeyError if the spec has none."""
-        for op in self.operations:
-            if op.operation_id == operation_id:
-                return op
-        raise KeyError(operation_id)
+        return self._by_id[operation_id]
+
+    @functools.cached_property
+    def _by_id(self) -> dict[str, Operation]:
+        return {op.operation_id: op for op in self.operations}
 
 
 @functools.lru_cache(maxsize=8)

@@ -86,6 +86,8 @@ class Timeline:
 
     def settle(self) -> list[Fired]:
         """Fire every time step due by the clock's now, each at its due time."""
+        if not self._tracks:
+            return []
         with self._lock:
             return self._fire_until(self._clock.now(), move_clock=False)
 
@@ -115,6 +117,8 @@ class Timeline:
     def record_reads(self, job_ids: Iterable[str]) -> list[Fired]:
         """Count one read of each job; fire `after_polls` steps whose count is reached."""
         fired: list[Fired] = []
+        if not self._tracks:  # nothing scripted: the common case, without taking the lock
+            return fired
         with self._lock:
             for job_id in job_ids:
                 track = self._tracks.get(job_id)

@@ -80,8 +80,9 @@ class Validators:
             values[name] = _check_parameter(compiled, text)
         return values
 
-    def check_body(self, operation: Operation, status: int, body: bytes) -> None:
-        """Check a JSON response body against the schema documented for `status`.
+    def check_body(self, operation: Operation, status: int, body: Any) -> None:
+        """Check a response body (JSON bytes, or the JSON value about to be sent) against the
+        schema documented for `status`.
 
         Raises:
             BodyMismatch: the status is undocumented, or the body breaks its schema.
@@ -103,11 +104,15 @@ def _compile_body(schema: Mapping[str, Any], components: Mapping[str, Any]) -> A
     return jsonschema_rs.Draft202012Validator(root, validate_formats=True)
 
 
-def _check_body(validator: Any, body: bytes, what: str) -> None:
-    try:
-        document = json.loads(body)
-    except ValueError as exc:
-        raise BodyMismatch(f"{what}: body is not JSON ({exc})") from None
+def _check_body(validator: Any, body: Any, what: str) -> None:
+    document = body
+    if isinstance(body, bytes):
+        try:
+            document = json.loads(body)
+        except ValueError as exc:
+            raise BodyMismatch(f"{what}: body is not JSON ({exc})") from None
+    if validator.is_valid(document):
+        return
     error = next(iter(validator.iter_errors(document)), None)
     if error is not None:
         raise BodyMismatch(f"{what}: {_describe(error)}")
