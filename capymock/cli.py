@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import sys
 import threading
 from collections.abc import Sequence
@@ -62,6 +61,7 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 @click.option(
     "--validate/--no-validate", default=True, show_default=True, help="Check every response against the spec."
 )
+@click.option("--quiet", is_flag=True, help="Do not log a line per request.")
 def serve(
     host: str,
     port: int,
@@ -72,11 +72,12 @@ def serve(
     any_token: bool,
     control_token: str | None,
     validate: bool,
+    quiet: bool,
 ) -> None:
     """Serve the Capy Jobs API from scenarios, until Ctrl-C or SIGTERM."""
     from capymock.clock import SystemClock
     from capymock.mock import Mock
-    from capymock.server import BackgroundServer
+    from capymock.server import serve_until_stopped
 
     if host not in LOOPBACK and not control_token:
         raise CliError(f"--host {host} exposes the control API beyond this machine; pass --control-token")
@@ -89,20 +90,21 @@ def serve(
         control_token=control_token,
     )
     mock.load(*references)
+    stop = threading.Event()
+
+    def ready(url: str) -> None:
+        mock.url = url
+        _print_banner(mock, speed)
+        if reload:
+            _watch(mock, references, stop)
+
     try:
-        server = BackgroundServer(mock.wsgi_app, host, port, quiet=False)
+        serve_until_stopped(mock.wsgi_app, host, port, on_ready=ready, log=None if quiet else sys.stderr)
     except OSError as exc:
         reason = os.strerror(exc.errno) if exc.errno else str(exc)
         raise CliError(f"cannot listen on {host}:{port}: {reason} (try --port 0)") from None
-    mock.url = server.url
-    _print_banner(mock, speed)
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
-    with server:
-        if reload:
-            _watch(mock, references, stop)
-        stop.wait()
+    finally:
+        stop.set()
     click.echo("capymock: stopped")
 
 

@@ -1,6 +1,9 @@
-"""The spec's paths as a werkzeug routing map: `Router.match(method, path)`.
+"""The spec's paths as a router: `Router.match(method, path)` -> the operation and its path
+parameters.
 
-Routes are built from the spec's operations only; there is no second route table.
+Routes are built from the spec's operations only; there is no second route table. An
+OpenAPI path template matches whole segments (`{jobID}` is one non-empty segment without
+`/`), exactly and without a trailing slash; templates with more literal segments win.
 """
 
 from __future__ import annotations
@@ -8,9 +11,6 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-
-from werkzeug.exceptions import MethodNotAllowed, NotFound
-from werkzeug.routing import Map, RequestRedirect, Rule
 
 from capymock.spec import Operation, Spec
 
@@ -35,6 +35,20 @@ class WrongMethod(Exception):
         self.allowed = allowed
 
 
+@dataclass(frozen=True)
+class _Route:
+    pattern: re.Pattern[str]
+    names: tuple[str, ...]
+    operations: dict[str, Operation]
+
+    @property
+    def allowed(self) -> tuple[str, ...]:
+        methods = set(self.operations)
+        if "GET" in methods:
+            methods.add("HEAD")  # HEAD is GET without the body
+        return tuple(sorted(methods))
+
+
 @functools.lru_cache(maxsize=8)
 def router_for(spec: Spec) -> Router:
     """The router of `spec`, built once."""
@@ -45,23 +59,12 @@ class Router:
     """Matches requests to the spec's operations."""
 
     def __init__(self, spec: Spec) -> None:
-        self._operations = {op.operation_id: op for op in spec.operations}
-        self._names: dict[str, dict[str, str]] = {}
-        rules = [self._rule(op) for op in spec.operations]
-        self._adapter = Map(rules, strict_slashes=True, merge_slashes=False).bind("capymock")
-
-    def _rule(self, operation: Operation) -> Rule:
-        # werkzeug wants identifiers as variable names; OpenAPI allows any name.
-        names: dict[str, str] = {}
-
-        def variable(found: re.Match[str]) -> str:
-            safe = f"p{len(names)}"
-            names[safe] = found.group(1)
-            return f"<{safe}>"
-
-        template = _TEMPLATE.sub(variable, operation.path)
-        self._names[operation.operation_id] = names
-        return Rule(template, endpoint=operation.operation_id, methods=[operation.method])
+        by_path: dict[str, dict[str, Operation]] = {}
+        for operation in spec.operations:
+            by_path.setdefault(operation.path, {})[operation.method] = operation
+        routes = [_compile(path, operations) for path, operations in by_path.items()]
+        # Literal segments win over parameters: /v1/jobs/stats before /v1/jobs/{jobID}.
+        self._routes = sorted(routes, key=lambda route: (len(route.names), -route.pattern.pattern.count("/")))
 
     def match(self, method: str, path: str) -> Match:
         """The operation serving `method path`, with its raw path parameters.
@@ -70,21 +73,24 @@ class Router:
             NoRoute: no operation has this path.
             WrongMethod: the path exists for other methods only (their names in `allowed`).
         """
-        try:
-            endpoint, values = self._adapter.match(path, method)
-        except MethodNotAllowed as exc:
-            raise WrongMethod(tuple(sorted(exc.valid_methods or ()))) from None
-        except (NotFound, RequestRedirect):
-            raise NoRoute(path) from None
-        names = self._names[endpoint]
-        return Match(self._operations[endpoint], {names[k]: v for k, v in values.items()})
+        for route in self._routes:
+            found = route.pattern.fullmatch(path)
+            if found is None:
+                continue
+            operation = route.operations.get("GET" if method == "HEAD" else method)
+            if operation is None:
+                raise WrongMethod(route.allowed)
+            return Match(operation, dict(zip(route.names, found.groups(), strict=True)))
+        raise NoRoute(path)
 
     def allowed(self, path: str) -> tuple[str, ...]:
         """The methods `path` answers to (empty: no operation has this path)."""
-        try:
-            match = self.match("\x00", path)
-        except WrongMethod as exc:
-            return exc.allowed
-        except NoRoute:
-            return ()
-        return (match.operation.method,)
+        route = next((r for r in self._routes if r.pattern.fullmatch(path)), None)
+        return route.allowed if route is not None else ()
+
+
+def _compile(template: str, operations: dict[str, Operation]) -> _Route:
+    names = tuple(_TEMPLATE.findall(template))
+    parts = _TEMPLATE.split(template)  # literal, name, literal, name, ..., literal
+    pattern = "".join(re.escape(part) if index % 2 == 0 else "([^/]+)" for index, part in enumerate(parts))
+    return _Route(re.compile(pattern), names, operations)

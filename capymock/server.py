@@ -6,6 +6,7 @@ wake-up socket, instead of polling for a shutdown flag.
 
 from __future__ import annotations
 
+import functools
 import selectors
 import socket
 import threading
@@ -14,27 +15,33 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
-
 from capymock.clock import Clock
 from capymock.mock import Mock
 from capymock.scenarios import Scenario
 from capymock.spec import Spec
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log(self, type: str, message: str, *args: Any) -> None:
-        pass
+@functools.lru_cache(maxsize=1)
+def _quiet_handler() -> type:
+    from werkzeug.serving import WSGIRequestHandler
+
+    class QuietHandler(WSGIRequestHandler):
+        def log(self, type: str, message: str, *args: Any) -> None:
+            pass
+
+    return QuietHandler
 
 
 class BackgroundServer:
     """A threaded werkzeug server for `app` on `host:port` (port 0: a free one)."""
 
     def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0, *, quiet: bool = True) -> None:
-        handler = _QuietHandler if quiet else WSGIRequestHandler
+        from werkzeug.serving import WSGIRequestHandler, make_server  # only when serving: a slow import
+
+        handler = _quiet_handler() if quiet else WSGIRequestHandler
         # Bind here, so a port in use is an OSError for the caller (werkzeug would exit).
         with _listen(host, port) as listener:
-            self._server: BaseWSGIServer = make_server(
+            self._server = make_server(
                 host, port, app, threaded=True, request_handler=handler, fd=listener.fileno()
             )
         # Join request threads on close, so nothing outlives `stop()`.
@@ -120,3 +127,55 @@ def serve(
         mock.url = server.url
         yield mock
     mock.check()
+
+
+class _RequestLog:
+    """WSGI middleware: one line per answered request on stderr (no headers, so no token)."""
+
+    def __init__(self, app: Any, stream: Any) -> None:
+        self.app, self.stream = app, stream
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        seen: list[str] = []
+
+        def record(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            seen.append(status.split(" ", 1)[0])
+            return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
+
+        body = self.app(environ, record)
+        query = environ.get("QUERY_STRING")
+        target = environ.get("PATH_INFO", "") + (f"?{query}" if query else "")
+        print(
+            f"{environ['REQUEST_METHOD']} {target} {seen[0] if seen else '-'}", file=self.stream, flush=True
+        )
+        return body
+
+
+def serve_until_stopped(
+    app: Any, host: str, port: int, *, on_ready: Any, log: Any = None, threads: int = 4
+) -> None:
+    """Serve `app` with waitress (keep-alive, a pool of `threads`) until SIGINT or SIGTERM.
+
+    `on_ready(url)` is called once the socket listens; `log`, a text stream, gets a line per
+    request. Raises OSError when the address cannot be bound.
+    """
+    import logging
+    import signal
+
+    from waitress.server import create_server
+
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "task queue depth" under load
+    wrapped = _RequestLog(app, log) if log is not None else app
+    server = create_server(wrapped, host=host, port=port, threads=threads, ident="capymock")
+    bound_host = host if ":" not in host else f"[{host}]"
+    on_ready(f"http://{bound_host}:{server.effective_port}")
+
+    def stop(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        server.run()  # returns after closing itself on KeyboardInterrupt
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        server.close()
