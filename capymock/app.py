@@ -17,11 +17,10 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 from capymock import control
-from capymock.auth import Denied, redact
+from capymock.auth import Denied
 from capymock.examples import minimal_instance
 from capymock.handlers import HANDLERS, Context, Result, error
 from capymock.job import encode, plain
-from capymock.journal import RecordedRequest
 from capymock.routing import NoRoute, WrongMethod
 from capymock.spec import Operation
 from capymock.validation import BadParameter, BodyMismatch
@@ -54,7 +53,7 @@ class App:
             result = self._guarded(lambda: control.handle(self._mock, method, path, query, environ), path)
         else:
             result, operation_id, checked = self._api(environ, method, path, query)
-            self._mock.journal.record(_entry(environ, method, path, query, result.status, operation_id))
+            self._mock.journal.record(method, path, query, result.status, environ, operation_id)
         body = result.body if isinstance(result.body, bytes) else encode(result.body)
         if checked and operation_id is not None and self._mock.validate:
             result, body = self._checked(operation_id, result, body)  # the value `body` encodes
@@ -221,22 +220,3 @@ def _raw_parameter(
         value = environ.get("HTTP_" + name.upper().replace("-", "_"))
         return value if isinstance(value, str) else None
     return None
-
-
-def _entry(
-    environ: dict[str, Any],
-    method: str,
-    path: str,
-    query: dict[str, list[str]],
-    status: int,
-    operation_id: str | None,
-) -> RecordedRequest:
-    headers = {}
-    for key, value in environ.items():
-        if key.startswith("HTTP_"):
-            headers[key[5:].replace("_", "-").title()] = value
-    if "Authorization" in headers:
-        scheme, _, token = headers["Authorization"].partition(" ")
-        headers["Authorization"] = f"{scheme} {redact(token)}".strip()
-    flat = {k: v[0] if len(v) == 1 else list(v) for k, v in query.items()}
-    return RecordedRequest(method, path, flat, status, headers, operation_id)

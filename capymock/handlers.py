@@ -5,11 +5,12 @@ Handlers see no HTTP: the app has already routed, authenticated and parsed param
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from capymock.auth import Principal
+from capymock.job import Job
 from capymock.store import Store
 
 
@@ -23,8 +24,8 @@ class Result:
     status: int
     body: Any
     headers: tuple[tuple[str, str], ...] = ()
-    reads: tuple[str, ...] = ()
-    """Ids of the jobs this response shows: each counts as one read of that job."""
+    reads: Sequence[Job] = ()
+    """The jobs this response shows: each counts as one read of that job."""
     content_type: str = "application/json"
 
 
@@ -52,7 +53,7 @@ def list_project_jobs(context: Context, params: Mapping[str, Any]) -> Result:
     if context.store.project_organization(project_id) != principal.organization_id:
         return error(404, f"project {project_id!r} not found")
     jobs = context.store.newest(project_id, params["limit"]) or []
-    return Result(200, {"jobs": jobs}, reads=tuple(job.id for job in jobs))
+    return Result(200, {"jobs": jobs}, reads=jobs)
 
 
 def get_job(context: Context, params: Mapping[str, Any]) -> Result:
@@ -61,7 +62,7 @@ def get_job(context: Context, params: Mapping[str, Any]) -> Result:
     job = context.store.get(job_id)
     if job is None or not context.principal.may_read(job["organization_id"], job["project_id"]):
         return error(404, f"job {job_id!r} not found")
-    return Result(200, {"job": job}, reads=(job.id,))
+    return Result(200, {"job": job}, reads=(job,))
 
 
 Handler = Callable[[Context, Mapping[str, Any]], Result]

@@ -75,13 +75,13 @@ class Job(Mapping[str, Any]):
 
 def encode(value: Any) -> bytes:
     """Compact JSON for a response body, reusing each `Job`'s cached encoding."""
-    if isinstance(value, Job):
+    if type(value) is Job:
         return value.json
     if isinstance(value, dict):
         items = (json.dumps(str(k)).encode() + b":" + encode(v) for k, v in value.items())
         return b"{" + b",".join(items) + b"}"
     if isinstance(value, (list, tuple)):
-        return b"[" + b",".join(encode(v) for v in value) + b"]"
+        return b"[" + b",".join([v.json if type(v) is Job else encode(v) for v in value]) + b"]"
     return json.dumps(value, ensure_ascii=False).encode()
 
 

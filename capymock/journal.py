@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from capymock.auth import redact
+
 DEFAULT_SIZE = 1000
 
 
@@ -36,20 +38,51 @@ class RecordedRequest:
         }
 
 
+@dataclass(frozen=True)
+class _Raw:
+    """A request as the app saw it; turned into a `RecordedRequest` only when someone looks."""
+
+    method: str
+    path: str
+    query: Mapping[str, list[str]]
+    status: int
+    environ_headers: list[tuple[str, str]]
+    operation_id: str | None
+
+    def recorded(self) -> RecordedRequest:
+        headers = {key[5:].replace("_", "-").title(): value for key, value in self.environ_headers}
+        if "Authorization" in headers:
+            scheme, _, token = headers["Authorization"].partition(" ")
+            headers["Authorization"] = f"{scheme} {redact(token)}".strip()
+        query = {name: values[0] if len(values) == 1 else list(values) for name, values in self.query.items()}
+        return RecordedRequest(self.method, self.path, query, self.status, headers, self.operation_id)
+
+
 class Journal:
     """The newest `size` requests, oldest first; older ones are dropped."""
 
     def __init__(self, size: int = DEFAULT_SIZE) -> None:
-        self._entries: deque[RecordedRequest] = deque(maxlen=size)
+        self._entries: deque[_Raw] = deque(maxlen=size)
         self._lock = threading.Lock()
 
-    def record(self, entry: RecordedRequest) -> None:
+    def record(
+        self,
+        method: str,
+        path: str,
+        query: Mapping[str, list[str]],
+        status: int,
+        environ: Mapping[str, Any],
+        operation_id: str | None,
+    ) -> None:
+        """Keep one answered request (`environ` for its `HTTP_*` headers)."""
+        headers = [(key, value) for key, value in environ.items() if key.startswith("HTTP_")]
         with self._lock:
-            self._entries.append(entry)
+            self._entries.append(_Raw(method, path, query, status, headers, operation_id))
 
     def entries(self) -> list[RecordedRequest]:
         with self._lock:
-            return list(self._entries)
+            raw = list(self._entries)
+        return [entry.recorded() for entry in raw]
 
     def clear(self) -> None:
         with self._lock:

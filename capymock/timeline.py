@@ -114,13 +114,13 @@ class Timeline:
             fired.extend(self._fire(job_id, due))
         return fired
 
-    def record_reads(self, job_ids: Iterable[str]) -> list[Fired]:
+    def record_reads(self, jobs: Iterable[Job]) -> list[Fired]:
         """Count one read of each job; fire `after_polls` steps whose count is reached."""
         fired: list[Fired] = []
         if not self._tracks:  # nothing scripted: the common case, without taking the lock
             return fired
         with self._lock:
-            for job_id in job_ids:
+            for job_id in (job.id for job in jobs):
                 track = self._tracks.get(job_id)
                 if track is None or not track.created:
                     continue
