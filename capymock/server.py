@@ -130,10 +130,22 @@ def serve(
 
 
 class _RequestLog:
-    """WSGI middleware: one line per answered request on stderr (no headers, so no token)."""
+    """WSGI middleware: one line per answered request (no headers, so no token).
 
-    def __init__(self, app: Any, stream: Any) -> None:
+    On a terminal each line is written at once; to a file or pipe, lines are written in
+    batches every `interval` seconds, since a write per request costs a fifth of the throughput.
+    """
+
+    def __init__(self, app: Any, stream: Any, interval: float = 0.2) -> None:
         self.app, self.stream = app, stream
+        self._batched = not (hasattr(stream, "isatty") and stream.isatty())
+        self._lines: list[str] = []
+        self._lock = threading.Lock()
+        self._stopped = threading.Event()
+        if self._batched:
+            threading.Thread(
+                target=self._flush_every, args=(interval,), name="capymock-log", daemon=True
+            ).start()
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         seen: list[str] = []
@@ -145,10 +157,29 @@ class _RequestLog:
         body = self.app(environ, record)
         query = environ.get("QUERY_STRING")
         target = environ.get("PATH_INFO", "") + (f"?{query}" if query else "")
-        print(
-            f"{environ['REQUEST_METHOD']} {target} {seen[0] if seen else '-'}", file=self.stream, flush=True
-        )
+        line = f"{environ['REQUEST_METHOD']} {target} {seen[0] if seen else '-'}\n"
+        if self._batched:
+            with self._lock:
+                self._lines.append(line)
+        else:
+            self.stream.write(line)
+            self.stream.flush()
         return body
+
+    def flush(self) -> None:
+        with self._lock:
+            lines, self._lines = self._lines, []
+        if lines:
+            self.stream.write("".join(lines))
+            self.stream.flush()
+
+    def close(self) -> None:
+        self._stopped.set()
+        self.flush()
+
+    def _flush_every(self, interval: float) -> None:
+        while not self._stopped.wait(interval):
+            self.flush()
 
 
 def serve_until_stopped(
@@ -165,8 +196,8 @@ def serve_until_stopped(
     from waitress.server import create_server
 
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "task queue depth" under load
-    wrapped = _RequestLog(app, log) if log is not None else app
-    server = create_server(wrapped, host=host, port=port, threads=threads, ident="capymock")
+    request_log = _RequestLog(app, log) if log is not None else None
+    server = create_server(request_log or app, host=host, port=port, threads=threads, ident="capymock")
     bound_host = host if ":" not in host else f"[{host}]"
     on_ready(f"http://{bound_host}:{server.effective_port}")
 
@@ -179,3 +210,5 @@ def serve_until_stopped(
     finally:
         signal.signal(signal.SIGTERM, previous)
         server.close()
+        if request_log is not None:
+            request_log.close()
