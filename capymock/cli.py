@@ -31,6 +31,7 @@ def cli() -> None:
 
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+DELAY_THREADS = 8
 
 
 @cli.command()
@@ -62,6 +63,12 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
     "--validate/--no-validate", default=True, show_default=True, help="Check every response against the spec."
 )
 @click.option("--quiet", is_flag=True, help="Do not log a line per request.")
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 64),
+    help="Worker threads. Default: 1 (the fastest), and 8 while a fault with a delay is armed, "
+    "so a delayed request does not hold the others back.",
+)
 def serve(
     host: str,
     port: int,
@@ -73,6 +80,7 @@ def serve(
     control_token: str | None,
     validate: bool,
     quiet: bool,
+    threads: int | None,
 ) -> None:
     """Serve the Capy Jobs API from scenarios, until Ctrl-C or SIGTERM."""
     from capymock.clock import SystemClock
@@ -99,7 +107,14 @@ def serve(
             _watch(mock, references, stop)
 
     try:
-        serve_until_stopped(mock.wsgi_app, host, port, on_ready=ready, log=None if quiet else sys.stderr)
+        serve_until_stopped(
+            mock.wsgi_app,
+            host,
+            port,
+            on_ready=ready,
+            log=None if quiet else sys.stderr,
+            threads=threads or (lambda: DELAY_THREADS if mock.faults.delaying() else 1),
+        )
     except OSError as exc:
         reason = os.strerror(exc.errno) if exc.errno else str(exc)
         raise CliError(f"cannot listen on {host}:{port}: {reason} (try --port 0)") from None

@@ -52,6 +52,10 @@ class Faults:
                     return armed.fault
         return None
 
+    def delaying(self) -> bool:
+        """Whether an armed fault holds its requests back (a `delay`)."""
+        return any(armed.fault.delay for armed in self._armed)
+
     def snapshot(self) -> tuple[_Armed, ...]:
         with self._lock:
             return tuple(self._armed)

@@ -10,7 +10,7 @@ import functools
 import selectors
 import socket
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -183,10 +183,11 @@ class _RequestLog:
 
 
 def serve_until_stopped(
-    app: Any, host: str, port: int, *, on_ready: Any, log: Any = None, threads: int = 4
+    app: Any, host: str, port: int, *, on_ready: Any, log: Any = None, threads: int | Callable[[], int] = 1
 ) -> None:
-    """Serve `app` with waitress (keep-alive, a pool of `threads`) until SIGINT or SIGTERM.
+    """Serve `app` with waitress (keep-alive, a pool of worker threads) until SIGINT or SIGTERM.
 
+    `threads` is a number, or a function asked every 0.2 s how many workers there should be.
     `on_ready(url)` is called once the socket listens; `log`, a text stream, gets a line per
     request. Raises OSError when the address cannot be bound.
     """
@@ -197,9 +198,13 @@ def serve_until_stopped(
 
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "task queue depth" under load
     request_log = _RequestLog(app, log) if log is not None else None
-    server = create_server(request_log or app, host=host, port=port, threads=threads, ident="capymock")
+    count = threads() if callable(threads) else threads
+    server = create_server(request_log or app, host=host, port=port, threads=count, ident="capymock")
     bound_host = host if ":" not in host else f"[{host}]"
     on_ready(f"http://{bound_host}:{server.effective_port}")
+    resized = threading.Event()
+    if callable(threads):
+        threading.Thread(target=_resize, args=(server, threads, count, resized), daemon=True).start()
 
     def stop(*_: object) -> None:
         raise KeyboardInterrupt
@@ -208,7 +213,17 @@ def serve_until_stopped(
     try:
         server.run()  # returns after closing itself on KeyboardInterrupt
     finally:
+        resized.set()
         signal.signal(signal.SIGTERM, previous)
         server.close()
         if request_log is not None:
             request_log.close()
+
+
+def _resize(server: Any, wanted: Callable[[], int], current: int, stop: threading.Event) -> None:
+    """Keep the worker pool at `wanted()` threads until `stop` is set."""
+    while not stop.wait(0.2):
+        count = wanted()
+        if count != current:
+            server.task_dispatcher.set_thread_count(count)
+            current = count

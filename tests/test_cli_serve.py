@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import threading
 import time
 from datetime import datetime
 from pathlib import Path
@@ -95,3 +96,21 @@ def test_the_control_api_steers_a_served_mock() -> None:
         assert [f["state"] for f in fired] == ["claimed"]
         job = http(f"{served.url}/v1/jobs/job_deploy_1", headers={"Authorization": f"Bearer {RETRY_TOKEN}"})
         assert job.body["job"]["state"] == "claimed"
+
+
+def test_a_delayed_request_does_not_hold_the_others_back(tmp_path: Path) -> None:
+    scenario = tmp_path / "slow.yaml"
+    scenario.write_text(
+        "projects: [p]\njobs: [{id: job_slow, project: p}, {id: job_fast, project: p}]\n"
+        "faults: [{match: {path: /v1/jobs/job_slow}, delay: 3s}]\n"
+    )
+    with serving(["--scenario", str(scenario), "--quiet"]) as served:
+        auth = {"Authorization": f"Bearer {served.token}"}
+        slow = threading.Thread(
+            target=http, args=(f"{served.url}/v1/jobs/job_slow",), kwargs={"headers": auth}
+        )
+        slow.start()
+        time.sleep(0.3)  # let the slow request reach the server first
+        assert http(f"{served.url}/v1/jobs/job_fast", headers=auth).status == 200
+        assert slow.is_alive()  # answered while the delayed request still waits
+        slow.join()
