@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 4010
 ARGS   ?=
 
-.PHONY: serve test lint clean
+.PHONY: serve test lint bench clean
 
 serve: $(VENV)/.core
 	$(BIN)/capymock serve --port $(PORT) $(ARGS)
@@ -19,6 +19,22 @@ lint: $(VENV)/.test
 	$(BIN)/python -m pip install -q ruff mypy types-PyYAML
 	$(BIN)/ruff check capymock tests benchmarks
 	$(BIN)/mypy
+
+# Peer benchmarks (benchmarks/peers.py, ~5 min; ARGS=--quick for a smoke run), written to
+# benchmarks/results/latest.{md,png,json}. Installs its tools: Python packages into .venv, wrk
+# (apt, as root; else a Python load generator stands in), Prism and WireMock (npm, into
+# benchmarks/node_modules). A peer whose runtime is missing is skipped. Not part of test or CI.
+bench: $(VENV)/.core
+	$(BIN)/python -m pip install -q -r benchmarks/requirements.txt \
+	  || echo "bench: pip install failed; servers that need a missing package are skipped"
+	@command -v wrk >/dev/null \
+	  || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq wrk >/dev/null; } \
+	  || echo "bench: wrk could not be installed; the Python load generator stands in"
+	@if command -v npm >/dev/null; then \
+	  npm install --prefix benchmarks --no-audit --no-fund --silent \
+	    || echo "bench: npm install failed; Prism and WireMock are skipped"; \
+	else echo "bench: npm is missing; Prism and WireMock are skipped"; fi
+	$(BIN)/python benchmarks/peers.py $(ARGS)
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)

@@ -1,0 +1,134 @@
+"""Serve one WSGI app on one server until killed: a helper that `peers.py` runs as a subprocess.
+
+    python benchmarks/serve_app.py --server waitress --app capymock --scenario S.yaml --port 4011
+    python benchmarks/serve_app.py --server werkzeug --app bare --body BODY.json --port 4012
+
+`--app bare` answers every request with the bytes of `--body` (`application/json`), nothing
+else: the ceiling of a server. `--app capymock` is `capymock.Mock(scenario=...).wsgi_app`,
+with response validation on unless `--no-validate`. Servers, all on 127.0.0.1, all quiet
+(no per-request log line):
+
+- `werkzeug`: `werkzeug.serving.make_server(threaded=True)`, the server `capymock serve` uses;
+- `werkzeug-unthreaded`: the same, one request at a time;
+- `waitress`: `waitress.serve(threads=N)`;
+- `cheroot`: `cheroot.wsgi.Server(numthreads=N)`;
+- `pytest-httpserver`: `pytest_httpserver.HTTPServer` with one permanent
+  `respond_with_data(body, content_type="application/json")` handler (bare app only).
+
+The process runs until SIGTERM or SIGINT; `peers.py` kills its whole process group.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+HOST = "127.0.0.1"
+LIST_PATH = "/v1/projects/p1/jobs"
+
+
+def bare_app(body: bytes) -> WSGIApp:
+    """A WSGI app that answers every request 200 with `body` as JSON."""
+    headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        start_response("200 OK", headers)
+        return [body]
+
+    return app
+
+
+def capymock_app(scenario: Path, validate: bool) -> WSGIApp:
+    """capymock's WSGI app with `scenario` loaded."""
+    import capymock
+
+    app: WSGIApp = capymock.Mock(scenario=scenario, validate=validate).wsgi_app
+    return app
+
+
+def serve_werkzeug(app: WSGIApp, port: int, threads: int, *, threaded: bool = True) -> None:
+    """werkzeug's dev server (what `capymock serve` runs on), without request logging."""
+    from werkzeug.serving import WSGIRequestHandler, make_server
+
+    class Quiet(WSGIRequestHandler):
+        def log(self, type: str, message: str, *args: Any) -> None:
+            pass
+
+    make_server(HOST, port, app, threaded=threaded, request_handler=Quiet).serve_forever()
+
+
+def serve_waitress(app: WSGIApp, port: int, threads: int) -> None:
+    """waitress with `threads` worker threads, its "Task queue depth" warnings silenced.
+
+    waitress logs a warning on the `waitress.queue` logger for every request that waits for a
+    free thread, which under a steady load is most of them; a mock server would silence it.
+    """
+    import logging
+
+    import waitress
+
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    waitress.serve(app, host=HOST, port=port, threads=threads, _quiet=True)
+
+
+def serve_cheroot(app: WSGIApp, port: int, threads: int) -> None:
+    """cheroot (CherryPy's server) with `threads` worker threads."""
+    from cheroot import wsgi
+
+    wsgi.Server((HOST, port), app, numthreads=threads).safe_start()
+
+
+def serve_pytest_httpserver(body: bytes, port: int) -> None:
+    """pytest-httpserver, as a test would use it, answering the list path with `body`."""
+    from pytest_httpserver import HTTPServer
+
+    server = HTTPServer(host=HOST, port=port)
+    server.expect_request(LIST_PATH).respond_with_data(body, content_type="application/json")
+    server.start()
+    threading.Event().wait()
+
+
+SERVERS: dict[str, Callable[[WSGIApp, int, int], None]] = {
+    "werkzeug": serve_werkzeug,
+    "werkzeug-unthreaded": lambda app, port, threads: serve_werkzeug(app, port, threads, threaded=False),
+    "waitress": serve_waitress,
+    "cheroot": serve_cheroot,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the arguments, build the app, serve it until killed."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--server", required=True, choices=[*SERVERS, "pytest-httpserver"])
+    parser.add_argument("--app", choices=["bare", "capymock"], default="bare")
+    parser.add_argument("--body", type=Path, help="the bytes the bare app answers with")
+    parser.add_argument("--scenario", type=Path, help="the scenario capymock loads")
+    parser.add_argument("--no-validate", action="store_true", help="capymock: no response validation")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--threads", type=int, default=4, help="worker threads (waitress, cheroot)")
+    args = parser.parse_args(argv)
+    if args.app == "bare" and args.body is None:
+        parser.error("--app bare needs --body")
+    if args.app == "capymock" and args.scenario is None:
+        parser.error("--app capymock needs --scenario")
+    if args.server == "pytest-httpserver":
+        if args.app != "bare":
+            parser.error("pytest-httpserver serves the bare body only")
+        serve_pytest_httpserver(args.body.read_bytes(), args.port)
+        return 0
+    app = (
+        bare_app(args.body.read_bytes())
+        if args.app == "bare"
+        else capymock_app(args.scenario, not args.no_validate)
+    )
+    SERVERS[args.server](app, args.port, args.threads)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
