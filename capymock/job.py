@@ -110,9 +110,9 @@ def compose_job(spec: Spec, given: Mapping[str, Any], *, job_id: str, organizati
         id=job_id,
         organization_id=organization_id,
         type=DEFAULT_JOB_TYPE,
-        max_attempts=DEFAULT_MAX_ATTEMPTS,
         created_at=created,
         updated_at=created,
     )
     defaults[lifecycle.retry.counter] = 0
+    defaults[lifecycle.retry.limit] = DEFAULT_MAX_ATTEMPTS
     return Job(fill_in(lifecycle, defaults, given, created))
