@@ -156,7 +156,10 @@ class _RequestLog:
 
         body = self.app(environ, record)
         query = environ.get("QUERY_STRING")
-        target = environ.get("PATH_INFO", "") + (f"?{query}" if query else "")
+        path = (
+            environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace")
+        )  # WSGI's bytes-as-latin-1
+        target = path + (f"?{query}" if query else "")
         line = f"{environ['REQUEST_METHOD']} {target} {seen[0] if seen else '-'}\n"
         if self._batched:
             with self._lock:
