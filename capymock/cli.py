@@ -128,7 +128,8 @@ def _print_banner(mock: Any, speed: float) -> None:
         p for p in mock.store.projects() if mock.store.project_organization(p) == mock.organization_id
     ]
     project = projects[0] if projects else "proj_demo"
-    jobs_url = f"{mock.url}/v1/projects/{project}/jobs?limit=2"
+    jobs_path = mock.spec.operation("listProjectJobs").path.replace("{projectID}", project)
+    jobs_url = f"{mock.url}{jobs_path}?limit=2"
     pace = f", clock at {speed:g}x" if speed != 1 else ""
     click.echo(f"capymock {__version__}: {mock.spec.title} mock at {mock.url}")
     click.echo(f"  scenario  {mock.scenario} ({len(mock.store)} jobs{pace})")
