@@ -26,8 +26,6 @@ MAX_BODY = 5 * 1024 * 1024
 DASHBOARD = Path(__file__).with_name("dashboard.html")
 _JOB = re.compile(r"jobs/([^/]+)\Z")
 
-Handler = Callable[["Mock", Any, str], Result]
-
 
 class _BadBody(Exception):
     pass
