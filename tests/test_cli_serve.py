@@ -19,9 +19,9 @@ RETRY_TOKEN = "capy_live_web_0123456789abcdef"
 
 
 def test_retry_then_succeed_at_speed_walks_every_state() -> None:
-    """What a frontend developer sees polling `serve --scenario retry-then-succeed --speed 4`."""
-    with serving(["--scenario", "retry-then-succeed", "--speed", "4"]) as served:
-        assert "scenario  retry-then-succeed" in served.banner and "clock at 4x" in served.banner
+    """What a frontend developer sees polling `serve --scenario retry-then-succeed --speed 2`."""
+    with serving(["--scenario", "retry-then-succeed", "--speed", "2"]) as served:
+        assert "scenario  retry-then-succeed" in served.banner and "clock at 2x" in served.banner
         seen: list[dict[str, object]] = []
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
