@@ -1,5 +1,5 @@
 # Two commands: `make serve` runs the mock, `make test` runs the whole suite.
-# Both create .venv with what they need; only Python 3.10+ and make are required.
+# Both create .venv with what they need; only Python 3.11+ and make are required.
 
 PYTHON ?= python3
 VENV   := .venv

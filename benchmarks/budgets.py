@@ -40,7 +40,7 @@ import time
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +51,7 @@ LIST_PATH = f"/v1/projects/{PROJECT}/jobs"
 LIST_QUERY = "limit=25"
 SMALL_STORE = 100
 LARGE_STORE = 100_000
-FIRST_CREATED = datetime(2026, 1, 1, tzinfo=timezone.utc)
+FIRST_CREATED = datetime(2026, 1, 1, tzinfo=UTC)
 
 STARTUP_REPEATS = 11
 SERVE_REPEATS = 20
@@ -395,7 +395,7 @@ def environment() -> dict[str, Any]:
         "python": platform.python_version(),
         "platform": platform.platform(),
         "cpus": os.cpu_count(),
-        "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 
 

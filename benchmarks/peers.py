@@ -58,7 +58,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -1065,7 +1065,7 @@ def environment(settings: Settings) -> dict[str, Any]:
     import capymock
 
     return {
-        "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "capymock": capymock.__version__,
         "python": platform.python_version(),
         "platform": platform.platform(),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 
@@ -63,7 +63,7 @@ class SystemClock:
             raise ValueError(f"speed must be positive, got {speed}")
         self.speed = speed
         self._lock = threading.Lock()
-        self._origin = datetime.now(timezone.utc)
+        self._origin = datetime.now(UTC)
         self._started = time.monotonic()
         if start is not None:
             self.set(start)
@@ -96,7 +96,7 @@ class SystemClock:
 
 def wall_clock_now() -> datetime:
     """The current real time, to the whole second (a natural start for a `ManualClock`)."""
-    return datetime.now(timezone.utc).replace(microsecond=0)
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 def format_timestamp(moment: datetime) -> str:
@@ -115,5 +115,5 @@ def _forward(delta: timedelta) -> None:
 
 def _utc(moment: datetime) -> datetime:
     if moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)

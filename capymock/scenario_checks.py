@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from capymock.duration import LONGEST, parse_duration
@@ -25,8 +25,8 @@ _SAMPLE_TIME = "2026-01-01T00:00:00Z"
 
 GENERATE_EVERY = "1m"
 """How far apart generated jobs are created, unless `every` says otherwise."""
-EARLIEST_START = datetime(1970, 1, 1, tzinfo=timezone.utc)
-LATEST_START = datetime(8900, 1, 1, tzinfo=timezone.utc)
+EARLIEST_START = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_START = datetime(8900, 1, 1, tzinfo=UTC)
 LONGEST_SCRIPT = timedelta(days=365250)
 """A job's steps add up to at most 1000 years, so its clock stays within datetime's range."""
 

@@ -8,7 +8,7 @@ invariant, because it is made by walking legal transitions, not by filtering. Ne
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 try:
@@ -25,8 +25,8 @@ from capymock.statemachine import legal_targets, transition
 
 __all__ = ["api_keys", "job_lists", "jobs"]
 
-_EARLIEST = datetime(2020, 1, 1, tzinfo=timezone.utc)
-_LATEST = datetime(2030, 1, 1, tzinfo=timezone.utc)
+_EARLIEST = datetime(2020, 1, 1, tzinfo=UTC)
+_LATEST = datetime(2030, 1, 1, tzinfo=UTC)
 _IDS = st.text("abcdefghijklmnopqrstuvwxyz0123456789", min_size=1, max_size=12)
 _TEXT = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=40)
 _STEP = st.integers(min_value=0, max_value=7200).map(lambda seconds: timedelta(seconds=seconds))
@@ -59,7 +59,7 @@ def _walked_jobs(
         st.datetimes(
             min_value=_EARLIEST.replace(tzinfo=None),
             max_value=_LATEST.replace(tzinfo=None),
-            timezones=st.just(timezone.utc),
+            timezones=st.just(UTC),
         )
     )
     moment = moment.replace(microsecond=0)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -19,7 +19,7 @@ import capymock
 from capymock.scenarios import Scenario, bundled_scenarios, load_scenario
 from conftest import ORACLE, Api, Reply, http
 
-START = datetime(2026, 1, 1, 9, 0, tzinfo=timezone.utc)
+START = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
 SCHEMA_LINE = "# yaml-language-server: $schema=../schemas/scenario.schema.json\n"
 LIFECYCLE_FIELDS = (
     "state",

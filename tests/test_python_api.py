@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 import capymock
 from conftest import Api
 
-START = datetime(2026, 1, 1, 9, tzinfo=timezone.utc)
+START = datetime(2026, 1, 1, 9, tzinfo=UTC)
 SCRIPT = """
 name: script
 start: "2026-01-01T09:00:00Z"
@@ -59,7 +59,7 @@ def test_one_advance_fires_every_step_due_at_its_own_time(scripted: capymock.Moc
     assert (job["state"], job["attempts"], job["error"]) == ("pending", 1, "boom")
     assert job["claimed_at"] is job["started_at"] is job["completed_at"] is None
     assert job["updated_at"] == "2026-01-01T09:00:09Z"
-    assert scripted.clock.now() == datetime(2026, 1, 1, 9, 0, 10, tzinfo=timezone.utc)
+    assert scripted.clock.now() == datetime(2026, 1, 1, 9, 0, 10, tzinfo=UTC)
 
 
 def test_advance_to_next_step_says_when_only_reads_are_awaited(scripted: capymock.Mock) -> None:
@@ -90,7 +90,7 @@ def test_after_polls_over_http_counts_list_and_get_reads(tmp_path) -> None:
 def test_advance_to_next_step_moves_exactly_to_it(scripted: capymock.Mock) -> None:
     (fired,) = scripted.advance_to_next_step()
     assert (fired.job_id, fired.state, fired.at) == ("job_1", "claimed", "2026-01-01T09:00:02Z")
-    assert scripted.clock.now() == datetime(2026, 1, 1, 9, 0, 2, tzinfo=timezone.utc)
+    assert scripted.clock.now() == datetime(2026, 1, 1, 9, 0, 2, tzinfo=UTC)
 
 
 def test_a_delayed_job_appears_when_its_first_step_is_due(scripted: capymock.Mock) -> None:
