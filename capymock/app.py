@@ -44,7 +44,7 @@ class App:
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         method = environ["REQUEST_METHOD"].upper()
-        path = _path(environ)
+        path = request_path(environ)
         query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
         operation_id, checked = None, False
         if method == "OPTIONS" and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ:
@@ -203,7 +203,8 @@ def _cors(environ: dict[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
-def _path(environ: dict[str, Any]) -> str:
+def request_path(environ: dict[str, Any]) -> str:
+    """The request's path as text (WSGI hands it over as bytes decoded as latin-1)."""
     raw = environ.get("PATH_INFO", "") or "/"
     return str(raw.encode("latin-1").decode("utf-8", "replace"))
 

@@ -13,6 +13,7 @@ import click
 
 from capymock.auth import redact
 from capymock.errors import CapymockError
+from capymock.handlers import LIST_JOBS
 from capymock.version import __version__
 
 USAGE_ERROR = 2
@@ -128,7 +129,7 @@ def _print_banner(mock: Any, speed: float) -> None:
         p for p in mock.store.projects() if mock.store.project_organization(p) == mock.organization_id
     ]
     project = projects[0] if projects else "proj_demo"
-    jobs_path = mock.spec.operation("listProjectJobs").path.replace("{projectID}", project)
+    jobs_path = mock.spec.operation(LIST_JOBS).path.replace("{projectID}", project)
     jobs_url = f"{mock.url}{jobs_path}?limit=2"
     pace = f", clock at {speed:g}x" if speed != 1 else ""
     click.echo(f"capymock {__version__}: {mock.spec.title} mock at {mock.url}")

@@ -33,6 +33,7 @@ from capymock import contract_checks
 from capymock.auth import redact
 from capymock.contract_report import ContractReport, Violation
 from capymock.errors import CapymockError
+from capymock.handlers import GET_JOB, LIST_JOBS
 from capymock.spec import Spec, load_spec
 
 BUILT_IN_CHECKS = (
@@ -254,7 +255,7 @@ class _Runner:
 
     def real_data(self, project_id: str | None, job_id: str | None) -> list[str]:
         """Check the deployment's own project and jobs; return job ids to use elsewhere."""
-        listing, getting = self.operations.get("listProjectJobs"), self.operations.get("getJob")
+        listing, getting = self.operations.get(LIST_JOBS), self.operations.get(GET_JOB)
         ids: list[str] = []
         if project_id and listing is not None:
             for query in ({}, {"limit": 1}, {"limit": 100}):

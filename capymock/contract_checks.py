@@ -12,11 +12,12 @@ from typing import Any
 import schemathesis
 from schemathesis import Case, CheckContext, Response
 
+from capymock.handlers import LIST_JOBS
 from capymock.lifecycle import parse_timestamp
 from capymock.spec import Spec
 
 _SPECS: dict[int, Spec] = {}
-LIST_OPERATION = "listProjectJobs"
+LIST_OPERATION = LIST_JOBS
 
 
 def bind(schemathesis_schema: Any, spec: Spec) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from capymock.spec import resolve_pointer
+
 
 def minimal_instance(schema: Mapping[str, Any], document: Mapping[str, Any], note: str) -> Any:
     """A small value valid under `schema` (local `$ref`s resolved in `document`).
@@ -41,8 +43,5 @@ def minimal_instance(schema: Mapping[str, Any], document: Mapping[str, Any], not
 
 def _resolve(schema: Mapping[str, Any], document: Mapping[str, Any]) -> Mapping[str, Any]:
     while "$ref" in schema:
-        node: Any = document
-        for part in str(schema["$ref"]).lstrip("#/").split("/"):
-            node = node[part]
-        schema = node
+        schema = resolve_pointer(document, str(schema["$ref"])) or {}
     return schema

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from capymock.duration import format_duration
+from capymock.routing import template_pattern
 from capymock.scenarios import Fault
 
 
@@ -20,10 +21,7 @@ class _Armed:
 
 
 def _path_pattern(path: str | None) -> re.Pattern[str] | None:
-    if path is None:
-        return None
-    parts = re.split(r"(\{[^{}]+\})", path)
-    return re.compile("".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts) + r"\Z")
+    return template_pattern(path)[0] if path is not None else None
 
 
 class Faults:
@@ -78,7 +76,7 @@ def _matches(
     fault = armed.fault
     if fault.method is not None and fault.method != method:
         return False
-    if armed.path is not None and not armed.path.match(path):
+    if armed.path is not None and not armed.path.fullmatch(path):
         return False
     if fault.operation is not None and fault.operation != operation_id:
         return False

@@ -67,7 +67,11 @@ def get_job(context: Context, params: Mapping[str, Any]) -> Result:
 
 Handler = Callable[[Context, Mapping[str, Any]], Result]
 
+LIST_JOBS = "listProjectJobs"
+GET_JOB = "getJob"
+"""The operationIds capymock answers; everything else about them comes from the spec."""
+
 HANDLERS: dict[str, Handler] = {
-    "listProjectJobs": list_project_jobs,
-    "getJob": get_job,
+    LIST_JOBS: list_project_jobs,
+    GET_JOB: get_job,
 }

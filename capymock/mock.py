@@ -104,18 +104,12 @@ class Mock:
         staged = Mock(spec=self.spec, clock=ManualClock(start), token=self.token, validate=False)
         if parsed:
             staged._populate(parsed, start)
-        self._baseline = _Baseline(
-            name=" + ".join(s.name for s in parsed) or None,
-            organization_id=parsed[0].organization if parsed else DEFAULT_ORGANIZATION,
-            start=start,
-            store=staged.store.snapshot(),
-            timeline=staged.timeline.snapshot(),
-            keys=staged.keyring.items(),
-            faults=staged.faults.snapshot(),
-        )
+        self._baseline = staged._capture(start)
         self.reset()
 
     def _populate(self, scenarios: list[Scenario], start: datetime) -> None:
+        self.scenario = " + ".join(s.name for s in scenarios)
+        self.organization_id = scenarios[0].organization
         self.keyring.replace([])
         self.keyring.add(self.token, scenarios[0].organization)
         organizations: dict[str, str] = {}
@@ -130,6 +124,7 @@ class Mock:
         self.timeline.start([job for s in scenarios for job in s.jobs], organizations, start)
 
     def _capture(self, start: datetime) -> _Baseline:
+        """Everything `reset()` returns to, as this mock is now, with the clock at `start`."""
         return _Baseline(
             self.scenario,
             self.organization_id,

@@ -154,19 +154,19 @@ def _first_found(reference: str, bases: list[Path], resolve: Any) -> Path:
     return Path(resolve(reference))
 
 
+def _live_or_mock(request: pytest.FixtureRequest, attribute: str) -> str:
+    """`attribute` (url or token) of the deployment in live mode, else of the mock."""
+    target = _live(request.config) or request.getfixturevalue("capy_mock")
+    return str(getattr(target, attribute))
+
+
 @pytest.fixture
 def capy_url(request: pytest.FixtureRequest) -> str:
     """Base URL of the Capy API under test: the mock's, or the deployment's in live mode."""
-    live = _live(request.config)
-    if live is not None:
-        return live.url
-    return str(request.getfixturevalue("capy_mock").url)
+    return _live_or_mock(request, "url")
 
 
 @pytest.fixture
 def capy_token(request: pytest.FixtureRequest) -> str:
     """A bearer token for `capy_url`: the mock's organization key, or `--capy-token`."""
-    live = _live(request.config)
-    if live is not None:
-        return live.token
-    return str(request.getfixturevalue("capy_mock").token)
+    return _live_or_mock(request, "token")

@@ -89,8 +89,14 @@ class Router:
         return route.allowed if route is not None else ()
 
 
-def _compile(template: str, operations: dict[str, Operation]) -> _Route:
-    names = tuple(_TEMPLATE.findall(template))
+def template_pattern(template: str) -> tuple[re.Pattern[str], tuple[str, ...]]:
+    """An OpenAPI path template as a regular expression (one group per parameter) and the
+    parameter names; a path without parameters matches only itself."""
     parts = _TEMPLATE.split(template)  # literal, name, literal, name, ..., literal
     pattern = "".join(re.escape(part) if index % 2 == 0 else "([^/]+)" for index, part in enumerate(parts))
-    return _Route(re.compile(pattern), names, operations)
+    return re.compile(pattern), tuple(parts[1::2])
+
+
+def _compile(template: str, operations: dict[str, Operation]) -> _Route:
+    pattern, names = template_pattern(template)
+    return _Route(pattern, names, operations)

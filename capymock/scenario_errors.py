@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from capymock.errors import Problem
+from capymock.spec import resolve_pointer
 from capymock.yamlsource import Located, format_path
 
 
@@ -81,20 +82,13 @@ def _subschema(schema: Mapping[str, Any], schema_path: list[Any]) -> Any:
     node: Any = schema
     for part in schema_path:
         if isinstance(node, Mapping) and "$ref" in node and part not in node:
-            node = _resolve(schema, node["$ref"])
+            node = resolve_pointer(schema, node["$ref"])
         if isinstance(node, Mapping):
-            node = node.get(part) if part != "$ref" else _resolve(schema, node["$ref"])
+            node = node.get(part) if part != "$ref" else resolve_pointer(schema, node["$ref"])
         elif isinstance(node, list) and isinstance(part, int) and part < len(node):
             node = node[part]
         else:
             return None
     if isinstance(node, Mapping) and "$ref" in node:
-        node = _resolve(schema, node["$ref"])
-    return node
-
-
-def _resolve(schema: Mapping[str, Any], ref: str) -> Any:
-    node: Any = schema
-    for part in ref.lstrip("#/").split("/"):
-        node = node.get(part) if isinstance(node, Mapping) else None
+        node = resolve_pointer(schema, node["$ref"])
     return node

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from capymock.app import request_path
 from capymock.clock import Clock
 from capymock.mock import Mock
 from capymock.scenarios import Scenario
@@ -156,10 +157,7 @@ class _RequestLog:
 
         body = self.app(environ, record)
         query = environ.get("QUERY_STRING")
-        path = (
-            environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace")
-        )  # WSGI's bytes-as-latin-1
-        target = path + (f"?{query}" if query else "")
+        target = request_path(environ) + (f"?{query}" if query else "")
         line = f"{environ['REQUEST_METHOD']} {target} {seen[0] if seen else '-'}\n"
         if self._batched:
             with self._lock:

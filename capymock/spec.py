@@ -81,6 +81,20 @@ class Spec:
         return {op.operation_id: op for op in self.operations}
 
 
+_MISSING = object()
+
+
+def resolve_pointer(document: Any, ref: str) -> Any:
+    """The node a local `$ref` (`#/components/schemas/Job`) points at in `document`, or None."""
+    node = document
+    for part in ref.removeprefix("#/").split("/"):
+        part = part.replace("~1", "/").replace("~0", "~")
+        node = node.get(part, _MISSING) if isinstance(node, Mapping) else _MISSING
+        if node is _MISSING:
+            return None
+    return node
+
+
 @functools.lru_cache(maxsize=8)
 def _load_cached(path: str, mtime_ns: int) -> Spec:
     text = Path(path).read_text(encoding="utf-8")
@@ -130,12 +144,9 @@ class _SpecReader:
             ref = node["$ref"]
             if not isinstance(ref, str) or not ref.startswith("#/") or seen > 32:
                 raise self.fail("$ref", f"only local references are supported, got {ref!r}")
-            node = self.document
-            for part in ref[2:].split("/"):
-                part = part.replace("~1", "/").replace("~0", "~")
-                if not isinstance(node, dict) or part not in node:
-                    raise self.fail("$ref", f"{ref!r} points at nothing")
-                node = node[part]
+            node = resolve_pointer(self.document, ref)
+            if node is None:
+                raise self.fail("$ref", f"{ref!r} points at nothing")
             seen += 1
         return node
 
