@@ -11,9 +11,10 @@ from typing import Any
 
 import click
 
-from capymock.auth import redact
+from capymock.core.auth import redact
+from capymock.core.defaults import DEFAULT_PROJECT
+from capymock.core.spec import LIST_JOBS
 from capymock.errors import CapymockError
-from capymock.handlers import LIST_JOBS
 from capymock.version import __version__
 
 USAGE_ERROR = 2
@@ -84,9 +85,9 @@ def serve(
     threads: int | None,
 ) -> None:
     """Serve the Capy Jobs API from scenarios, until Ctrl-C or SIGTERM."""
-    from capymock.clock import SystemClock
+    from capymock.core.clock import SystemClock
     from capymock.mock import Mock
-    from capymock.server import serve_until_stopped
+    from capymock.web.servers import serve_until_stopped
 
     if host not in LOOPBACK and not control_token:
         raise CliError(f"--host {host} exposes the control API beyond this machine; pass --control-token")
@@ -114,7 +115,7 @@ def serve(
             port,
             on_ready=ready,
             log=None if quiet else sys.stderr,
-            threads=threads or (lambda: DELAY_THREADS if mock.faults.delaying() else 1),
+            threads=threads or (lambda: DELAY_THREADS if mock.world.faults.delaying() else 1),
         )
     except OSError as exc:
         reason = os.strerror(exc.errno) if exc.errno else str(exc)
@@ -125,15 +126,14 @@ def serve(
 
 
 def _print_banner(mock: Any, speed: float) -> None:
-    projects = [
-        p for p in mock.store.projects() if mock.store.project_organization(p) == mock.organization_id
-    ]
-    project = projects[0] if projects else "proj_demo"
+    store = mock.world.store
+    projects = [p for p in store.projects() if store.project_organization(p) == mock.organization_id]
+    project = projects[0] if projects else DEFAULT_PROJECT
     jobs_path = mock.spec.operation(LIST_JOBS).path.replace("{projectID}", project)
     jobs_url = f"{mock.url}{jobs_path}?limit=2"
     pace = f", clock at {speed:g}x" if speed != 1 else ""
     click.echo(f"capymock {__version__}: {mock.spec.title} mock at {mock.url}")
-    click.echo(f"  scenario  {mock.scenario} ({len(mock.store)} jobs{pace})")
+    click.echo(f"  scenario  {mock.scenario} ({len(store)} jobs{pace})")
     click.echo(
         f"  project   {project}" + (f" (also: {', '.join(projects[1:])})" if len(projects) > 1 else "")
     )
@@ -149,7 +149,7 @@ def _print_banner(mock: Any, speed: float) -> None:
 def _watch(mock: Any, references: tuple[str, ...], stop: threading.Event) -> None:
     """Re-load the scenarios whenever one of their files changes; keep the old state on errors."""
     from capymock.errors import ScenarioError
-    from capymock.scenarios import resolve
+    from capymock.scenario.loader import find_scenario_file
 
     def stamps() -> dict[Path, bytes]:
         # The contents, not the mtime: an edit caught half-written is seen again once complete,
@@ -157,7 +157,7 @@ def _watch(mock: Any, references: tuple[str, ...], stop: threading.Event) -> Non
         found = {}
         for reference in references:
             try:
-                path = resolve(reference)
+                path = find_scenario_file(reference)
                 found[path] = path.read_bytes()
             except (ScenarioError, OSError):
                 continue
@@ -175,7 +175,7 @@ def _watch(mock: Any, references: tuple[str, ...], stop: threading.Event) -> Non
             except ScenarioError as exc:
                 click.echo(f"capymock: reload failed; still serving the previous state:\n{exc}", err=True)
             else:
-                click.echo(f"capymock: reloaded {mock.scenario} ({len(mock.store)} jobs)", err=True)
+                click.echo(f"capymock: reloaded {mock.scenario} ({len(mock.world.store)} jobs)", err=True)
 
     threading.Thread(target=loop, name="capymock-reload", daemon=True).start()
 
@@ -183,8 +183,8 @@ def _watch(mock: Any, references: tuple[str, ...], stop: threading.Event) -> Non
 @cli.command("scenarios")
 def list_scenarios() -> None:
     """List the bundled scenarios."""
-    from capymock.scenarios import bundled_scenarios, load_scenario
-    from capymock.spec import load_spec
+    from capymock.core.spec import load_spec
+    from capymock.scenario.loader import bundled_scenarios, load_scenario
 
     spec = load_spec()
     rows = [(name, load_scenario(path, spec).description) for name, path in bundled_scenarios().items()]
@@ -198,9 +198,9 @@ def list_scenarios() -> None:
 @click.option("--spec", type=click.Path(dir_okay=False), help="OpenAPI document to check against.")
 def validate(files: tuple[str, ...], spec: str | None) -> int:
     """Check scenario files; exit 0 when all are valid, 2 otherwise."""
+    from capymock.core.spec import load_spec
     from capymock.errors import ScenarioError
-    from capymock.scenarios import load_scenario
-    from capymock.spec import load_spec
+    from capymock.scenario.loader import load_scenario
 
     loaded = load_spec(spec)
     failed = 0
@@ -292,8 +292,8 @@ def schema(spec: str | None) -> None:
     """Print the JSON Schema of scenario files (for editors)."""
     import json
 
-    from capymock.scenario_schema import build_scenario_schema
-    from capymock.spec import load_spec
+    from capymock.core.spec import load_spec
+    from capymock.scenario.schema import build_scenario_schema
 
     click.echo(json.dumps(build_scenario_schema(load_spec(spec)), indent=2))
 

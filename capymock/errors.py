@@ -2,9 +2,11 @@
 
 CapymockError
 ├── SpecError            openapi.yaml cannot be read or is not what capymock needs
+├── ScenarioError        a scenario file (or fault) that cannot be loaded; `problems` says where
 ├── InvalidJob           job fields break the `Job` schema or a lifecycle invariant
 ├── IllegalTransition    a state change the lifecycle does not allow
-└── MockFailure          the mock answered against its own spec, or crashed, while serving
+├── MockDefect           the mock answered against its own spec, or crashed, while serving
+└── ContractError        `capymock contract` could not run: bad arguments, deployment unreachable
 """
 
 from __future__ import annotations
@@ -68,11 +70,11 @@ class InvalidJob(CapymockError):
     """Job fields that break the `Job` schema or one of the lifecycle invariants."""
 
 
-class MockFailure(CapymockError):
-    """The mock broke its own contract while serving a request.
+class MockDefect(CapymockError):
+    """The mock broke its own contract while serving a request (a response off its spec, or a crash).
 
-    Raised in the test that owns the mock (when its `serve()` block ends), because an
-    error on the server thread must not pass unnoticed.
+    Raised in the test that owns the mock (when its `serve()` block ends, or by `Mock.check()`),
+    because an error on the server thread must not pass unnoticed.
     """
 
 
@@ -84,8 +86,15 @@ class IllegalTransition(CapymockError):
     ) -> None:
         self.job_id, self.from_state, self.to_state, self.legal = job_id, from_state, to_state, legal
         self.reason = reason
-        targets = ", ".join(legal) if legal else "none: it is final"
-        why = f" ({reason})" if reason else ""
-        super().__init__(
-            f"job {job_id!r} cannot go from {from_state!r} to {to_state!r}{why}; legal next states: {targets}"
-        )
+        super().__init__(f"job {job_id!r} {self.explanation}")
+
+    @property
+    def explanation(self) -> str:
+        """Why the move is refused, without the job: `cannot go from 'a' to 'b'; legal next states: ...`."""
+        targets = ", ".join(self.legal) if self.legal else "none, it is final"
+        why = f"; {self.reason}" if self.reason else ""
+        return f"cannot go from {self.from_state!r} to {self.to_state!r}{why}; legal next states: {targets}"
+
+
+class ContractError(CapymockError):
+    """A contract run could not start or go on: bad arguments, or the deployment is unreachable."""

@@ -18,7 +18,7 @@ import pytest
 
 if TYPE_CHECKING:
     from capymock.mock import Mock
-    from capymock.scenarios import Scenario
+    from capymock.scenario.model import Scenario
 
 MARKER = "capy_scenario"
 
@@ -79,7 +79,7 @@ class _Session:
 
     def __init__(self) -> None:
         from capymock.mock import Mock
-        from capymock.server import BackgroundServer
+        from capymock.web.servers import BackgroundServer
 
         self.mock = Mock()
         self.server = BackgroundServer(self.mock.wsgi_app).start()
@@ -88,7 +88,7 @@ class _Session:
         self.parsed: dict[tuple[str, int], Scenario] = {}
 
     def scenario(self, path: Path) -> Scenario:
-        from capymock.scenarios import load_scenario
+        from capymock.scenario.loader import load_scenario
 
         key = (str(path), path.stat().st_mtime_ns)
         if key not in self.parsed:
@@ -134,7 +134,7 @@ def capy_mock(request: pytest.FixtureRequest, _capy_session: _Session) -> Iterat
 
 
 def _scenario_paths(request: pytest.FixtureRequest) -> list[Path]:
-    from capymock.scenarios import resolve
+    from capymock.scenario.loader import find_scenario_file
 
     marker = request.node.get_closest_marker(MARKER)
     if marker is None:
@@ -143,15 +143,15 @@ def _scenario_paths(request: pytest.FixtureRequest) -> list[Path]:
     configured = request.config.getini("capy_scenarios_dir")
     if configured:
         bases.append(Path(str(request.config.rootpath)) / str(configured))
-    return [_first_found(str(name), bases, resolve) for name in marker.args]
+    return [_first_found(str(name), bases, find_scenario_file) for name in marker.args]
 
 
-def _first_found(reference: str, bases: list[Path], resolve: Any) -> Path:
+def _first_found(reference: str, bases: list[Path], find: Any) -> Path:
     for base in bases:
         candidate = base / reference
         if candidate.is_file():
             return candidate
-    return Path(resolve(reference))
+    return Path(find(reference))
 
 
 def _live_or_mock(request: pytest.FixtureRequest, attribute: str) -> str:

@@ -16,12 +16,13 @@ try:
 except ImportError:  # pragma: no cover - exercised only without the extra
     raise ImportError("capymock.strategies needs hypothesis: pip install 'capymock[hypothesis]'") from None
 
-from capymock.auth import API_KEY_PREFIX
-from capymock.clock import format_timestamp
-from capymock.job import Job, compose_job
-from capymock.lifecycle import Lifecycle
-from capymock.spec import Spec, load_spec
-from capymock.statemachine import legal_targets, transition
+from capymock.core.auth import API_KEY_PREFIX
+from capymock.core.defaults import GENERATED_TYPES
+from capymock.core.job import Job, compose_job
+from capymock.core.lifecycle import Lifecycle
+from capymock.core.spec import JOB, Spec, load_spec
+from capymock.core.timestamps import format_timestamp
+from capymock.core.transitions import legal_targets, shortest_path, transition
 
 __all__ = ["api_keys", "job_lists", "jobs"]
 
@@ -64,8 +65,8 @@ def _walked_jobs(
     )
     moment = moment.replace(microsecond=0)
     given = {
-        "project_id": project_id if project_id is not None else "proj_" + draw(_IDS),
-        "type": draw(st.sampled_from(["build", "deploy", "test", "migrate", "backup", "preview"])),
+        JOB.project: project_id if project_id is not None else "proj_" + draw(_IDS),
+        JOB.type: draw(st.sampled_from([*GENERATED_TYPES, "preview"])),
         lifecycle.retry.limit: draw(st.integers(min_value=1, max_value=5)),
         **draw(_free_fields(spec)),
     }
@@ -107,18 +108,8 @@ def _continue_to(lifecycle: Lifecycle, job: Job, goal: str, moment: datetime, dr
 
 def _next_towards(lifecycle: Lifecycle, job: Job, goal: str) -> str | None:
     """The first state on a shortest legal path from `job`'s state to `goal`."""
-    frontier = [(t, t) for t in legal_targets(lifecycle, job)]
-    seen = {job[lifecycle.field]}
-    while frontier:
-        nxt = []
-        for state, first in frontier:
-            if state == goal:
-                return first
-            if state not in seen:
-                seen.add(state)
-                nxt += [(t, first) for t in lifecycle.transitions.get(state, ()) if t not in seen]
-        frontier = nxt
-    return None
+    path = shortest_path(lifecycle, job[lifecycle.field], goal, first=legal_targets(lifecycle, job))
+    return path[0] if path else None
 
 
 def _managed(lifecycle: Lifecycle) -> set[str]:
@@ -175,8 +166,8 @@ def _job_lists(
     project = project_id if project_id is not None else "proj_" + draw(_IDS)
     organization = organization_id if organization_id is not None else "org_" + draw(_IDS)
     one = jobs(project_id=project, organization_id=organization, spec=spec)
-    drawn = draw(st.lists(one, min_size=min_size, max_size=max_size, unique_by=lambda job: job["id"]))
-    return sorted(drawn, key=lambda job: (job["created_at"], job["id"]), reverse=True)
+    drawn = draw(st.lists(one, min_size=min_size, max_size=max_size, unique_by=lambda job: job[JOB.id]))
+    return sorted(drawn, key=lambda job: (job[JOB.created], job[JOB.id]), reverse=True)
 
 
 def api_keys() -> st.SearchStrategy[str]:

@@ -14,7 +14,7 @@ import pytest
 import capymock
 from conftest import http
 
-PAGE = Path(capymock.__file__).with_name("dashboard.html")
+PAGE = Path(capymock.__file__).parent / "web" / "dashboard.html"
 TITLE = "capymock dashboard"
 # Quoted path literals in the page's JS: '/_capymock/state', "/_capymock/jobs/" + id, ...
 CONTROL_PATH = re.compile(r"""["'`](/_capymock/[A-Za-z0-9_./{}-]*)["'`]""")

@@ -204,7 +204,7 @@ def test_a_failure_of_the_mock_errors_the_test_that_caused_it(suite: pytest.Pyte
     result = suite.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(passed=2, errors=1)
     result.stdout.fnmatch_lines(
-        ["*ERROR at teardown of test_causes*", "*MockFailure: response does not match*"]
+        ["*ERROR at teardown of test_causes*", "*MockDefect: response does not match*"]
     )
 
 

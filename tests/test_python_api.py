@@ -129,7 +129,7 @@ def test_set_state_follows_the_lifecycle_and_stops_the_script(scripted: capymock
         scripted.set_state("job_1", "running")
     assert (
         str(raised.value)
-        == "job 'job_1' cannot go from 'cancelled' to 'running'; legal next states: none: it is final"
+        == "job 'job_1' cannot go from 'cancelled' to 'running'; legal next states: none, it is final"
     )
     assert (raised.value.from_state, raised.value.to_state, raised.value.legal) == (
         "cancelled",

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 import capymock
-from capymock.scenarios import load_scenario
+from capymock.scenario.loader import load_scenario
 from conftest import ROOT, http
 
 BROKEN = Path("tests/data/broken")

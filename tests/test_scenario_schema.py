@@ -8,7 +8,7 @@ from pathlib import Path
 import jsonschema
 
 import capymock
-from capymock.scenario_schema import build_scenario_schema
+from capymock.scenario.schema import build_scenario_schema
 
 SHIPPED = Path(capymock.__file__).with_name("schemas") / "scenario.schema.json"
 

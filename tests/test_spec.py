@@ -78,7 +78,7 @@ def test_lifecycle_extension_is_read() -> None:
     lifecycle = capymock.load_spec().lifecycle
     assert lifecycle.states == ("pending", "claimed", "running", "succeeded", "failed", "cancelled")
     assert lifecycle.initial == "pending"
-    assert lifecycle.terminal == ("succeeded", "cancelled")
+    assert (lifecycle.transitions["succeeded"], lifecycle.transitions["cancelled"]) == ((), ())
     assert lifecycle.transitions["failed"] == ("pending",)
     assert lifecycle.transitions["claimed"] == ("running", "pending", "failed", "cancelled")
 

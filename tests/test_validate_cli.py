@@ -9,7 +9,7 @@ import pytest
 from test_scenario_errors import BROKEN, CASES, Case
 
 import capymock
-from capymock.scenarios import bundled_scenarios, load_scenario
+from capymock.scenario.loader import bundled_scenarios, load_scenario
 from cli_helpers import CAPYMOCK
 from conftest import ROOT
 

@@ -34,7 +34,7 @@ def test_the_wheel_ships_the_spec_and_runs_capymock_serve(tmp_path: Path) -> Non
     names = zipfile.ZipFile(wheel).namelist()
     assert "capymock/openapi.yaml" in names
     assert "capymock/py.typed" in names
-    assert {"capymock/dashboard.html", "capymock/schemas/scenario.schema.json"} <= set(names)
+    assert {"capymock/web/dashboard.html", "capymock/schemas/scenario.schema.json"} <= set(names)
     bundled = {name.rsplit("/", 1)[1] for name in names if name.startswith("capymock/scenarios/")}
     assert bundled == {path.name for path in (ROOT / "capymock" / "scenarios").glob("*.yaml")}
     entry_points = next(name for name in names if name.endswith("entry_points.txt"))

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import capymock
-from capymock.server import BackgroundServer
+from capymock.web.servers import BackgroundServer
 
 Body = Any
 Rewrite = Callable[[str, int, Body], tuple[int, Body, str]]

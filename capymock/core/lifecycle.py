@@ -1,0 +1,140 @@
+"""The job lifecycle as the spec's `x-lifecycle` declares it, and its invariants.
+
+Pure data and pure checks: `Lifecycle.violations(job)` names every invariant a job
+breaks. The state machine, the strategies and the contract checks all use this one object.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from capymock.core.timestamps import parse_timestamp
+
+
+@dataclass(frozen=True)
+class Effect:
+    """What entering a state derives, unless the fields are given explicitly."""
+
+    increment: tuple[str, ...] = ()
+    now: tuple[str, ...] = ()
+    clear: tuple[str, ...] = ()
+    default: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Retry:
+    """A return to `to` is legal only while `counter` is below `limit`."""
+
+    to: str
+    counter: str
+    limit: str
+
+
+@dataclass(frozen=True)
+class Bound:
+    """`minimum <= job[field] <= job[maximum_field]`."""
+
+    field: str
+    minimum: int
+    maximum_field: str
+
+
+@dataclass(frozen=True)
+class Invariants:
+    bounded: tuple[Bound, ...]
+    set_in: Mapping[str, frozenset[str]]
+    exactly_in: Mapping[str, frozenset[str]]
+    null_in: Mapping[str, frozenset[str]]
+    ordered: tuple[str, ...]
+    not_before: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """States, legal transitions, derived fields and invariants of a job."""
+
+    field: str
+    states: tuple[str, ...]
+    initial: str
+    transitions: Mapping[str, tuple[str, ...]]
+    retry: Retry
+    on_enter: Mapping[str, Effect]
+    on_change: Effect
+    invariants: Invariants
+
+    def can_retry(self, job: Mapping[str, Any]) -> bool:
+        """Whether `job` may still return to the retry state."""
+        return bool(job[self.retry.counter] < job[self.retry.limit])
+
+    def violations(self, job: Mapping[str, Any]) -> list[str]:
+        """Every invariant `job` breaks, as readable sentences (empty when it holds)."""
+        state = job.get(self.field)
+        inv = self.invariants
+        found = [_check_bound(b, job) for b in inv.bounded]
+        found += [_check_set_in(f, states, state, job) for f, states in inv.set_in.items()]
+        found += [_check_exactly_in(f, states, state, job) for f, states in inv.exactly_in.items()]
+        found += [_check_null_in(f, states, state, job) for f, states in inv.null_in.items()]
+        found.append(_check_ordered(inv.ordered, job))
+        found += [_check_not_before(f, other, job) for f, other in inv.not_before.items()]
+        return [v for v in found if v]
+
+
+def _check_bound(bound: Bound, job: Mapping[str, Any]) -> str | None:
+    value, maximum = job.get(bound.field), job.get(bound.maximum_field)
+    if not isinstance(value, int) or not isinstance(maximum, int):
+        return None
+    if bound.minimum <= value <= maximum:
+        return None
+    return f"{bound.field} must be between {bound.minimum} and {bound.maximum_field} ({maximum}), got {value}"
+
+
+def _check_set_in(field: str, states: frozenset[str], state: Any, job: Mapping[str, Any]) -> str | None:
+    if state in states and job.get(field) is None:
+        return f"{field} must be set in state {state!r}"
+    return None
+
+
+def _check_exactly_in(field: str, states: frozenset[str], state: Any, job: Mapping[str, Any]) -> str | None:
+    if state in states and job.get(field) is None:
+        return f"{field} must be set in state {state!r}"
+    if state not in states and job.get(field) is not None:
+        return f"{field} must be null in state {state!r} (set only in {', '.join(sorted(states))})"
+    return None
+
+
+def _check_null_in(field: str, states: frozenset[str], state: Any, job: Mapping[str, Any]) -> str | None:
+    if state in states and job.get(field) is not None:
+        return f"{field} must be null in state {state!r}"
+    return None
+
+
+def _check_ordered(chain: tuple[str, ...], job: Mapping[str, Any]) -> str | None:
+    earlier: tuple[str, datetime] | None = None
+    for name in chain:
+        moment = _timestamp(job, name)
+        if moment is None:
+            continue
+        if earlier is not None and moment < earlier[1]:
+            return f"{name} ({job[name]}) is before {earlier[0]} ({job[earlier[0]]})"
+        earlier = (name, moment)
+    return None
+
+
+def _check_not_before(field: str, other: str, job: Mapping[str, Any]) -> str | None:
+    moment, floor = _timestamp(job, field), _timestamp(job, other)
+    if moment is None or floor is None or moment >= floor:
+        return None
+    return f"{field} ({job[field]}) is before {other} ({job[other]})"
+
+
+def _timestamp(job: Mapping[str, Any], field: str) -> datetime | None:
+    value = job.get(field)
+    if not isinstance(value, str):
+        return None
+    try:
+        return parse_timestamp(value)
+    except ValueError:
+        return None

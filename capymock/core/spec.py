@@ -1,0 +1,325 @@
+"""OpenAPI text -> a frozen `Spec` of operations, the `Job` schema and its lifecycle.
+
+This is the only module that reads the raw OpenAPI dictionaries; everything else asks a
+`Spec`. `load_spec()` with no argument loads the `openapi.yaml` shipped in the package.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from capymock.core.lifecycle import Bound, Effect, Invariants, Lifecycle, Retry
+from capymock.core.refs import BrokenRef, follow_refs
+from capymock.core.yaml_loader import SafeLoader
+from capymock.errors import SpecError
+
+BUNDLED_SPEC = Path(__file__).parent.parent / "openapi.yaml"
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+JOB_SCHEMA = "Job"
+
+LIST_JOBS = "listProjectJobs"
+GET_JOB = "getJob"
+"""The operationIds capymock implements; everything else about them comes from the spec."""
+
+
+@dataclass(frozen=True)
+class JobFieldNames:
+    """The `Job` fields capymock relies on by role, named once (the spec load checks each exists).
+
+    State and attempt counters are named by the spec's `x-lifecycle` (`Lifecycle.field`,
+    `Lifecycle.retry`); these are the rest.
+    """
+
+    id: str = "id"
+    project: str = "project_id"
+    organization: str = "organization_id"
+    type: str = "type"
+    created: str = "created_at"
+    updated: str = "updated_at"
+
+
+JOB = JobFieldNames()
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One declared parameter of an operation."""
+
+    name: str
+    location: str
+    required: bool
+    schema: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One method on one path, as the spec declares it."""
+
+    operation_id: str
+    method: str
+    path: str
+    parameters: tuple[Parameter, ...]
+    responses: Mapping[int, Mapping[str, Any] | None]
+    """Status code -> JSON Schema of its `application/json` body (None: no JSON body)."""
+    security_schemes: tuple[str, ...]
+    """Names of the security schemes the operation accepts; empty means no auth."""
+    envelope: str | None = None
+    """The one property its 200 body wraps the answer in (`jobs`, `job`), if it has exactly one."""
+
+    def documents(self, status: int) -> bool:
+        """Whether the spec lists `status` for this operation."""
+        return status in self.responses
+
+
+@dataclass(frozen=True, eq=False)
+class Spec:
+    """Everything capymock reads from an OpenAPI document.
+
+    Compared and hashed by identity: `load_spec()` returns the same object for the same file.
+    """
+
+    title: str
+    source: str
+    text: str
+    document: Mapping[str, Any]
+    """The parsed document, kept so JSON Schemas can resolve `#/components/...` refs."""
+    operations: tuple[Operation, ...]
+    job_fields: tuple[str, ...]
+    required_job_fields: tuple[str, ...]
+    job_schema: Mapping[str, Any]
+    lifecycle: Lifecycle
+    bearer_schemes: tuple[str, ...]
+
+    def operation(self, operation_id: str) -> Operation:
+        """The operation called `operation_id`; KeyError if the spec has none."""
+        return self._by_id[operation_id]
+
+    @functools.cached_property
+    def _by_id(self) -> dict[str, Operation]:
+        return {op.operation_id: op for op in self.operations}
+
+
+@functools.lru_cache(maxsize=8)
+def _load_cached(path: str, mtime_ns: int) -> Spec:
+    text = Path(path).read_text(encoding="utf-8")
+    return parse_spec(text, source=path)
+
+
+def load_spec(path: str | Path | None = None) -> Spec:
+    """Load and check an OpenAPI document (default: the bundled `openapi.yaml`).
+
+    Loading the same unchanged file again returns the same `Spec`.
+
+    Raises:
+        SpecError: the file is missing, is not YAML, or lacks what capymock needs.
+    """
+    resolved = Path(path) if path is not None else BUNDLED_SPEC
+    try:
+        stat = resolved.stat()
+    except OSError as exc:
+        raise SpecError(f"{resolved}: cannot read the OpenAPI document ({exc.strerror})") from None
+    return _load_cached(str(resolved), stat.st_mtime_ns)
+
+
+def parse_spec(text: str, *, source: str = "<string>") -> Spec:
+    """Build a `Spec` from OpenAPI YAML or JSON text."""
+    try:
+        document = yaml.load(text, Loader=SafeLoader)
+    except yaml.YAMLError as exc:
+        raise SpecError(f"{source}: not valid YAML: {exc}") from None
+    if not isinstance(document, dict) or "paths" not in document:
+        raise SpecError(f"{source}: not an OpenAPI document (no 'paths')")
+    return _SpecReader(document, source).read(text)
+
+
+class _SpecReader:
+    """Turns the raw document into frozen objects, resolving local `$ref`s."""
+
+    def __init__(self, document: dict[str, Any], source: str) -> None:
+        self.document = document
+        self.source = source
+
+    def fail(self, where: str, message: str) -> SpecError:
+        return SpecError(f"{self.source}: {where}: {message}")
+
+    def follow(self, node: Any) -> Any:
+        try:
+            return follow_refs(node, self.document)
+        except BrokenRef as exc:
+            raise self.fail("$ref", str(exc)) from None
+
+    def read(self, text: str) -> Spec:
+        info = self.document.get("info") or {}
+        job_schema = self.follow(self.document.get("components", {}).get("schemas", {}).get(JOB_SCHEMA))
+        if not isinstance(job_schema, dict) or not isinstance(job_schema.get("properties"), dict):
+            raise self.fail(f"components.schemas.{JOB_SCHEMA}", "missing, or has no properties")
+        fields = tuple(job_schema["properties"])
+        missing = [name for name in vars(JOB).values() if name not in fields]
+        if missing:
+            raise self.fail(f"components.schemas.{JOB_SCHEMA}", f"capymock needs the field(s) {missing}")
+        return Spec(
+            title=str(info.get("title", "")),
+            source=self.source,
+            text=text,
+            document=self.document,
+            operations=self.read_operations(),
+            job_fields=fields,
+            required_job_fields=tuple(job_schema.get("required", ())),
+            job_schema=job_schema,
+            lifecycle=self.read_lifecycle(job_schema, fields),
+            bearer_schemes=self.read_bearer_schemes(),
+        )
+
+    def read_bearer_schemes(self) -> tuple[str, ...]:
+        schemes = self.document.get("components", {}).get("securitySchemes", {})
+        return tuple(
+            name
+            for name, scheme in schemes.items()
+            if self.follow(scheme).get("type") == "http"
+            and str(self.follow(scheme).get("scheme", "")).lower() == "bearer"
+        )
+
+    def read_operations(self) -> tuple[Operation, ...]:
+        operations = []
+        default_security = self.document.get("security", [])
+        for path, item in self.document["paths"].items():
+            item = self.follow(item)
+            shared = item.get("parameters", [])
+            for method in HTTP_METHODS:
+                if method in item:
+                    operations.append(
+                        self.read_operation(path, method, item[method], shared, default_security)
+                    )
+        ids = [op.operation_id for op in operations]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise self.fail("paths", f"operationId used twice: {', '.join(duplicates)}")
+        return tuple(operations)
+
+    def read_operation(
+        self, path: str, method: str, raw: dict[str, Any], shared: list[Any], default_security: list[Any]
+    ) -> Operation:
+        where = f"paths.{path}.{method}"
+        operation_id = raw.get("operationId")
+        if not isinstance(operation_id, str):
+            raise self.fail(where, "every operation needs an operationId")
+        by_key = {}
+        for raw_param in [*shared, *raw.get("parameters", [])]:
+            param = self.read_parameter(where, raw_param)
+            by_key[(param.location, param.name)] = param
+        security = raw.get("security", default_security)
+        responses = self.read_responses(where, raw.get("responses", {}))
+        return Operation(
+            operation_id=operation_id,
+            method=method.upper(),
+            path=path,
+            parameters=tuple(by_key.values()),
+            responses=responses,
+            security_schemes=tuple(sorted({name for requirement in security for name in requirement})),
+            envelope=self.read_envelope(responses.get(200)),
+        )
+
+    def read_envelope(self, schema: Mapping[str, Any] | None) -> str | None:
+        body = self.follow(schema)
+        required = body.get("required", []) if isinstance(body, Mapping) else []
+        return str(required[0]) if len(required) == 1 else None
+
+    def read_parameter(self, where: str, raw: Any) -> Parameter:
+        raw = self.follow(raw)
+        name, location = raw.get("name"), raw.get("in")
+        if not isinstance(name, str) or location not in ("path", "query", "header", "cookie"):
+            raise self.fail(where, f"parameter without a name or location: {raw!r}")
+        return Parameter(
+            name=name,
+            location=location,
+            required=bool(raw.get("required", location == "path")),
+            schema=raw.get("schema", {}),
+        )
+
+    def read_responses(self, where: str, raw: dict[str, Any]) -> dict[int, Mapping[str, Any] | None]:
+        responses: dict[int, Mapping[str, Any] | None] = {}
+        for status, response in raw.items():
+            if not str(status).isdigit():
+                continue  # "default" and "2XX" ranges are not served by the mock
+            content = self.follow(response).get("content", {})
+            media = content.get("application/json")
+            responses[int(status)] = media.get("schema", {}) if media is not None else None
+        if not responses:
+            raise self.fail(where, "no responses with a numeric status code")
+        return responses
+
+    def read_lifecycle(self, job_schema: dict[str, Any], fields: tuple[str, ...]) -> Lifecycle:
+        raw = job_schema.get("x-lifecycle")
+        where = f"components.schemas.{JOB_SCHEMA}.x-lifecycle"
+        if not isinstance(raw, dict):
+            raise self.fail(where, "missing: capymock needs the job lifecycle")
+        state_field = raw.get("field", "state")
+        states = tuple(self.follow(job_schema["properties"].get(state_field, {})).get("enum", ()))
+        if not states:
+            raise self.fail(where, f"the {state_field!r} property needs an enum of states")
+        check = _LifecycleCheck(self, where, states, fields)
+        inv = raw.get("invariants", {})
+        retry = raw.get("retry", {})
+        return Lifecycle(
+            field=check.field(state_field),
+            states=states,
+            initial=check.state(raw.get("initial", states[0])),
+            transitions={
+                check.state(s): tuple(map(check.state, t)) for s, t in raw.get("transitions", {}).items()
+            },
+            retry=Retry(
+                to=check.state(retry.get("to")),
+                counter=check.field(retry.get("counter")),
+                limit=check.field(retry.get("limit")),
+            ),
+            on_enter={check.state(s): check.effect(e) for s, e in raw.get("on_enter", {}).items()},
+            on_change=check.effect(raw.get("on_change", {})),
+            invariants=Invariants(
+                bounded=tuple(
+                    Bound(check.field(f), int(b.get("minimum", 0)), check.field(b.get("maximum_field")))
+                    for f, b in inv.get("bounded", {}).items()
+                ),
+                set_in=check.field_states(inv.get("set_in", {})),
+                exactly_in=check.field_states(inv.get("exactly_in", {})),
+                null_in=check.field_states(inv.get("null_in", {})),
+                ordered=tuple(map(check.field, inv.get("ordered", ()))),
+                not_before={check.field(f): check.field(o) for f, o in inv.get("not_before", {}).items()},
+            ),
+        )
+
+
+@dataclass
+class _LifecycleCheck:
+    """Checks that every name in `x-lifecycle` is a known state or `Job` field."""
+
+    reader: _SpecReader
+    where: str
+    states: tuple[str, ...]
+    fields: tuple[str, ...]
+
+    def state(self, name: Any) -> str:
+        if name not in self.states:
+            raise self.reader.fail(self.where, f"{name!r} is not a state (states: {', '.join(self.states)})")
+        return str(name)
+
+    def field(self, name: Any) -> str:
+        if name not in self.fields:
+            raise self.reader.fail(self.where, f"{name!r} is not a {JOB_SCHEMA} field")
+        return str(name)
+
+    def effect(self, raw: dict[str, Any]) -> Effect:
+        return Effect(
+            increment=tuple(map(self.field, raw.get("increment", ()))),
+            now=tuple(map(self.field, raw.get("now", ()))),
+            clear=tuple(map(self.field, raw.get("clear", ()))),
+            default={self.field(f): v for f, v in raw.get("default", {}).items()},
+        )
+
+    def field_states(self, raw: dict[str, Any]) -> dict[str, frozenset[str]]:
+        return {self.field(f): frozenset(map(self.state, s)) for f, s in raw.items()}

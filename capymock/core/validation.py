@@ -1,0 +1,189 @@
+"""Check request parameters and response bodies against the spec's JSON Schemas.
+
+Every schema is compiled once, when `Validators` is built for a `Spec`.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import jsonschema_rs
+
+from capymock.core.spec import JOB_SCHEMA, Operation, Parameter, Spec
+
+_INTEGER = re.compile(r"-?[0-9]+\Z")
+_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+
+class BadParameter(Exception):
+    """A request parameter that does not satisfy its schema."""
+
+    def __init__(self, parameter: Parameter, problem: str) -> None:
+        super().__init__(f"invalid {parameter.location} parameter {parameter.name!r}: {problem}")
+
+
+class BodyMismatch(Exception):
+    """A response body that does not satisfy the schema the spec documents for it."""
+
+
+@dataclass(frozen=True)
+class _CompiledParameter:
+    parameter: Parameter
+    coerce: Callable[[str], Any]
+    validator: Any
+    default: Any
+
+
+@functools.lru_cache(maxsize=8)
+def validators_for(spec: Spec) -> Validators:
+    """The compiled validators of `spec`, built once."""
+    return Validators(spec)
+
+
+class Validators:
+    """The compiled validators of one spec: parameters and response bodies."""
+
+    def __init__(self, spec: Spec) -> None:
+        components = spec.document.get("components", {})
+        self._parameters = {
+            op.operation_id: tuple(_compile_parameter(p) for p in op.parameters) for op in spec.operations
+        }
+        self._bodies = {
+            (op.operation_id, status): _compile_body(schema, components)
+            for op in spec.operations
+            for status, schema in op.responses.items()
+            if schema is not None
+        }
+        self.job = _compile_body({"$ref": f"#/components/schemas/{JOB_SCHEMA}"}, components)
+        self._lifecycle = spec.lifecycle
+
+    def parse_parameters(self, operation: Operation, raw: Mapping[str, str | None]) -> dict[str, Any]:
+        """Typed parameter values from raw strings keyed by name (None: absent).
+
+        Raises:
+            BadParameter: a value is missing, of the wrong type or out of range.
+        """
+        values: dict[str, Any] = {}
+        for compiled in self._parameters[operation.operation_id]:
+            name = compiled.parameter.name
+            text = raw.get(name)
+            if text is None:
+                if compiled.parameter.required:
+                    raise BadParameter(compiled.parameter, "required")
+                if compiled.default is not None:
+                    values[name] = compiled.default
+                continue
+            values[name] = _check_parameter(compiled, text)
+        return values
+
+    def check_body(self, operation: Operation, status: int, body: Any) -> None:
+        """Check a response body (JSON bytes, or the JSON value about to be sent) against the
+        schema documented for `status`.
+
+        Raises:
+            BodyMismatch: the status is undocumented, or the body breaks its schema.
+        """
+        if not operation.documents(status):
+            raise BodyMismatch(f"{operation.operation_id} does not document status {status}")
+        validator = self._bodies.get((operation.operation_id, status))
+        if validator is None:
+            return
+        _check_body(validator, body, f"{operation.operation_id} {status}")
+
+    def job_errors(self, job: Mapping[str, Any]) -> list[str]:
+        """Where `job` breaks the `Job` schema, one message per problem."""
+        return [_describe(error) for error in self.job.iter_errors(dict(job))]
+
+    def job_problems(self, job: Mapping[str, Any]) -> list[str]:
+        """Where `job` breaks the `Job` schema or, once it fits the schema, a lifecycle invariant."""
+        return self.job_errors(job) or self._lifecycle.violations(job)
+
+
+def _compile_body(schema: Mapping[str, Any], components: Mapping[str, Any]) -> Any:
+    root = {"$schema": _DIALECT, **schema, "components": components}
+    return jsonschema_rs.Draft202012Validator(root, validate_formats=True)
+
+
+def _check_body(validator: Any, body: Any, what: str) -> None:
+    document = body
+    if isinstance(body, bytes):
+        try:
+            document = json.loads(body)
+        except ValueError as exc:
+            raise BodyMismatch(f"{what}: body is not JSON ({exc})") from None
+    if validator.is_valid(document):
+        return
+    error = next(iter(validator.iter_errors(document)), None)
+    if error is not None:
+        raise BodyMismatch(f"{what}: {_describe(error)}")
+
+
+def _describe(error: Any) -> str:
+    where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.instance_path)
+    return f"{where.lstrip('.') or 'body'}: {error.message}"
+
+
+def _compile_parameter(parameter: Parameter) -> _CompiledParameter:
+    schema = dict(parameter.schema)
+    return _CompiledParameter(
+        parameter=parameter,
+        coerce=_COERCERS.get(_scalar_type(schema), str),
+        validator=jsonschema_rs.Draft202012Validator({"$schema": _DIALECT, **schema}, validate_formats=True),
+        default=schema.get("default"),
+    )
+
+
+def _check_parameter(compiled: _CompiledParameter, text: str) -> Any:
+    try:
+        value = compiled.coerce(text)
+    except ValueError as exc:
+        raise BadParameter(compiled.parameter, str(exc)) from None
+    error = next(iter(compiled.validator.iter_errors(value)), None)
+    if error is not None:
+        raise BadParameter(compiled.parameter, error.message)
+    return value
+
+
+def _scalar_type(schema: Mapping[str, Any]) -> str:
+    declared = schema.get("type", "string")
+    if isinstance(declared, list):
+        declared = next((t for t in declared if t != "null"), "string")
+    return str(declared)
+
+
+def _show(text: str) -> str:
+    return repr(text) if len(text) <= 40 else repr(text[:37] + "...")
+
+
+def _to_integer(text: str) -> int:
+    if not _INTEGER.match(text) or len(text) > 40:
+        raise ValueError(f"{_show(text)} is not an integer")
+    return int(text)
+
+
+def _to_number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{_show(text)} is not a number") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError(f"{_show(text)} is not a finite number")
+    return value
+
+
+def _to_boolean(text: str) -> bool:
+    if text not in ("true", "false"):
+        raise ValueError(f"{_show(text)} is not true or false")
+    return text == "true"
+
+
+_COERCERS: dict[str, Callable[[str], Any]] = {
+    "integer": _to_integer,
+    "number": _to_number,
+    "boolean": _to_boolean,
+}

@@ -1,0 +1,211 @@
+"""Scenario files -> `Scenario` objects: organizations, projects, keys, scripted jobs, faults.
+
+A file is checked against the scenario JSON Schema first, then against the spec: the
+lifecycle must allow every step, references must resolve, ids must be unique. Every problem
+names the file, line, column and path. Nothing here touches a running mock.
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import jsonschema_rs
+
+from capymock.core.defaults import DEFAULT_ORGANIZATION, GENERATE_EVERY, GENERATED_TYPES
+from capymock.core.durations import parse_duration
+from capymock.core.job import DEFAULT_MAX_ATTEMPTS
+from capymock.core.spec import JOB, Spec
+from capymock.core.timestamps import parse_timestamp
+from capymock.errors import Problem, ScenarioError
+from capymock.scenario.checks import check_semantics, check_values
+from capymock.scenario.model import DocPath, Fault, Scenario, ScriptedJob, Step, TokenGrant
+from capymock.scenario.schema import build_scenario_schema
+from capymock.scenario.wording import did_you_mean, schema_problem
+from capymock.scenario.yaml_source import Located, load_located
+
+BUNDLED_DIR = Path(__file__).parent.parent / "scenarios"
+
+
+@functools.lru_cache(maxsize=8)
+def _schema_for(spec: Spec) -> tuple[dict[str, Any], Any]:
+    schema = build_scenario_schema(spec)
+    return schema, jsonschema_rs.Draft202012Validator(schema, validate_formats=True)
+
+
+def bundled_scenarios() -> dict[str, Path]:
+    """Bundled scenario names -> their files."""
+    return {path.stem: path for path in sorted(BUNDLED_DIR.glob("*.yaml"))}
+
+
+def find_scenario_file(reference: str | Path, base: Path | None = None) -> Path:
+    """The file a scenario reference names: a path (relative to `base`), or a bundled name.
+
+    Raises:
+        ScenarioError: neither a file nor a bundled scenario.
+    """
+    candidate = Path(reference)
+    if base is not None and not candidate.is_absolute():
+        candidate = base / candidate
+    if candidate.is_file():
+        return candidate
+    bundled = bundled_scenarios()
+    if str(reference) in bundled:
+        return bundled[str(reference)]
+    if candidate.suffix in (".yaml", ".yml") or "/" in str(reference):
+        raise ScenarioError([Problem(None, "", f"{reference}: no such scenario file")])
+    hint = did_you_mean(str(reference), bundled)
+    message = (
+        f"no scenario file or bundled scenario called {str(reference)!r}{hint}; bundled: {', '.join(bundled)}"
+    )
+    raise ScenarioError([Problem(None, "", message)])
+
+
+def load_scenario(reference: str | Path, spec: Spec, base: Path | None = None) -> Scenario:
+    """Read, check and parse a scenario by path or bundled name."""
+    path = find_scenario_file(reference, base)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError([Problem(None, "", f"{path}: cannot read: {exc}")]) from None
+    return parse_scenario(text, spec, source=_display(path), default_name=path.stem)
+
+
+def parse_scenario(
+    text: str, spec: Spec, *, source: str = "<scenario>", default_name: str = "scenario"
+) -> Scenario:
+    """Check and parse scenario YAML text.
+
+    Raises:
+        ScenarioError: with every problem found, each with its location.
+    """
+    located = load_located(text, source)
+    if located.data is None:
+        located = Located({}, located.values, located.keys)
+    return _parse_located(located, spec, source, default_name)
+
+
+def check_fault(raw: Any, spec: Spec) -> Fault:
+    """A fault in its scenario-file form, checked as it would be in a file.
+
+    Raises:
+        ScenarioError: the fault is malformed, or names a path or operation the spec lacks.
+    """
+    located = Located({"projects": ["_"], "faults": [raw]}, {}, {})
+    try:
+        return _parse_located(located, spec, "fault", "fault").faults[0]
+    except ScenarioError as exc:
+        prefix = "faults[0]"
+        trimmed = [Problem(None, p.path.removeprefix(prefix).lstrip("."), p.message) for p in exc.problems]
+        raise ScenarioError(trimmed) from None
+
+
+def _parse_located(located: Located, spec: Spec, source: str, default_name: str) -> Scenario:
+    schema, validator = _schema_for(spec)
+    problems = [schema_problem(e, schema, located) for e in validator.iter_errors(located.data)]
+    problems = problems or check_values(located.data, located)
+    if problems:
+        raise ScenarioError(sorted(problems, key=_order))
+    scenario = _build(located.data, spec, source, default_name)
+    problems = check_semantics(scenario, located, spec)
+    if problems:
+        raise ScenarioError(sorted(problems, key=_order))
+    return scenario
+
+
+def _order(problem: Problem) -> tuple[int, int]:
+    where = problem.location
+    return (where.line, where.column) if where else (0, 0)
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _build(data: dict[str, Any], spec: Spec, source: str, default_name: str) -> Scenario:
+    organization = data.get("organization", DEFAULT_ORGANIZATION)
+    jobs: list[ScriptedJob] = []
+    for index, entry in enumerate(data.get("jobs", [])):
+        origin = ("jobs", index)
+        jobs.extend(
+            _generate(entry, spec, origin) if "generate" in entry else [_scripted(entry, spec, origin)]
+        )
+    return Scenario(
+        name=data.get("name", default_name),
+        description=data.get("description", ""),
+        source=source,
+        start=parse_timestamp(data["start"]) if "start" in data else None,
+        organization=organization,
+        projects=tuple(data["projects"]),
+        tokens=tuple(TokenGrant(t["token"], t.get("project")) for t in data.get("tokens", [])),
+        jobs=tuple(jobs),
+        faults=tuple(parse_fault(f, ("faults", i)) for i, f in enumerate(data.get("faults", []))),
+    )
+
+
+def _scripted(entry: Mapping[str, Any], spec: Spec, origin: DocPath) -> ScriptedJob:
+    fields = {k: v for k, v in entry.items() if k not in ("project", "age", "steps")}
+    fields[JOB.project] = entry["project"]
+    if "steps" in entry:
+        steps = [_step(raw, (*origin, "steps", i)) for i, raw in enumerate(entry["steps"])]
+    else:
+        steps = [Step(spec.lifecycle.initial, origin=origin)]
+    return ScriptedJob(fields, parse_duration(entry.get("age", 0)), steps[0], tuple(steps[1:]), origin)
+
+
+def _step(raw: Mapping[str, Any], origin: DocPath) -> Step:
+    return Step(
+        state=raw["state"],
+        after=parse_duration(raw["after"]) if "after" in raw else None,
+        after_polls=raw.get("after_polls"),
+        fields={k: v for k, v in raw.items() if k not in ("state", "after", "after_polls")},
+        origin=origin,
+    )
+
+
+def _generate(entry: Mapping[str, Any], spec: Spec, origin: DocPath) -> list[ScriptedJob]:
+    """Deterministic filler jobs, one every `every` going back from the start."""
+    lifecycle = spec.lifecycle
+    seed = entry.get("seed", 0)
+    rng = random.Random(f"{entry['project']}:{origin[-1]}:{seed}")
+    states = entry.get("states") or list(lifecycle.states)
+    types = entry.get("types") or GENERATED_TYPES
+    every = parse_duration(entry.get("every", GENERATE_EVERY))
+    max_attempts = entry.get(lifecycle.retry.limit, DEFAULT_MAX_ATTEMPTS)
+    jobs = []
+    for index in range(entry["generate"]):
+        state = rng.choice(states)
+        fields = {
+            JOB.id: f"job_{entry['project']}_{origin[-1]}_{index:05d}",
+            JOB.project: entry["project"],
+            JOB.type: rng.choice(types),
+            lifecycle.retry.limit: max_attempts,
+        }
+        if lifecycle.retry.to in lifecycle.transitions.get(state, ()):
+            fields[lifecycle.retry.counter] = rng.randint(1, max_attempts)  # a retried job
+        jobs.append(
+            ScriptedJob(fields, every * (index + 1), Step(state, origin=origin), (), origin, generated=True)
+        )
+    return jobs
+
+
+def parse_fault(raw: Mapping[str, Any], origin: DocPath = ()) -> Fault:
+    """A fault from its (already schema-checked) scenario or control-API form."""
+    match = raw["match"]
+    return Fault(
+        method=match["method"].upper() if "method" in match else None,
+        path=match.get("path"),
+        operation=match.get("operation"),
+        query=dict(match.get("query", {})),
+        status=raw.get("status"),
+        delay=parse_duration(raw.get("delay", 0)),
+        times=raw.get("times"),
+        body=raw.get("body"),
+        origin=origin,
+    )

@@ -1,0 +1,94 @@
+"""Schema errors in a scenario file, worded for people: place, path, what was expected."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from capymock.core.refs import resolve_pointer
+from capymock.errors import Problem
+from capymock.scenario.yaml_source import Located, format_path
+
+
+def did_you_mean(word: object, choices: Iterable[str]) -> str:
+    """` (did you mean 'x'?)` when a choice is close to `word`, else ``."""
+    if not isinstance(word, str):
+        return ""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def schema_problem(error: Any, schema: Mapping[str, Any], located: Located) -> Problem:
+    """One jsonschema-rs error as a `Problem` pointing at the offending value or key."""
+    path = tuple(error.instance_path)
+    kind = type(error.kind).__name__
+    subschema = _subschema(schema, list(error.schema_path)[:-1])
+    expected = subschema.get("x-expected") if isinstance(subschema, Mapping) else None
+    verbatim = subschema.get("x-message") if isinstance(subschema, Mapping) else None
+    instance = error.instance
+    if verbatim:
+        return Problem(located.at(path), format_path(path), verbatim)
+    if kind == "AdditionalProperties":
+        name = error.kind.unexpected[0]
+        allowed = list(subschema.get("properties", {})) if isinstance(subschema, Mapping) else []
+        message = (
+            f"unknown field {name!r}{did_you_mean(name, allowed)}; expected one of: {', '.join(allowed)}"
+        )
+        return Problem(located.key_at((*path, name)), format_path((*path, name)), message)
+    if kind == "Required":
+        return Problem(located.at(path), format_path(path), f"missing required field {error.kind.property!r}")
+    if kind == "Enum":
+        options = [str(o) for o in error.kind.options]
+        message = f"{_show(instance)} is not one of {', '.join(options)}{did_you_mean(instance, options)}"
+    elif expected:
+        message = f"{_show(instance)} is not {expected}"
+    elif kind == "Type":
+        types = " or ".join(_TYPE_WORDS.get(t, t) for t in _types(error.kind))
+        message = f"expected {types}, got {_show(instance)}"
+    elif kind == "Format":
+        message = f"{_show(instance)} is not a date-time (e.g. 2026-01-01T09:00:00Z)"
+    else:
+        message = error.message
+    return Problem(located.at(path), format_path(path), message)
+
+
+_TYPE_WORDS = {
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "object": "a mapping",
+    "array": "a list",
+    "boolean": "true or false",
+    "null": "null",
+}
+
+
+def _types(kind: Any) -> list[str]:
+    types = getattr(kind, "types", None) or []
+    return [str(t) for t in (types if isinstance(types, (list, tuple)) else [types])]
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return repr(value)
+    text = json.dumps(value, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _subschema(schema: Mapping[str, Any], schema_path: list[Any]) -> Any:
+    """The schema node at `schema_path`, following local `$ref`s as jsonschema-rs reports them."""
+    node: Any = schema
+    for part in schema_path:
+        if isinstance(node, Mapping) and "$ref" in node and part not in node:
+            node = resolve_pointer(schema, node["$ref"])
+        if isinstance(node, Mapping):
+            node = node.get(part) if part != "$ref" else resolve_pointer(schema, node["$ref"])
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+        else:
+            return None
+    if isinstance(node, Mapping) and "$ref" in node:
+        node = resolve_pointer(schema, node["$ref"])
+    return node

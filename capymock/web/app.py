@@ -1,0 +1,204 @@
+"""The WSGI edge: environ -> route -> steering -> auth -> parameters -> handler -> checked response.
+
+Every answer is JSON (the control API's page and spec download aside). Routing, parameter
+checks and response checks come from the spec; a response that breaks the spec, or a
+crash, becomes a 500 with an `{"error"}` body and is kept so the test that owns the mock
+fails loudly. CORS headers go on every response, so browser apps on any origin can call.
+Each request is answered from one world, read once when it arrives.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import traceback
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import parse_qs
+
+from capymock.core.auth import Denied
+from capymock.core.job import encode, plain
+from capymock.core.minimal_bodies import minimal_body
+from capymock.core.routing import NoRoute, WrongMethod
+from capymock.core.spec import Operation
+from capymock.core.validation import BadParameter, BodyMismatch
+from capymock.web import control
+from capymock.web.answer import Answer, crashed, error, method_not_allowed
+from capymock.web.environ import STATUS_LINES, Environ, StartResponse, header, request_path
+from capymock.web.handlers import HANDLERS, Context
+from capymock.world.fake_api import FakeApi
+from capymock.world.world import World
+
+_CHALLENGE = (("WWW-Authenticate", 'Bearer realm="capy"'),)
+_PREFER_CODE = re.compile(r"(?:^|[\s,;])code=(\d{3})(?:$|[\s,;])")
+_ALLOWED_HEADERS = "Authorization, Content-Type, Prefer"
+
+Answered = tuple[Answer, str | None, bool]
+"""An answer, its operationId, and whether the spec must hold for it."""
+
+
+class App:
+    """A fake API as a WSGI application."""
+
+    def __init__(self, fake: FakeApi) -> None:
+        self._fake = fake
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        method = environ["REQUEST_METHOD"].upper()
+        path = request_path(environ)
+        query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+        operation_id, checked = None, False
+        world = self._fake.world
+        if method == "OPTIONS" and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ:
+            answer = self._preflight(environ, path)
+        elif control.owns(path):
+            answer, _, _ = self._guarded(path, lambda: (control.handle(self._fake, method, path, environ), None, False))
+        else:
+            answer, operation_id, checked = self._api(world, environ, method, path, query)
+            world.journal.record(method, path, query, answer.status, environ, operation_id)
+        body = answer.body if isinstance(answer.body, bytes) else encode(answer.body)
+        if checked and operation_id is not None and self._fake.validate:
+            answer, body = self._checked(operation_id, answer, body)  # the value `body` encodes
+        headers = [("Content-Type", answer.content_type), ("Content-Length", str(len(body))), *answer.headers]
+        headers += _cors(environ)
+        start_response(STATUS_LINES.get(answer.status, str(answer.status)), headers)
+        return [b"" if method == "HEAD" or answer.status == 204 else body]
+
+    def _guarded(self, what: str, compute: Callable[[], Answered], operation_id: str | None = None) -> Answered:
+        try:
+            return compute()
+        except Exception as exc:  # a capymock bug: answer JSON, fail the owning test later
+            self._fake.record_failure(f"{what} crashed:\n{traceback.format_exc()}")
+            return crashed(exc), operation_id, False
+
+    def _api(
+        self, world: World, environ: Environ, method: str, path: str, query: dict[str, list[str]]
+    ) -> Answered:
+        try:
+            match = self._fake.router.match(method, path)
+        except NoRoute:
+            return error(404, f"no route for {path}; see the spec for the API's paths"), None, False
+        except WrongMethod as exc:
+            return _wrong_method(method, path, exc.allowed), None, False
+        operation = match.operation
+        return self._guarded(
+            f"{method} {path}",
+            lambda: self._operation(world, operation, match.path_parameters, environ, query),
+            operation.operation_id,
+        )
+
+    def _operation(
+        self,
+        world: World,
+        operation: Operation,
+        path_parameters: dict[str, str],
+        environ: Environ,
+        query: dict[str, list[str]],
+    ) -> Answered:
+        operation_id = operation.operation_id
+        prefer = _PREFER_CODE.search(environ.get("HTTP_PREFER") or "")
+        if prefer is not None:
+            status = int(prefer.group(1))
+            return self._preferred(operation, status), operation_id, operation.documents(status)
+        method, path = environ["REQUEST_METHOD"].upper(), request_path(environ)
+        injected = self._injected(world, operation, method, path, query)
+        if injected is not None:
+            return injected, operation_id, False  # deliberate: not checked
+        world.timeline.settle()
+        try:
+            principal = self._fake.authenticate(operation, environ.get("HTTP_AUTHORIZATION"), world)
+        except Denied as exc:
+            return error(401, str(exc), _CHALLENGE), operation_id, True
+        raw = {p.name: _raw_parameter(p.location, p.name, path_parameters, query, environ) for p in operation.parameters}
+        try:
+            params = self._fake.validators.parse_parameters(operation, raw)
+        except BadParameter as exc:
+            return error(400, str(exc)), operation_id, True
+        handler = HANDLERS.get(operation_id)
+        if handler is None:
+            return error(501, f"capymock has no handler for operation {operation_id!r}"), operation_id, False
+        answer = handler(Context(operation, world.store, principal), params)
+        if method != "HEAD":  # HEAD shows no job, so reads none
+            world.timeline.record_reads(answer.reads)
+        return answer, operation_id, True
+
+    def _injected(
+        self, world: World, operation: Operation, method: str, path: str, query: dict[str, list[str]]
+    ) -> Answer | None:
+        """The answer of an injected fault (None: no fault, or only a delay); not a read."""
+        fault = world.faults.take(method, path, operation.operation_id, query)
+        if fault is None:
+            return None
+        if fault.delay:
+            time.sleep(fault.delay.total_seconds())
+        if fault.status is None:
+            return None
+        body = fault.body if fault.body is not None else {"error": f"injected fault: HTTP {fault.status}"}
+        return Answer(fault.status, body)
+
+    def _preferred(self, operation: Operation, status: int) -> Answer:
+        """A `Prefer: code=` answer: that status with the smallest spec-valid body; not a read."""
+        if not operation.documents(status):
+            documented = ", ".join(map(str, sorted(operation.responses)))
+            return error(
+                400,
+                f"Prefer: code={status} is not documented for {operation.operation_id}; "
+                f"documented: {documented}",
+            )
+        schema = operation.responses[status]
+        note = f"{STATUS_LINES.get(status, status)} (answered as asked by Prefer: code={status})"
+        body = minimal_body(schema, self._fake.spec.document, note) if schema is not None else b""
+        return Answer(status, body, _CHALLENGE if status == 401 else ())
+
+    def _preflight(self, environ: Environ, path: str) -> Answer:
+        methods = control.METHODS if control.owns(path) else self._fake.router.allowed(path) or ("GET", "HEAD")
+        headers = (
+            ("Access-Control-Allow-Methods", ", ".join((*methods, "OPTIONS"))),
+            ("Access-Control-Allow-Headers", environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS") or _ALLOWED_HEADERS),
+            ("Access-Control-Max-Age", "600"),
+        )
+        return Answer(204, b"", headers)
+
+    def _checked(self, operation_id: str, answer: Answer, body: bytes) -> tuple[Answer, bytes]:
+        operation = self._fake.spec.operation(operation_id)
+        try:
+            sent = body if isinstance(answer.body, bytes) else plain(answer.body)
+            self._fake.validators.check_body(operation, answer.status, sent)
+        except BodyMismatch as exc:
+            message = f"response does not match the spec: {exc}"
+            self._fake.record_failure(message)
+            mismatch = error(500, f"capymock bug: {message}")
+            return mismatch, encode(mismatch.body)
+        return answer, body
+
+
+def _wrong_method(method: str, path: str, allowed: tuple[str, ...]) -> Answer:
+    if method == "OPTIONS":
+        return Answer(204, b"", (("Allow", ", ".join((*allowed, "OPTIONS"))),))
+    return method_not_allowed(method, path, allowed)
+
+
+def _cors(environ: Environ) -> list[tuple[str, str]]:
+    origin = environ.get("HTTP_ORIGIN")
+    exposed = ("Access-Control-Expose-Headers", "Allow, WWW-Authenticate")
+    if not origin:
+        return [("Access-Control-Allow-Origin", "*"), exposed]
+    return [
+        ("Access-Control-Allow-Origin", origin),
+        ("Access-Control-Allow-Credentials", "true"),
+        ("Vary", "Origin"),
+        exposed,
+    ]
+
+
+def _raw_parameter(
+    location: str, name: str, path: dict[str, str], query: dict[str, list[str]], environ: Environ
+) -> str | None:
+    if location == "path":
+        return path.get(name)
+    if location == "query":
+        values = query.get(name)
+        return values[0] if values else None
+    if location == "header":
+        return header(environ, name)
+    return None

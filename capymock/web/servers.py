@@ -1,0 +1,197 @@
+"""The servers that run the WSGI app: `BackgroundServer` (werkzeug's threaded server on a
+background thread, for tests) and `serve_until_stopped` (waitress, for `capymock serve`).
+
+The background server stops within milliseconds: its loop waits on the listening socket and
+on a wake-up socket, instead of polling for a shutdown flag. Each server's package is
+imported only when it serves (werkzeug's import alone is tens of milliseconds).
+"""
+
+from __future__ import annotations
+
+import functools
+import selectors
+import socket
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from capymock.web.environ import request_path
+
+
+@functools.lru_cache(maxsize=1)
+def _quiet_handler() -> type:
+    from werkzeug.serving import WSGIRequestHandler
+
+    class QuietHandler(WSGIRequestHandler):
+        def log(self, type: str, message: str, *args: Any) -> None:
+            pass
+
+    return QuietHandler
+
+
+class BackgroundServer:
+    """A threaded werkzeug server for `app` on `host:port` (port 0: a free one)."""
+
+    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0, *, quiet: bool = True) -> None:
+        from werkzeug.serving import WSGIRequestHandler, make_server  # only when serving: a slow import
+
+        handler = _quiet_handler() if quiet else WSGIRequestHandler
+        # Bind here, so a port in use is an OSError for the caller (werkzeug would exit).
+        with _listen(host, port) as listener:
+            self._server = make_server(
+                host, port, app, threaded=True, request_handler=handler, fd=listener.fileno()
+            )
+        # Join request threads on close, so nothing outlives `stop()`.
+        self._server.daemon_threads = False  # type: ignore[attr-defined]
+        # handle_request() is only called once the socket is readable; never let it block.
+        self._server.timeout = 0
+        self._wake_reader, self._wake_writer = socket.socketpair()
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"capymock-server-{self.port}", daemon=True)
+
+    @property
+    def host(self) -> str:
+        return str(self._server.server_address[0])
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def start(self) -> BackgroundServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop accepting, finish the requests in flight, and release the port."""
+        self._stopping.set()
+        self._wake_writer.send(b"x")
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join()
+        self._server.server_close()
+        self._wake_reader.close()
+        self._wake_writer.close()
+
+    def _run(self) -> None:
+        with selectors.DefaultSelector() as selector:
+            selector.register(self._server.socket, selectors.EVENT_READ)
+            selector.register(self._wake_reader, selectors.EVENT_READ)
+            while not self._stopping.is_set():
+                for key, _ in selector.select():
+                    if key.fileobj is self._server.socket and not self._stopping.is_set():
+                        self._server.handle_request()
+
+    def __enter__(self) -> BackgroundServer:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+    return socket.create_server((host, port), family=family, backlog=128)
+
+
+class _RequestLog:
+    """WSGI middleware: one line per answered request (no headers, so no token).
+
+    On a terminal each line is written at once; to a file or pipe, lines are written in
+    batches every `interval` seconds, since a write per request costs a fifth of the throughput.
+    """
+
+    def __init__(self, app: Any, stream: Any, interval: float = 0.2) -> None:
+        self.app, self.stream = app, stream
+        self._batched = not (hasattr(stream, "isatty") and stream.isatty())
+        self._lines: list[str] = []
+        self._lock = threading.Lock()
+        self._stopped = threading.Event()
+        if self._batched:
+            threading.Thread(
+                target=self._flush_every, args=(interval,), name="capymock-log", daemon=True
+            ).start()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        seen: list[str] = []
+
+        def record(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            seen.append(status.split(" ", 1)[0])
+            return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
+
+        body = self.app(environ, record)
+        query = environ.get("QUERY_STRING")
+        target = request_path(environ) + (f"?{query}" if query else "")
+        line = f"{environ['REQUEST_METHOD']} {target} {seen[0] if seen else '-'}\n"
+        if self._batched:
+            with self._lock:
+                self._lines.append(line)
+        else:
+            self.stream.write(line)
+            self.stream.flush()
+        return body
+
+    def flush(self) -> None:
+        with self._lock:
+            lines, self._lines = self._lines, []
+        if lines:
+            self.stream.write("".join(lines))
+            self.stream.flush()
+
+    def close(self) -> None:
+        self._stopped.set()
+        self.flush()
+
+    def _flush_every(self, interval: float) -> None:
+        while not self._stopped.wait(interval):
+            self.flush()
+
+
+def serve_until_stopped(
+    app: Any, host: str, port: int, *, on_ready: Any, log: Any = None, threads: int | Callable[[], int] = 1
+) -> None:
+    """Serve `app` with waitress (keep-alive, a pool of worker threads) until SIGINT or SIGTERM.
+
+    `threads` is a number, or a function asked every 0.2 s how many workers there should be.
+    `on_ready(url)` is called once the socket listens; `log`, a text stream, gets a line per
+    request. Raises OSError when the address cannot be bound.
+    """
+    import logging
+    import signal
+
+    from waitress.server import create_server
+
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "task queue depth" under load
+    request_log = _RequestLog(app, log) if log is not None else None
+    count = threads() if callable(threads) else threads
+    server = create_server(request_log or app, host=host, port=port, threads=count, ident="capymock")
+    bound_host = host if ":" not in host else f"[{host}]"
+    on_ready(f"http://{bound_host}:{server.effective_port}")
+    resized = threading.Event()
+    if callable(threads):
+        threading.Thread(target=_resize, args=(server, threads, count, resized), daemon=True).start()
+
+    def stop(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        server.run()  # returns after closing itself on KeyboardInterrupt
+    finally:
+        resized.set()
+        signal.signal(signal.SIGTERM, previous)
+        server.close()
+        if request_log is not None:
+            request_log.close()
+
+
+def _resize(server: Any, wanted: Callable[[], int], current: int, stop: threading.Event) -> None:
+    """Keep the worker pool at `wanted()` threads until `stop` is set."""
+    while not stop.wait(0.2):
+        count = wanted()
+        if count != current:
+            server.task_dispatcher.set_thread_count(count)
+            current = count

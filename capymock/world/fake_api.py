@@ -1,0 +1,359 @@
+"""`FakeApi`: one fake Capy API (a spec and its current world) and the operations that load,
+reset and steer it. The web edge serves it; `capymock.Mock` is a `FakeApi` with a WSGI app."""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from capymock.core.auth import Principal, authenticate, mint_session_token
+from capymock.core.clock import Clock, ManualClock, wall_clock_now
+from capymock.core.defaults import DEFAULT_PROJECT, DEFAULT_TOKEN
+from capymock.core.durations import parse_duration
+from capymock.core.expectations import assert_requested
+from capymock.core.job import Job, compose_job
+from capymock.core.journal import DEFAULT_SIZE, RecordedRequest
+from capymock.core.routing import router_for
+from capymock.core.spec import JOB, Operation, Spec, load_spec
+from capymock.core.timestamps import format_timestamp
+from capymock.core.transitions import transition
+from capymock.core.validation import validators_for
+from capymock.errors import CapymockError, InvalidJob, MockDefect
+from capymock.scenario.checks import check_disjoint
+from capymock.scenario.loader import check_fault, load_scenario
+from capymock.scenario.model import Fault, Scenario
+from capymock.world.faults import ArmedFaults
+from capymock.world.timeline import Fired
+from capymock.world.world import Baseline, World, empty_baseline, plan_baseline
+
+ScenarioReference = str | Path | Scenario
+
+
+class FakeApi:
+    """A scriptable, in-memory Capy Jobs API: its spec, its current world, and a baseline to reset to.
+
+    Every operation reads the current world once and acts on it; a load or reset swaps in a
+    new world whole.
+    """
+
+    def __init__(
+        self,
+        *,
+        scenario: ScenarioReference | Sequence[ScenarioReference] | None = None,
+        spec: Spec | str | Path | None = None,
+        clock: Clock | None = None,
+        validate: bool = True,
+        any_token: bool = False,
+        token: str = DEFAULT_TOKEN,
+        control_token: str | None = None,
+        seed: int = 0,
+        journal_size: int = DEFAULT_SIZE,
+    ) -> None:
+        self.spec = spec if isinstance(spec, Spec) else load_spec(spec)
+        self.validators, self.router = validators_for(self.spec), router_for(self.spec)
+        self.validate = validate
+        self.any_token = any_token
+        self.token = token
+        self.control_token = control_token
+        self._journal_size = journal_size
+        self._random = random.Random(seed)
+        self._failures: list[str] = []
+        self._failures_lock = threading.Lock()
+        self._swap_lock = threading.Lock()
+        clock = clock if clock is not None else ManualClock(wall_clock_now())
+        self._baseline = empty_baseline(clock.now(), token)
+        self._world = World(self.spec, self._baseline, clock, self.record_failure, journal_size)
+        if scenario is not None:
+            self.load(*(scenario if isinstance(scenario, (list, tuple)) else [scenario]))
+
+    # -- the world ----------------------------------------------------------------------
+
+    @property
+    def world(self) -> World:
+        """The current world (a load or reset replaces it whole)."""
+        return self._world
+
+    @property
+    def clock(self) -> Clock:
+        """The current world's clock."""
+        return self._world.clock
+
+    @property
+    def faults(self) -> ArmedFaults:
+        """The current world's armed faults (`describe()`, `clear()`)."""
+        return self._world.faults
+
+    @property
+    def scenario(self) -> str | None:
+        """The loaded scenarios' names (`a + b`), or None."""
+        return self._world.scenario
+
+    @property
+    def organization_id(self) -> str:
+        """The organization of the first loaded scenario (the default token's)."""
+        return self._world.organization_id
+
+    def load(self, *scenarios: ScenarioReference) -> None:
+        """Replace the whole state with one or more scenarios (bundled names, paths or parsed).
+
+        The clock restarts at the first scenario's `start` (without one: where it is now). The
+        default token becomes an organization key of the first scenario's organization. With
+        no scenario, the mock is emptied. A scenario that cannot be loaded raises
+        `ScenarioError` and changes nothing.
+        """
+        parsed = [s if isinstance(s, Scenario) else load_scenario(s, self.spec) for s in scenarios]
+        check_disjoint(parsed)
+        clock = self._world.clock
+        start = next((s.start for s in parsed if s.start is not None), clock.now())
+        if parsed:
+            baseline = plan_baseline(self.spec, parsed, start, self.token)
+        else:
+            baseline = empty_baseline(start, self.token)
+        with self._swap_lock:
+            self._baseline = baseline
+            self._world = self._new_world(baseline, clock)
+
+    def reset(self) -> None:
+        """Return to the state right after the last `load()` (an empty mock if none), with an
+        empty request journal."""
+        with self._swap_lock:
+            self._world = self._new_world(self._baseline, self._world.clock)
+
+    def _new_world(self, baseline: Baseline, clock: Clock) -> World:
+        restarted = clock.restarted(baseline.start)
+        return World(self.spec, baseline, restarted, self.record_failure, self._journal_size)
+
+    def advance(self, duration: timedelta | float | str) -> list[Fired]:
+        """Move the clock forward, firing every step due on the way at its due time."""
+        return self._world.timeline.advance(parse_duration(duration))
+
+    def advance_to_next_step(self) -> list[Fired]:
+        """Move the clock to the next time step and fire it.
+
+        Raises:
+            CapymockError: no step is waiting for time (none left, or only `after_polls` ones).
+        """
+        world = self._world
+        with world.timeline.lock:
+            world.timeline.settle()
+            nxt = world.timeline.next_due()
+            if nxt is None:
+                waiting = [p for p in world.timeline.pending() if "after_polls" in p]
+                detail = f"; {len(waiting)} wait for reads" if waiting else ""
+                raise CapymockError(f"no step is waiting for time{detail}")
+            return world.timeline.advance(max(nxt[0] - world.clock.now(), timedelta(0)))
+
+    def settle(self) -> None:
+        """Fire the steps due by now (the app does this before answering each request)."""
+        self._world.timeline.settle()
+
+    # -- jobs -------------------------------------------------------------------------
+
+    def add_job(self, **fields: Any) -> Job:
+        """Add a job; fields are `Job` field names, the rest is defaulted.
+
+        Defaults: a generated `id`, the lifecycle's initial `state`, `attempts` 0,
+        `max_attempts` 3, type "task", `project_id` "proj_demo" in the mock's organization,
+        `created_at` now. A job that starts in a later state gets the fields its lifecycle
+        would have derived on the way there (a `running` job has a claim and a `started_at`).
+
+        Raises:
+            InvalidJob: an unknown field, a value the `Job` schema rejects, a broken
+                lifecycle invariant, an id already in use, or a project of another organization.
+        """
+        unknown = sorted(set(fields) - set(self.spec.job_fields))
+        if unknown:
+            known = ", ".join(self.spec.job_fields)
+            raise InvalidJob(f"unknown Job field(s) {', '.join(unknown)}; Job fields: {known}")
+        world = self._world
+        given = {JOB.project: DEFAULT_PROJECT, **fields}
+        organization_id = (
+            fields.get(JOB.organization)
+            or world.store.project_organization(given[JOB.project])
+            or world.organization_id
+        )
+        job = compose_job(
+            self.spec,
+            given,
+            job_id=fields.get(JOB.id) or self._new_id(),
+            organization_id=organization_id,
+            now=format_timestamp(world.clock.now()),
+        )
+        self._check_job(job)
+        with world.timeline.lock:
+            if world.store.get(job.id) is not None:
+                raise InvalidJob(f"job {job.id!r} already exists")
+            later = world.timeline.scheduled(job.id)
+            if later is not None:
+                raise InvalidJob(f"job {job.id!r} is taken: the scenario creates it at {format_timestamp(later)}")
+            try:
+                world.store.put(job)
+            except ValueError as exc:
+                raise InvalidJob(f"job {job.id!r}: {exc}") from None
+        return job
+
+    def _check_job(self, job: Job) -> None:
+        problems = self.validators.job_problems(job)
+        if problems:
+            raise InvalidJob(f"job {job.get(JOB.id)!r}: " + "; ".join(problems))
+
+    def _new_id(self) -> str:
+        return f"job_{self._random.getrandbits(64):016x}"
+
+    def set_state(self, job_id: str, state: str, **fields: Any) -> Job:
+        """Move a job to `state` now, as its lifecycle allows; its scripted steps stop.
+
+        Raises:
+            KeyError: no such job.
+            IllegalTransition: the lifecycle does not allow this move from the job's state.
+            InvalidJob: `fields` break the schema or an invariant.
+        """
+        world = self._world
+        with world.timeline.lock:
+            world.timeline.settle()
+            current = _existing(world, job_id)
+            now = format_timestamp(world.clock.now())
+            new = Job(transition(self.spec.lifecycle, current, state, now, fields))
+            self._check_job(new)
+            world.timeline.forget(job_id)
+            world.store.put(new)
+        return new
+
+    def add_project(self, project_id: str, organization_id: str | None = None) -> None:
+        """Declare an (empty) project, by default in the mock's organization."""
+        world = self._world
+        world.store.add_project(project_id, organization_id or world.organization_id)
+
+    def job(self, job_id: str) -> Job:
+        """The current snapshot of a job.
+
+        Raises:
+            KeyError: no job has this id.
+        """
+        world = self._world
+        world.timeline.settle()
+        return _existing(world, job_id)
+
+    def jobs(self) -> list[Job]:
+        """Every job, newest first."""
+        return self._world.jobs()
+
+    # -- auth -------------------------------------------------------------------------
+
+    def add_token(self, token: str, *, project: str | None = None, organization: str | None = None) -> str:
+        """Accept another API key, scoped to one project or (by default) the whole organization."""
+        world = self._world
+        owner = world.store.project_organization(project) if project else None
+        world.keyring.add(token, organization or owner or world.organization_id, project)
+        return token
+
+    def clerk_token(
+        self,
+        *,
+        org_id: str | None = None,
+        user_id: str = "user_capymock",
+        expires_in: timedelta | float | str = timedelta(hours=1),
+        version: int = 2,
+    ) -> str:
+        """A Clerk session token for `org_id` (default: the mock's), valid from the mock's now."""
+        world = self._world
+        return mint_session_token(
+            organization_id=org_id or world.organization_id,
+            user_id=user_id,
+            issued_at=world.clock.now(),
+            lifetime=parse_duration(expires_in),
+            version=version,
+        )
+
+    def authenticate(self, operation: Operation, header: str | None, world: World | None = None) -> Principal:
+        """Who is calling `operation` in `world` (default: the current one); an operation with no
+        security is called by the world's organization.
+
+        Raises:
+            Denied: the operation needs a token and this one is not acceptable.
+        """
+        world = world or self._world
+        if not operation.security_schemes:
+            return Principal(world.organization_id)
+        any_token = world.organization_id if self.any_token else None
+        return authenticate(header, world.keyring, world.clock.now(), any_token)
+
+    # -- faults -----------------------------------------------------------------------
+
+    def fail(
+        self,
+        method: str | None,
+        path: str,
+        *,
+        status: int | None = 500,
+        times: int | None = None,
+        delay: timedelta | float | str | None = None,
+        body: Any = None,
+    ) -> Fault:
+        """Answer matching requests with `status` (and/or after `delay`), `times` times (None: always).
+
+        `path` is exact or a template of the spec (`/v1/jobs/{jobID}`).
+
+        Raises:
+            ScenarioError: no operation has this path or method.
+        """
+        raw: dict[str, Any] = {"match": {"path": path}}
+        if method:
+            raw["match"]["method"] = method
+        given = {"status": status, "times": times, "delay": delay, "body": body}
+        raw.update({key: value for key, value in given.items() if value is not None})
+        return self.add_fault(raw)
+
+    def add_fault(self, raw: dict[str, Any]) -> Fault:
+        """Add a fault given in its scenario-file form (`{"match": {...}, "status": ...}`).
+
+        Raises:
+            ScenarioError: the fault is malformed, or no operation has its path.
+        """
+        fault = check_fault(raw, self.spec)
+        self._world.faults.add(fault)
+        return fault
+
+    # -- requests and defects ---------------------------------------------------------
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """The requests answered so far (the newest 1000 by default), oldest first."""
+        return self._world.journal.entries()
+
+    def assert_requested(self, method: str, path: str, times: int | None = None, **filters: Any) -> None:
+        """Assert the mock answered `method path` (`times` times; None: at least once).
+
+        `filters` narrow the match: `status=404`, `query={"limit": "2"}`, `headers={...}`.
+
+        Raises:
+            AssertionError: listing the requests the mock did see.
+        """
+        assert_requested(self.requests, method, path, times, **filters)
+
+    def record_failure(self, message: str) -> None:
+        """Keep a defect of the mock itself, to be raised by `check()`."""
+        with self._failures_lock:
+            self._failures.append(message)
+
+    def check(self) -> None:
+        """Raise `MockDefect` if the mock broke its own spec or crashed since the last check."""
+        with self._failures_lock:
+            failures, self._failures = self._failures, []
+        if failures:
+            raise MockDefect("\n\n".join(failures))
+
+    def state(self) -> dict[str, Any]:
+        """The control API's view: clock, scenario, jobs (newest first), pending steps, faults."""
+        return self._world.view()
+
+
+def _existing(world: World, job_id: str) -> Job:
+    job = world.store.get(job_id)
+    if job is None:
+        raise KeyError(f"no job {job_id!r}")
+    return job

@@ -1,0 +1,118 @@
+"""One world: everything a fake API answers from (store, keys, faults, scripts, clock, request
+journal, names), built whole from a frozen `Baseline` and only ever replaced whole.
+
+A load or a reset makes a new `World` and swaps one reference, so a request, a step or an
+`advance` that started in the old world finishes there and never touches the new one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from capymock.core.auth import Keyring, Principal
+from capymock.core.clock import Clock, ManualClock
+from capymock.core.defaults import DEFAULT_ORGANIZATION
+from capymock.core.job import Job
+from capymock.core.journal import Journal
+from capymock.core.spec import Spec
+from capymock.core.store import Store, StoreSnapshot
+from capymock.core.timestamps import format_timestamp
+from capymock.scenario.model import Scenario
+from capymock.world.faults import ArmedFault, ArmedFaults
+from capymock.world.timeline import Timeline, Track
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """A world as it stands right after a load, frozen: every reset starts a new world from it."""
+
+    scenario: str | None
+    organization_id: str
+    start: datetime
+    store: StoreSnapshot
+    tracks: Mapping[str, Track]
+    keys: tuple[tuple[str, Principal], ...]
+    faults: tuple[ArmedFault, ...]
+
+
+def empty_baseline(start: datetime, token: str) -> Baseline:
+    """No scenario: no jobs, and `token` as a key of the default organization."""
+    return Baseline(
+        None, DEFAULT_ORGANIZATION, start, StoreSnapshot((), ()), {}, _keys(token, DEFAULT_ORGANIZATION), ()
+    )
+
+
+def plan_baseline(spec: Spec, scenarios: Sequence[Scenario], start: datetime, token: str) -> Baseline:
+    """The world right after loading `scenarios` (at least one) with the clock at `start`.
+
+    `token` becomes an organization-wide key of the first scenario's organization.
+    """
+    organization = scenarios[0].organization
+    store, keyring, faults = Store(), Keyring(_keys(token, organization)), ArmedFaults()
+    for scenario in scenarios:
+        for project in scenario.projects:
+            store.add_project(project, scenario.organization)
+        for grant in scenario.tokens:
+            keyring.add(grant.token, scenario.organization, grant.project)
+        for fault in scenario.faults:
+            faults.add(fault)
+    timeline = Timeline(spec, store, ManualClock(start), on_error=_never)
+    timeline.start([job for scenario in scenarios for job in scenario.jobs], start)
+    name = " + ".join(scenario.name for scenario in scenarios)
+    return Baseline(
+        name, organization, start, store.snapshot(), timeline.snapshot(), keyring.items(), faults.snapshot()
+    )
+
+
+def _keys(token: str, organization_id: str) -> tuple[tuple[str, Principal], ...]:
+    keyring = Keyring()
+    keyring.add(token, organization_id)
+    return keyring.items()
+
+
+def _never(message: str) -> None:
+    raise AssertionError(f"a step fired while a baseline was planned: {message}")
+
+
+class World:
+    """The live state of one fake API, started from `baseline` with `clock`."""
+
+    def __init__(
+        self,
+        spec: Spec,
+        baseline: Baseline,
+        clock: Clock,
+        on_error: Callable[[str], None],
+        journal_size: int,
+    ) -> None:
+        self.scenario = baseline.scenario
+        self.organization_id = baseline.organization_id
+        self.clock = clock
+        self.store = Store(baseline.store)
+        self.keyring = Keyring(baseline.keys)
+        self.faults = ArmedFaults(baseline.faults)
+        self.timeline = Timeline(spec, self.store, clock, on_error, baseline.tracks)
+        self.journal = Journal(journal_size)
+
+    def jobs(self) -> list[Job]:
+        """Every job, newest first (due steps fired first)."""
+        self.timeline.settle()
+        return sorted(self.store.jobs(), key=lambda job: job.sort_key, reverse=True)
+
+    def view(self) -> dict[str, Any]:
+        """Clock, scenario, jobs (newest first), pending steps and faults, all as of one moment."""
+        with self.timeline.lock:  # no step fires while the view is read
+            now = self.clock.now()
+            self.timeline.settle(now)
+            jobs = sorted(self.store.jobs(), key=lambda job: job.sort_key, reverse=True)
+            pending = self.timeline.pending()
+        return {
+            "now": format_timestamp(now),
+            "scenario": self.scenario,
+            "jobs": [job.to_dict() for job in jobs],
+            "pending_steps": pending,
+            "faults": self.faults.describe(),
+        }
