@@ -7,6 +7,7 @@ an `after_polls: N` step fires right after the N-th read since the step before i
 
 from __future__ import annotations
 
+import heapq
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -70,7 +71,17 @@ class Timeline:
     ) -> None:
         self._spec, self._store, self._clock, self._on_error = spec, store, clock, on_error
         self.lock = threading.RLock()
-        self._tracks: dict[str, Track] = dict(tracks or {})
+        self._tracks: dict[str, Track] = {}
+        self._queue: list[tuple[datetime, str]] = []
+        """(due, job id) of time steps, soonest first; an entry whose track has moved on is skipped."""
+        for job_id, track in (tracks or {}).items():
+            self._set(job_id, track)
+
+    def _set(self, job_id: str, track: Track) -> None:
+        self._tracks[job_id] = track
+        due = track.due
+        if due is not None:
+            heapq.heappush(self._queue, (due, job_id))
 
     # -- loading ----------------------------------------------------------------------
 
@@ -80,11 +91,11 @@ class Timeline:
         with self.lock:
             for job in jobs:
                 if job.first.after:
-                    self._tracks[job.id] = Track(job, (job.first, *job.steps), start, created=False)
+                    self._set(job.id, Track(job, (job.first, *job.steps), start, created=False))
                     continue
                 self._store.put(self._compose(job, start - job.age))
                 if job.steps:
-                    self._tracks[job.id] = Track(job, job.steps, start)
+                    self._set(job.id, Track(job, job.steps, start))
 
     def _compose(self, job: ScriptedJob, at: datetime) -> Job:
         given = {**job.fields, **job.first.fields, self._spec.lifecycle.field: job.first.state}
@@ -113,13 +124,19 @@ class Timeline:
     def next_due(self) -> tuple[datetime, str] | None:
         """The earliest time step still to fire: (when, job id)."""
         with self.lock:
-            candidates = [(due, job_id) for job_id, t in self._tracks.items() if (due := t.due) is not None]
-            return min(candidates) if candidates else None
+            while self._queue:
+                due, job_id = self._queue[0]
+                track = self._tracks.get(job_id)
+                if track is not None and track.due == due:
+                    return due, job_id
+                heapq.heappop(self._queue)  # the job's script moved on, or stopped
+            return None
 
     def _fire_until(self, target: datetime, move_clock: bool) -> list[Fired]:
         fired: list[Fired] = []
         while (nxt := self.next_due()) is not None and nxt[0] <= target:
             due, job_id = nxt
+            heapq.heappop(self._queue)
             if move_clock and due > self._clock.now():
                 self._clock.move_to(due)
             fired.extend(self._fire(job_id, due))
@@ -135,7 +152,7 @@ class Timeline:
                 track = self._tracks.get(job_id)
                 if track is None or not track.created:
                     continue
-                track = self._tracks[job_id] = replace(track, reads=track.reads + 1)
+                track = self._tracks[job_id] = replace(track, reads=track.reads + 1)  # due unchanged
                 polls = track.steps[0].after_polls if track.steps else None
                 if polls is not None and track.reads >= polls:
                     fired.extend(self._fire(job_id, self._clock.now()))
@@ -154,13 +171,13 @@ class Timeline:
                 )
             else:
                 new = self._compose(track.job, at)
+            self._store.put(new)
         except Exception as exc:  # a script that cannot continue: stop it, and say so
             self._tracks.pop(job_id)
             self._on_error(f"job {job_id!r}: step to {step.state!r} at {format_timestamp(at)} failed: {exc}")
             return []
-        self._store.put(new)
         if rest:
-            self._tracks[job_id] = Track(track.job, rest, at)
+            self._set(job_id, Track(track.job, rest, at))
         else:
             self._tracks.pop(job_id)
         return [Fired(job_id, step.state, format_timestamp(at))]
