@@ -62,7 +62,32 @@ _EXPORTS = {
 }
 _DEPRECATED = {"MockFailure": ("MockDefect", "capymock.MockFailure is now capymock.MockDefect")}
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "CapymockError",
+    "ContractError",
+    "Fired",
+    "IllegalTransition",
+    "InvalidJob",
+    "Job",
+    "ManualClock",
+    "Mock",
+    "MockDefect",
+    "Problem",
+    "RecordedRequest",
+    "Scenario",
+    "ScenarioError",
+    "SourceLocation",
+    "Spec",
+    "SpecError",
+    "SystemClock",
+    "__version__",
+    "bundled_scenarios",
+    "load_scenario",
+    "load_spec",
+    "parse_scenario",
+    "redact",
+    "serve",
+]
 
 
 def __getattr__(name: str) -> _Any:

@@ -30,7 +30,8 @@ HAMMER_SECONDS = 6.0
 def _scenario() -> str:
     steps = "".join(f"\n      - {{after: {GAP}s, state: {state}}}" for state in STATES[1:])
     jobs = "".join(
-        f"\n  - id: job_{i:04d}\n    project: proj_a\n    steps:\n      - state: pending{steps}" for i in range(JOBS)
+        f"\n  - id: job_{i:04d}\n    project: proj_a\n    steps:\n      - state: pending{steps}"
+        for i in range(JOBS)
     )
     return f'start: "2026-01-01T09:00:00Z"\nprojects: [proj_a]\njobs:{jobs}\n'
 
@@ -47,10 +48,14 @@ def _whole_world_problems(state: dict) -> list[str]:
     if len(state["jobs"]) != JOBS:
         problems.append(f"{len(state['jobs'])} jobs, not {JOBS}")
     if wrong:
-        problems.append(f"at +{elapsed:.0f}s every job is {expected!r}, but {len(wrong)} are not (e.g. {wrong[0]})")
+        problems.append(
+            f"at +{elapsed:.0f}s every job is {expected!r}, but {len(wrong)} are not (e.g. {wrong[0]})"
+        )
     scripted = JOBS if reached < len(STATES) - 1 else 0
     if len(state["pending_steps"]) != scripted:
-        problems.append(f"at +{elapsed:.0f}s {scripted} jobs are still scripted, not {len(state['pending_steps'])}")
+        problems.append(
+            f"at +{elapsed:.0f}s {scripted} jobs are still scripted, not {len(state['pending_steps'])}"
+        )
     nxt = {step["state"] for step in state["pending_steps"]}
     if scripted and nxt != {STATES[reached + 1]}:
         problems.append(f"at +{elapsed:.0f}s the next steps go to {sorted(nxt)}, not {STATES[reached + 1]!r}")
@@ -113,7 +118,9 @@ def test_readers_see_only_whole_worlds_while_others_advance_reset_and_reload(tmp
         for worker in workers:
             worker.join()
         assert problems == [], f"{len(problems)} problems in {counts}: {problems[:5]}"
-        assert min(counts.values()) > 0 and counts["views"] + counts["advances"] + counts["resets"] > 20, counts
+        assert min(counts.values()) > 0 and counts["views"] + counts["advances"] + counts["resets"] > 20, (
+            counts
+        )
         served.wait_for_stderr("reloaded")
         _wait_for_reloads_to_finish(served.stderr)
 

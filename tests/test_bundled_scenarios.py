@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 import capymock
-from capymock.scenario.loader import bundled_scenarios, load_scenario
 from capymock.core.transitions import legal_targets
+from capymock.scenario.loader import bundled_scenarios, load_scenario
 from capymock.scenario.model import Scenario
 from conftest import ORACLE, Api, Reply, http
 

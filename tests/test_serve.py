@@ -141,7 +141,7 @@ def test_a_response_that_breaks_the_spec_is_a_500_and_fails_the_owner(tmp_path: 
         SPEC_PATH.read_text().replace('"#/components/schemas/JobEnvelope"', '"#/components/schemas/JobList"')
     )
     # The failure is raised when the serve() block ends, so pytest.raises wraps it.
-    with pytest.raises(capymock.MockDefect, match='getJob 200: jobs: .* is not of type "array"'):  # noqa: SIM117
+    with pytest.raises(capymock.MockDefect, match=r'getJob 200: jobs: .* is not of type "array"'):  # noqa: SIM117
         with capymock.serve(spec=wrong) as mock:
             job = mock.add_job()
             reply = http(f"{mock.url}/v1/jobs/{job.id}", headers={"Authorization": f"Bearer {mock.token}"})

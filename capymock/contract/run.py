@@ -257,9 +257,11 @@ class _Runner:
                 case = listing.Case(path_parameters={"projectID": project_id}, query=query)
                 response = self.send(case)
                 self.expect_ok(case, response, f"project {project_id!r}")
-                envelope = self.spec.operation(LIST_JOBS).envelope
+                envelope = self.spec.operation(LIST_JOBS).envelope or ""
                 jobs = _json(response).get(envelope, []) if response.status_code == 200 else []
-                ids += [job[JOB.id] for job in jobs if isinstance(job, dict) and isinstance(job.get(JOB.id), str)]
+                ids += [
+                    job[JOB.id] for job in jobs if isinstance(job, dict) and isinstance(job.get(JOB.id), str)
+                ]
         ids = list(dict.fromkeys(([job_id] if job_id else []) + ids))[:10]
         if getting is None:
             return ids

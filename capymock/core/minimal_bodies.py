@@ -26,7 +26,8 @@ def minimal_body(schema: Mapping[str, Any], document: Mapping[str, Any], note: s
     if kind == "object":
         properties = schema.get("properties", {})
         return {
-            name: minimal_body(properties.get(name, {}), document, note) for name in schema.get("required", [])
+            name: minimal_body(properties.get(name, {}), document, note)
+            for name in schema.get("required", [])
         }
     if kind == "array":
         count = int(schema.get("minItems", 0))

@@ -13,7 +13,6 @@ import re
 import time
 import traceback
 from collections.abc import Callable, Iterable
-from typing import Any
 from urllib.parse import parse_qs
 
 from capymock.core.auth import Denied
@@ -52,7 +51,9 @@ class App:
         if method == "OPTIONS" and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ:
             answer = self._preflight(environ, path)
         elif control.owns(path):
-            answer, _, _ = self._guarded(path, lambda: (control.handle(self._fake, method, path, environ), None, False))
+            answer, _, _ = self._guarded(
+                path, lambda: (control.handle(self._fake, method, path, environ), None, False)
+            )
         else:
             answer, operation_id, checked = self._api(world, environ, method, path, query)
             world.journal.record(method, path, query, answer.status, environ, operation_id)
@@ -64,7 +65,9 @@ class App:
         start_response(STATUS_LINES.get(answer.status, str(answer.status)), headers)
         return [b"" if method == "HEAD" or answer.status == 204 else body]
 
-    def _guarded(self, what: str, compute: Callable[[], Answered], operation_id: str | None = None) -> Answered:
+    def _guarded(
+        self, what: str, compute: Callable[[], Answered], operation_id: str | None = None
+    ) -> Answered:
         try:
             return compute()
         except Exception as exc:  # a capymock bug: answer JSON, fail the owning test later
@@ -109,7 +112,10 @@ class App:
             principal = self._fake.authenticate(operation, environ.get("HTTP_AUTHORIZATION"), world)
         except Denied as exc:
             return error(401, str(exc), _CHALLENGE), operation_id, True
-        raw = {p.name: _raw_parameter(p.location, p.name, path_parameters, query, environ) for p in operation.parameters}
+        raw = {
+            p.name: _raw_parameter(p.location, p.name, path_parameters, query, environ)
+            for p in operation.parameters
+        }
         try:
             params = self._fake.validators.parse_parameters(operation, raw)
         except BadParameter as exc:
@@ -151,10 +157,15 @@ class App:
         return Answer(status, body, _CHALLENGE if status == 401 else ())
 
     def _preflight(self, environ: Environ, path: str) -> Answer:
-        methods = control.METHODS if control.owns(path) else self._fake.router.allowed(path) or ("GET", "HEAD")
+        methods = (
+            control.METHODS if control.owns(path) else self._fake.router.allowed(path) or ("GET", "HEAD")
+        )
         headers = (
             ("Access-Control-Allow-Methods", ", ".join((*methods, "OPTIONS"))),
-            ("Access-Control-Allow-Headers", environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS") or _ALLOWED_HEADERS),
+            (
+                "Access-Control-Allow-Headers",
+                environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS") or _ALLOWED_HEADERS,
+            ),
             ("Access-Control-Max-Age", "600"),
         )
         return Answer(204, b"", headers)

@@ -189,7 +189,9 @@ class FakeApi:
                 raise InvalidJob(f"job {job.id!r} already exists")
             later = world.timeline.scheduled(job.id)
             if later is not None:
-                raise InvalidJob(f"job {job.id!r} is taken: the scenario creates it at {format_timestamp(later)}")
+                raise InvalidJob(
+                    f"job {job.id!r} is taken: the scenario creates it at {format_timestamp(later)}"
+                )
             try:
                 world.store.put(job)
             except ValueError as exc:

@@ -26,7 +26,9 @@ class ArmedFault:
         path = template_pattern(fault.path)[0] if fault.path is not None else None
         return cls(fault, path, fault.times)
 
-    def matches(self, method: str, path: str, operation_id: str | None, query: Mapping[str, list[str]]) -> bool:
+    def matches(
+        self, method: str, path: str, operation_id: str | None, query: Mapping[str, list[str]]
+    ) -> bool:
         fault = self.fault
         if fault.method is not None and fault.method != method:
             return False
@@ -39,7 +41,12 @@ class ArmedFault:
     def describe(self) -> dict[str, Any]:
         """As JSON-able data: what it matches, its answer, and how often it still fires."""
         fault = self.fault
-        match = {"method": fault.method, "path": fault.path, "operation": fault.operation, "query": dict(fault.query)}
+        match = {
+            "method": fault.method,
+            "path": fault.path,
+            "operation": fault.operation,
+            "query": dict(fault.query),
+        }
         return {
             "match": {k: v for k, v in match.items() if v},
             "status": fault.status,
