@@ -63,7 +63,7 @@ IMPORT_CODE = (
 )
 
 TIMES = "\N{MULTIPLICATION SIGN}"
-DESIGN = "DESIGN.md"
+DESIGN = "product budget"
 ISSUE = "issue"
 
 
@@ -298,7 +298,7 @@ def time_cases(cases: dict[str, Case], rounds: int = REQUEST_ROUNDS) -> dict[str
 
 def _request_cases(small: capymock.Mock, large: capymock.Mock) -> dict[str, Case]:
     """List at both store sizes and getJob, each with validation off and on."""
-    newest = large.store.newest(PROJECT, 1) or []
+    newest = large.world.store.newest(PROJECT, 1) or []
     get_path = f"/v1/jobs/{newest[0].id}"
     cases = {}
     for validate, suffix in ((False, "off"), (True, "on")):
@@ -359,7 +359,7 @@ def _figure(value: float, unit: str) -> str:
 
 
 def _limit(row: Row) -> str:
-    """The budget as written, e.g. `≤ 150 ms (DESIGN.md)`; `—` for a context figure."""
+    """The budget as written, e.g. `≤ 150 ms (product budget)`; `—` for a context figure."""
     if row.budget is None:
         return "—"
     unit = row.unit if row.unit == TIMES else f" {row.unit}"

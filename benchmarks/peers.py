@@ -982,7 +982,7 @@ def ratios_table(by_key: dict[str, Result]) -> str:
     columns = {key: ratios(by_key, key) for key in CAPYMOCK_ROWS}
     head = " | ".join(CAPYMOCK_ROWS.values())
     lines = [
-        f"| capymock's figure ÷ the peer's (same run) | {head} | budget (DESIGN.md) | met? |",
+        f"| capymock's figure ÷ the peer's (same run) | {head} | budget | met? |",
         "|---|" + "---:|" * len(CAPYMOCK_ROWS) + "---|---|",
     ]
     marks = {None: "—", True: "yes", False: "**no**"}

@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from capymock.core.refs import resolve_pointer
+from capymock.core.refs import BrokenRef, follow_refs
 from capymock.errors import Problem
 from capymock.scenario.yaml_source import Located, format_path
 
@@ -80,15 +80,16 @@ def _show(value: Any) -> str:
 def _subschema(schema: Mapping[str, Any], schema_path: list[Any]) -> Any:
     """The schema node at `schema_path`, following local `$ref`s as jsonschema-rs reports them."""
     node: Any = schema
-    for part in schema_path:
-        if isinstance(node, Mapping) and "$ref" in node and part not in node:
-            node = resolve_pointer(schema, node["$ref"])
-        if isinstance(node, Mapping):
-            node = node.get(part) if part != "$ref" else resolve_pointer(schema, node["$ref"])
-        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
-            node = node[part]
-        else:
-            return None
-    if isinstance(node, Mapping) and "$ref" in node:
-        node = resolve_pointer(schema, node["$ref"])
-    return node
+    try:
+        for part in schema_path:
+            if isinstance(node, Mapping) and "$ref" in node and part not in node:
+                node = follow_refs(node, schema)
+            if isinstance(node, Mapping):
+                node = node.get(part) if part != "$ref" else follow_refs(node, schema)
+            elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+                node = node[part]
+            else:
+                return None
+        return follow_refs(node, schema)
+    except BrokenRef:
+        return None
