@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 
@@ -32,7 +34,6 @@ def cli() -> None:
     """Mock server, pytest plugin and contract checks for the Capy Jobs API."""
 
 
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
 DELAY_THREADS = 8
 
 
@@ -64,6 +65,28 @@ DELAY_THREADS = 8
 @click.option(
     "--validate/--no-validate", default=True, show_default=True, help="Check every response against the spec."
 )
+@click.option(
+    "--scenarios-dir",
+    "scenarios_dirs",
+    multiple=True,
+    type=click.Path(file_okay=False, exists=True),
+    help="A folder the control API may load scenario files from (repeatable; the folders of "
+    "--scenario files are allowed already).",
+)
+@click.option(
+    "--allow-origin",
+    "allow_origins",
+    multiple=True,
+    metavar="ORIGIN",
+    help="A browser origin (http://host:port) that may use the control API and dashboard (repeatable).",
+)
+@click.option(
+    "--allow-host",
+    "allow_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="A Host name to answer besides loopback ones and --host (repeatable).",
+)
 @click.option("--quiet", is_flag=True, help="Do not log a line per request.")
 @click.option(
     "--threads",
@@ -81,17 +104,34 @@ def serve(
     any_token: bool,
     control_token: str | None,
     validate: bool,
+    scenarios_dirs: tuple[str, ...],
+    allow_origins: tuple[str, ...],
+    allow_hosts: tuple[str, ...],
     quiet: bool,
     threads: int | None,
 ) -> None:
     """Serve the Capy Jobs API from scenarios, until Ctrl-C or SIGTERM."""
+    _stop_on_signals()
     from capymock.core.clock import SystemClock
     from capymock.mock import Mock
+    from capymock.web.access import Access, is_loopback
+    from capymock.web.app import App
     from capymock.web.servers import serve_until_stopped
 
-    if host not in LOOPBACK and not control_token:
+    if not is_loopback(host.strip("[]")) and not control_token:
         raise CliError(f"--host {host} exposes the control API beyond this machine; pass --control-token")
+    for origin in allow_origins:
+        parts = urlsplit(origin)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path.strip("/"):
+            raise CliError(f"--allow-origin {origin!r}: expected an origin such as http://localhost:5173")
     references = scenarios or ("demo",)
+    folders = [Path(reference).parent for reference in references if Path(reference).is_file()]
+    access = Access.serving(
+        host,
+        allow_hosts=allow_hosts,
+        allow_origins=allow_origins,
+        scenario_dirs=[*folders, *map(Path, scenarios_dirs)],
+    )
     mock = Mock(
         spec=spec,
         clock=SystemClock(speed),
@@ -110,7 +150,7 @@ def serve(
 
     try:
         serve_until_stopped(
-            mock.wsgi_app,
+            App(mock, access),
             host,
             port,
             on_ready=ready,
@@ -123,6 +163,13 @@ def serve(
     finally:
         stop.set()
     click.echo("capymock: stopped")
+
+
+def _stop_on_signals() -> None:
+    """Ctrl-C and SIGTERM stop `serve` whatever it inherited (`capymock serve &` in a script starts
+    with SIGINT ignored, and Python leaves it so)."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.default_int_handler)
 
 
 def _print_banner(mock: Any, speed: float) -> None:

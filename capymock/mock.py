@@ -11,6 +11,7 @@ from typing import Any
 
 from capymock.core.clock import Clock
 from capymock.core.spec import Spec
+from capymock.web.access import Access
 from capymock.web.app import App
 from capymock.web.servers import BackgroundServer
 from capymock.world.fake_api import FakeApi, ScenarioReference
@@ -48,11 +49,12 @@ def serve(
     """Run a `Mock` on `host:port` (default: a free loopback port) for the `with` block.
 
     `scenario` (a bundled name, a path, or several) is loaded first. Yields the mock with
-    `.url` set. When the block ends the server stops, and any defect of the mock while
-    serving (a response that broke the spec, a crash) is raised as `MockDefect`.
+    `.url` set. It answers only loopback `Host` names and `host` (see `capymock.web.access`).
+    When the block ends the server stops, and any defect of the mock while serving (a
+    response that broke the spec, a crash) is raised as `MockDefect`.
     """
     mock = Mock(scenario=scenario, spec=spec, clock=clock, validate=validate, any_token=any_token, **options)
-    with BackgroundServer(mock.wsgi_app, host, port) as server:
+    with BackgroundServer(App(mock, Access.serving(host)), host, port) as server:
         mock.url = server.url
         yield mock
     mock.check()

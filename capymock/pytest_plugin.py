@@ -79,10 +79,12 @@ class _Session:
 
     def __init__(self) -> None:
         from capymock.mock import Mock
+        from capymock.web.access import Access
+        from capymock.web.app import App
         from capymock.web.servers import BackgroundServer
 
         self.mock = Mock()
-        self.server = BackgroundServer(self.mock.wsgi_app).start()
+        self.server = BackgroundServer(App(self.mock, Access.serving("127.0.0.1"))).start()
         self.mock.url = self.server.url
         self.loaded: tuple[str, ...] = ()
         self.parsed: dict[tuple[str, int], Scenario] = {}

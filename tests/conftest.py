@@ -92,10 +92,16 @@ class Reply:
 
 
 def http(url: str, method: str = "GET", headers: Mapping[str, str] | None = None, body: Any = None) -> Reply:
-    """One real HTTP request; HTTP errors are replies, not exceptions. A non-bytes body is sent as JSON."""
+    """One real HTTP request; HTTP errors are replies, not exceptions.
+
+    A non-bytes body is sent as JSON; bytes are sent as YAML unless `headers` say otherwise.
+    """
+    headers = dict(headers or {})
+    if body is not None and not any(name.lower() == "content-type" for name in headers):
+        headers["Content-Type"] = "application/yaml" if isinstance(body, bytes) else "application/json"
     if body is not None and not isinstance(body, bytes):
         body = json.dumps(body).encode()
-    request = urllib.request.Request(url, data=body, method=method, headers=dict(headers or {}))
+    request = urllib.request.Request(url, data=body, method=method, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return Reply(response.status, response.headers, response.read())

@@ -3,8 +3,9 @@
 Every answer is JSON (the control API's page and spec download aside). Routing, parameter
 checks and response checks come from the spec; a response that breaks the spec, or a
 crash, becomes a 500 with an `{"error"}` body and is kept so the test that owns the mock
-fails loudly. CORS headers go on every response, so browser apps on any origin can call.
-Each request is answered from one world, read once when it arrives.
+fails loudly. The Capy API answers CORS for any origin, so browser apps anywhere can call it;
+the control API only for the origins `Access` allows. A `Host` that `Access` does not answer
+gets a 421 on every route. Each request is answered from one world, read once when it arrives.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from capymock.core.routing import NoRoute, WrongMethod
 from capymock.core.spec import Operation
 from capymock.core.validation import BadParameter, BodyMismatch
 from capymock.web import control
+from capymock.web.access import Access
 from capymock.web.answer import Answer, crashed, error, method_not_allowed
 from capymock.web.environ import STATUS_LINES, Environ, StartResponse, header, request_path
 from capymock.web.handlers import HANDLERS, Context
@@ -37,33 +39,40 @@ Answered = tuple[Answer, str | None, bool]
 
 
 class App:
-    """A fake API as a WSGI application."""
+    """A fake API as a WSGI application, under the rules of `access` (default: any `Host`)."""
 
-    def __init__(self, fake: FakeApi) -> None:
+    def __init__(self, fake: FakeApi, access: Access | None = None) -> None:
         self._fake = fake
+        self.access = access or Access()
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         method = environ["REQUEST_METHOD"].upper()
         path = request_path(environ)
         query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
-        operation_id, checked = None, False
+        operation_id, checked, cors = None, False, False
         world = self._fake.world
-        if method == "OPTIONS" and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ:
-            answer = self._preflight(environ, path)
+        misdirected = self.access.misdirected(environ)
+        if misdirected is not None:
+            answer = error(421, misdirected)
         elif control.owns(path):
-            answer, _, _ = self._guarded(
-                path, lambda: (control.handle(self._fake, method, path, environ), None, False)
-            )
+            answer, _, _ = self._guarded(path, lambda: self._control(method, path, environ))
+        elif method == "OPTIONS" and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ:
+            answer, cors = self._preflight(environ, path), True
         else:
             answer, operation_id, checked = self._api(world, environ, method, path, query)
             world.journal.record(method, path, query, answer.status, environ, operation_id)
+            cors = True
         body = answer.body if isinstance(answer.body, bytes) else encode(answer.body)
         if checked and operation_id is not None and self._fake.validate:
             answer, body = self._checked(operation_id, answer, body)  # the value `body` encodes
         headers = [("Content-Type", answer.content_type), ("Content-Length", str(len(body))), *answer.headers]
-        headers += _cors(environ)
+        if cors:
+            headers += _cors(environ)
         start_response(STATUS_LINES.get(answer.status, str(answer.status)), headers)
         return [b"" if method == "HEAD" or answer.status == 204 else body]
+
+    def _control(self, method: str, path: str, environ: Environ) -> Answered:
+        return control.handle(self._fake, self.access, method, path, environ), None, False
 
     def _guarded(
         self, what: str, compute: Callable[[], Answered], operation_id: str | None = None
@@ -157,15 +166,11 @@ class App:
         return Answer(status, body, _CHALLENGE if status == 401 else ())
 
     def _preflight(self, environ: Environ, path: str) -> Answer:
-        methods = (
-            control.METHODS if control.owns(path) else self._fake.router.allowed(path) or ("GET", "HEAD")
-        )
+        methods = self._fake.router.allowed(path) or ("GET", "HEAD")
+        requested = environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS")
         headers = (
             ("Access-Control-Allow-Methods", ", ".join((*methods, "OPTIONS"))),
-            (
-                "Access-Control-Allow-Headers",
-                environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS") or _ALLOWED_HEADERS,
-            ),
+            ("Access-Control-Allow-Headers", requested or _ALLOWED_HEADERS),
             ("Access-Control-Max-Age", "600"),
         )
         return Answer(204, b"", headers)

@@ -1,6 +1,9 @@
 """The control API under `/_capymock/`: steer a running mock over HTTP.
 
-Not part of the Capy contract: small JSON bodies, the same operations as the Python API.
+Not part of the Capy contract: small JSON bodies, the same operations as the Python API. It
+answers browser pages of its own origin only (and those `Access` allows), takes writes only
+with a JSON or YAML body type (so no cross-origin "simple" request reaches it), and loads
+scenario files only from the folders `Access` names.
 """
 
 from __future__ import annotations
@@ -8,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -15,21 +19,41 @@ import yaml
 
 from capymock.core.timestamps import format_timestamp
 from capymock.core.yaml_loader import SafeLoader
-from capymock.errors import CapymockError, IllegalTransition, InvalidJob, ScenarioError
-from capymock.scenario.loader import parse_scenario
-from capymock.web.answer import Answer, error, method_not_allowed
-from capymock.web.environ import Environ
+from capymock.errors import CapymockError, IllegalTransition, InvalidJob, Problem, ScenarioError
+from capymock.scenario.loader import bundled_scenarios, parse_scenario
+from capymock.scenario.wording import did_you_mean
+from capymock.web.access import Access, simple_content_type
+from capymock.web.answer import Answer, Headers, error, method_not_allowed
+from capymock.web.environ import Environ, header
 from capymock.world.fake_api import FakeApi
 
 PREFIX = "/_capymock"
 METHODS: tuple[str, ...] = ("GET", "POST", "PATCH", "DELETE")
+WRITES = frozenset(("POST", "PUT", "PATCH", "DELETE"))
+BODY_TYPES = ("application/json", "application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
 MAX_BODY = 5 * 1024 * 1024
 DASHBOARD = Path(__file__).with_name("dashboard.html")
 _JOB = re.compile(r"jobs/([^/]+)\Z")
+_GUARDS: Headers = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Content-Security-Policy", "frame-ancestors 'none'"),
+    ("Cross-Origin-Resource-Policy", "same-origin"),
+)
 
 
 class _BadBody(Exception):
     pass
+
+
+@dataclass(frozen=True)
+class _Call:
+    """One control request, as its route handler sees it."""
+
+    fake: FakeApi
+    access: Access
+    body: bytes
+    job_id: str = ""
 
 
 def owns(path: str) -> bool:
@@ -37,25 +61,73 @@ def owns(path: str) -> bool:
     return path == PREFIX or path.startswith(PREFIX + "/")
 
 
-def handle(fake: FakeApi, method: str, path: str, environ: Environ) -> Answer:
-    """Answer one control request."""
+def handle(fake: FakeApi, access: Access, method: str, path: str, environ: Environ) -> Answer:
+    """Answer one control request (CORS only for the origins `access` allows)."""
+    origin = environ.get("HTTP_ORIGIN")
+    if origin is not None and not access.origin_allowed(origin, environ):
+        refused = error(
+            403,
+            f"the control API does not answer pages of {origin[:200]!r}, only its own origin and "
+            "loopback origins on its port; to allow one: capymock serve --allow-origin ORIGIN",
+        )
+        return replace(refused, headers=_GUARDS)
+    answer = _answer(fake, access, method, path, environ)
+    cors: Headers = ()
+    if origin is not None:
+        cors = (("Access-Control-Allow-Origin", origin), ("Access-Control-Allow-Credentials", "true"))
+    return replace(answer, headers=(*answer.headers, *cors, ("Vary", "Origin"), *_GUARDS))
+
+
+def _answer(fake: FakeApi, access: Access, method: str, path: str, environ: Environ) -> Answer:
+    if method == "OPTIONS":
+        return _preflight(environ)
     route = path[len(PREFIX) :].strip("/")
     if route == "" and method in ("GET", "HEAD"):
         return Answer(200, DASHBOARD.read_bytes(), content_type="text/html; charset=utf-8")
     if fake.control_token is not None and not _authorized(fake.control_token, environ):
         return error(401, "the control API needs the control token: 'Authorization: Bearer <control token>'")
     job = _JOB.match(route)
-    key = "jobs/{id}" if job else route
-    handlers = _ROUTES.get(key)
+    handlers = _ROUTES.get("jobs/{id}" if job else route)
     if handlers is None:
-        return error(404, f"no control route {PREFIX}/{route}; routes: {', '.join(_ROUTES)}")
+        return error(404, f"no control route {PREFIX}/{route[:100]}; routes: {', '.join(_ROUTES)}")
     handler = handlers.get("GET" if method == "HEAD" else method)
     if handler is None:
         return method_not_allowed(method, path, tuple(handlers))
     try:
-        return handler(fake, _read_body(environ), job.group(1) if job else "")
+        if method in WRITES:
+            _check_body_type(environ)
+        return handler(_Call(fake, access, _read_body(environ), job.group(1) if job else ""))
     except _BadBody as exc:
         return error(400, str(exc))
+    except _WrongType as exc:
+        return error(415, str(exc))
+
+
+def _preflight(environ: Environ) -> Answer:
+    requested = environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS") or "Authorization, Content-Type"
+    return Answer(
+        204,
+        b"",
+        (
+            ("Access-Control-Allow-Methods", ", ".join((*METHODS, "OPTIONS"))),
+            ("Access-Control-Allow-Headers", requested),
+            ("Access-Control-Max-Age", "600"),
+        ),
+    )
+
+
+class _WrongType(Exception):
+    pass
+
+
+def _check_body_type(environ: Environ) -> None:
+    """A write's body must say it is JSON (or YAML): a page cannot send that cross-origin unasked."""
+    given = header(environ, "Content-Type")
+    media = (given or "").split(";", 1)[0].strip().lower()
+    if simple_content_type(environ) or (given is not None and media not in BODY_TYPES):
+        raise _WrongType(f"control writes take Content-Type: application/json, not {media or given!r}")
+    if given is None and _length(environ) > 0:
+        raise _WrongType("control writes with a body need Content-Type: application/json")
 
 
 def _authorized(token: str, environ: Environ) -> bool:
@@ -63,11 +135,15 @@ def _authorized(token: str, environ: Environ) -> bool:
     return given.partition(" ")[2].strip() == token or environ.get("HTTP_X_CAPYMOCK_TOKEN") == token
 
 
-def _read_body(environ: Environ) -> bytes:
+def _length(environ: Environ) -> int:
     try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
+        return int(environ.get("CONTENT_LENGTH") or 0)
     except ValueError:
         raise _BadBody("Content-Length is not a number") from None
+
+
+def _read_body(environ: Environ) -> bytes:
+    length = _length(environ)
     if length > MAX_BODY:
         raise _BadBody(f"the body is larger than {MAX_BODY} bytes")
     return environ["wsgi.input"].read(length) if length > 0 else b""
@@ -95,17 +171,21 @@ def _ok(body: Any, status: int = 200) -> Answer:
     return Answer(status, body)
 
 
-def _state(fake: FakeApi, body: bytes, _: str) -> Answer:
-    return _ok(fake.state())
+def _state(call: _Call) -> Answer:
+    return _ok(call.fake.state())
 
 
-def _reset(fake: FakeApi, body: bytes, _: str) -> Answer:
-    fake.reset()
-    return _ok(fake.state())
+def _reset(call: _Call) -> Answer:
+    call.fake.reset()
+    return _ok(call.fake.state())
 
 
-def _scenario(fake: FakeApi, body: bytes, _: str) -> Answer:
-    """By name(s) `{"name": "retry-then-succeed"}` / `{"names": [...]}`, or a scenario document."""
+def _scenario(call: _Call) -> Answer:
+    """By name(s) `{"name": "retry-then-succeed"}` / `{"names": [...]}`, or a scenario document.
+
+    A name is a bundled scenario, or a file inside the folders the server may load from.
+    """
+    fake, body = call.fake, call.body
     try:
         request = yaml.load(body.decode("utf-8"), Loader=SafeLoader) if body.strip() else None
     except (yaml.YAMLError, UnicodeDecodeError):
@@ -113,13 +193,12 @@ def _scenario(fake: FakeApi, body: bytes, _: str) -> Answer:
     try:
         if isinstance(request, dict) and set(request) <= {"name", "names"} and request:
             names = request.get("names") or [request.get("name")]
-            fake.load(*[str(n) for n in names])
+            fake.load(*[_loadable(str(name), call.access.scenario_dirs) for name in names])
         else:
-            fake.load(
-                parse_scenario(
-                    body.decode("utf-8", "replace"), fake.spec, source="request body", default_name="posted"
-                )
-            )
+            text = body.decode("utf-8", "replace")
+            fake.load(parse_scenario(text, fake.spec, source="request body", default_name="posted"))
+    except _Refused as exc:
+        return error(403, str(exc))
     except ScenarioError as exc:
         count = len(exc.problems)
         return Answer(
@@ -132,9 +211,46 @@ def _scenario(fake: FakeApi, body: bytes, _: str) -> Answer:
     return _ok(fake.state())
 
 
-def _advance(fake: FakeApi, body: bytes, _: str) -> Answer:
+class _Refused(Exception):
+    pass
+
+
+def _loadable(name: str, folders: tuple[Path, ...]) -> str | Path:
+    """A bundled scenario's name, or the real path of a file inside `folders` that `name` names.
+
+    Raises:
+        _Refused: a path outside the folders (symlinks and `..` followed first); it is not
+            opened, so nothing of it is shown.
+        ScenarioError: no bundled scenario and no file in the folders has this name.
+    """
+    bundled = bundled_scenarios()
+    if name in bundled:
+        return name
+    where = ", ".join(str(folder) for folder in folders) or (
+        "none; start serve with --scenario FILE or --scenarios-dir DIR to serve one"
+    )
+    shown = repr(name if len(name) <= 120 else name[:117] + "...")
+    candidates = [Path(name)] if Path(name).is_absolute() else [folder / name for folder in folders]
+    for candidate in candidates:
+        real = candidate.resolve()  # symlinks and `..` followed before the check
+        if not any(real.is_relative_to(folder) for folder in folders):
+            raise _Refused(
+                f"{shown} is outside the folders this server loads scenario files from ({where}); "
+                "name a bundled scenario, a file in those folders, or POST the scenario document itself"
+            )
+        if real.is_file():
+            return real
+    hint = did_you_mean(name, bundled)
+    message = (
+        f"no bundled scenario or file in the served folders is called {shown}{hint}; "
+        f"bundled: {', '.join(bundled)}; served folders: {where}"
+    )
+    raise ScenarioError([Problem(None, "", message)])
+
+
+def _advance(call: _Call) -> Answer:
     """`{"seconds": n}`, `{"duration": "5s"}`, or `{"to": "next_step"}`."""
-    request = _object(body)
+    fake, request = call.fake, _object(call.body)
     try:
         if request.get("to") == "next_step":
             fired = fake.advance_to_next_step()
@@ -149,34 +265,34 @@ def _advance(fake: FakeApi, body: bytes, _: str) -> Answer:
     return _ok({"now": format_timestamp(fake.clock.now()), "fired": [f.to_dict() for f in fired]})
 
 
-def _jobs(fake: FakeApi, body: bytes, _: str) -> Answer:
-    return _ok({"jobs": [job.to_dict() for job in fake.jobs()]})
+def _jobs(call: _Call) -> Answer:
+    return _ok({"jobs": [job.to_dict() for job in call.fake.jobs()]})
 
 
-def _add_job(fake: FakeApi, body: bytes, _: str) -> Answer:
+def _add_job(call: _Call) -> Answer:
     try:
-        job = fake.add_job(**_object(body, required=False))
+        job = call.fake.add_job(**_object(call.body, required=False))
     except InvalidJob as exc:
         return error(422, str(exc))
     return _ok({"job": job}, 201)
 
 
-def _get_job(fake: FakeApi, body: bytes, job_id: str) -> Answer:
+def _get_job(call: _Call) -> Answer:
     try:
-        return _ok({"job": fake.job(job_id)})
+        return _ok({"job": call.fake.job(call.job_id)})
     except KeyError:
-        return error(404, f"no job {job_id!r}")
+        return error(404, f"no job {call.job_id!r}")
 
 
-def _patch_job(fake: FakeApi, body: bytes, job_id: str) -> Answer:
-    fields = _object(body)
+def _patch_job(call: _Call) -> Answer:
+    fields = _object(call.body)
     state = fields.pop("state", None)
     if not isinstance(state, str):
         raise _BadBody('expected {"state": "<state>", ...fields}')
     try:
-        job = fake.set_state(job_id, state, **fields)
+        job = call.fake.set_state(call.job_id, state, **fields)
     except KeyError:
-        return error(404, f"no job {job_id!r}")
+        return error(404, f"no job {call.job_id!r}")
     except IllegalTransition as exc:
         return Answer(
             409,
@@ -193,37 +309,37 @@ def _patch_job(fake: FakeApi, body: bytes, job_id: str) -> Answer:
     return _ok({"job": job})
 
 
-def _requests(fake: FakeApi, body: bytes, _: str) -> Answer:
-    return _ok({"requests": [entry.to_dict() for entry in fake.requests]})
+def _requests(call: _Call) -> Answer:
+    return _ok({"requests": [entry.to_dict() for entry in call.fake.requests]})
 
 
-def _clear_requests(fake: FakeApi, body: bytes, _: str) -> Answer:
-    fake.world.journal.clear()
+def _clear_requests(call: _Call) -> Answer:
+    call.fake.world.journal.clear()
     return Answer(204, b"")
 
 
-def _faults(fake: FakeApi, body: bytes, _: str) -> Answer:
-    return _ok({"faults": fake.world.faults.describe()})
+def _faults(call: _Call) -> Answer:
+    return _ok({"faults": call.fake.faults.describe()})
 
 
-def _add_fault(fake: FakeApi, body: bytes, _: str) -> Answer:
+def _add_fault(call: _Call) -> Answer:
     try:
-        fake.add_fault(_object(body))
+        call.fake.add_fault(_object(call.body))
     except ScenarioError as exc:
         return Answer(422, {"error": str(exc), "problems": [p.to_dict() for p in exc.problems]})
-    return _ok({"faults": fake.world.faults.describe()}, 201)
+    return _ok({"faults": call.fake.faults.describe()}, 201)
 
 
-def _clear_faults(fake: FakeApi, body: bytes, _: str) -> Answer:
-    fake.world.faults.clear()
+def _clear_faults(call: _Call) -> Answer:
+    call.fake.faults.clear()
     return Answer(204, b"")
 
 
-def _openapi(fake: FakeApi, body: bytes, _: str) -> Answer:
-    return Answer(200, fake.spec.text.encode(), content_type="application/yaml")
+def _openapi(call: _Call) -> Answer:
+    return Answer(200, call.fake.spec.text.encode(), content_type="application/yaml")
 
 
-_ROUTES: dict[str, dict[str, Callable[..., Answer]]] = {
+_ROUTES: dict[str, dict[str, Callable[[_Call], Answer]]] = {
     "state": {"GET": _state},
     "reset": {"POST": _reset},
     "scenario": {"POST": _scenario},

@@ -177,12 +177,15 @@ def serve_until_stopped(
     def stop(*_: object) -> None:
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, stop)
+    # Both handlers are installed whatever was inherited: a `capymock serve &` in a script
+    # starts with SIGINT ignored, and Python then leaves it so.
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         server.run()  # returns after closing itself on KeyboardInterrupt
     finally:
         resized.set()
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         server.close()
         if request_log is not None:
             request_log.close()
