@@ -53,7 +53,7 @@ DELAY_THREADS = 8
     "--speed",
     default=1.0,
     show_default=True,
-    type=click.FloatRange(min=0, min_open=True),
+    type=click.FloatRange(min=0, min_open=True, max=1e6),
     help="Virtual seconds per real second.",
 )
 @click.option("--reload", is_flag=True, help="Re-load scenario files when they change.")
@@ -140,6 +140,7 @@ def serve(
         control_token=control_token,
     )
     mock.load(*references)
+    mock.on_defect = _print_defect
     stop = threading.Event()
 
     def ready(url: str) -> None:
@@ -163,6 +164,10 @@ def serve(
     finally:
         stop.set()
     click.echo("capymock: stopped")
+
+
+def _print_defect(message: str) -> None:
+    click.echo(f"capymock: defect of the mock itself (please report it): {message}", err=True)
 
 
 def _stop_on_signals() -> None:
@@ -221,6 +226,9 @@ def _watch(mock: Any, references: tuple[str, ...], stop: threading.Event) -> Non
                 mock.load(*references)
             except ScenarioError as exc:
                 click.echo(f"capymock: reload failed; still serving the previous state:\n{exc}", err=True)
+            except Exception as exc:  # a defect of capymock: say so, and keep watching
+                mock.record_failure(f"reloading {', '.join(references)} crashed: {type(exc).__name__}: {exc}")
+                click.echo("capymock: reload failed; still serving the previous state", err=True)
             else:
                 click.echo(f"capymock: reloaded {mock.scenario} ({len(mock.world.store)} jobs)", err=True)
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
+import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -17,6 +19,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 API_KEY_PREFIX = "capy_live_"
+MAX_TOKEN = 8192
+"""Longer bearer tokens are refused unread."""
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,19}\Z")
 
 
 @dataclass(frozen=True)
@@ -95,10 +100,14 @@ def _bearer_token(header: str | None) -> str:
         raise Denied("missing Authorization header; send 'Authorization: Bearer <token>'")
     scheme, _, token = header.strip().partition(" ")
     if scheme.lower() != "bearer":
-        raise Denied(f"unsupported authorization scheme {scheme!r}; send 'Authorization: Bearer <token>'")
+        # Only a scheme's name is shown: a header without one may be a bare token.
+        named = f" {scheme!r}" if _SCHEME.match(scheme) and _ else ""
+        raise Denied(f"unsupported authorization scheme{named}; send 'Authorization: Bearer <token>'")
     token = token.strip()
     if not token or " " in token:
         raise Denied("malformed bearer token; send 'Authorization: Bearer <token>'")
+    if len(token) > MAX_TOKEN:
+        raise Denied(f"the bearer token is longer than {MAX_TOKEN} characters")
     return token
 
 
@@ -131,9 +140,13 @@ def read_session_token(token: str, now: datetime) -> Principal:
 def _decode_segment(segment: str) -> Any:
     try:
         raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
-        return json.loads(raw)
-    except (binascii.Error, ValueError):
+        return json.loads(raw, parse_constant=_no_constant)
+    except (binascii.Error, ValueError, RecursionError):
         raise Denied("malformed session token: segments must be base64url-encoded JSON") from None
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def _active_organization(payload: dict[str, Any]) -> str | None:
@@ -147,12 +160,18 @@ def _active_organization(payload: dict[str, Any]) -> str | None:
 
 def _check_lifetime(payload: dict[str, Any], now: float) -> None:
     expires, not_before = payload.get("exp"), payload.get("nbf")
-    if not isinstance(expires, (int, float)) or isinstance(expires, bool):
-        raise Denied("session token has no expiry ('exp')")
+    if not _is_time(expires):
+        raise Denied("session token has no expiry ('exp', seconds since 1970)")
     if now >= expires:
         raise Denied("session token has expired")
-    if isinstance(not_before, (int, float)) and not isinstance(not_before, bool) and now < not_before:
+    if not_before is not None and not _is_time(not_before):
+        raise Denied("session token has a malformed 'nbf' (seconds since 1970)")
+    if not_before is not None and now < not_before:
         raise Denied("session token is not valid yet ('nbf')")
+
+
+def _is_time(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def mint_session_token(

@@ -14,6 +14,9 @@ from typing import Protocol
 
 from capymock.core.timestamps import as_utc
 
+LATEST = datetime(9990, 1, 1, tzinfo=UTC)
+"""No clock goes past this moment (Python's datetimes end with the year 9999)."""
+
 
 class Clock(Protocol):
     """What the mock needs of a clock."""
@@ -41,7 +44,7 @@ class ManualClock:
         """Move forward by `delta` and return the new time."""
         _forward(delta)
         with self._lock:
-            self._now += delta
+            self._now = within_range(self._now, delta)
             return self._now
 
     def move_to(self, moment: datetime) -> datetime:
@@ -49,7 +52,7 @@ class ManualClock:
         moment = as_utc(moment)
         with self._lock:
             _forward(moment - self._now)
-            self._now = moment
+            self._now = within_range(moment)
             return self._now
 
     def restarted(self, moment: datetime) -> ManualClock:
@@ -70,13 +73,13 @@ class SystemClock:
 
     def now(self) -> datetime:
         elapsed = time.monotonic() - self._started
-        return self._origin + timedelta(seconds=elapsed * self.speed)
+        return min(self._origin + timedelta(seconds=min(elapsed * self.speed, _SPAN)), LATEST)
 
     def advance(self, delta: timedelta) -> datetime:
         """Skip ahead by `delta`."""
         _forward(delta)
         with self._lock:
-            moment = self.now() + delta
+            moment = within_range(self.now(), delta)
             self._origin, self._started = moment, time.monotonic()
             return moment
 
@@ -86,7 +89,7 @@ class SystemClock:
         with self._lock:
             now = self.now()
             if moment > now:
-                self._origin, self._started = moment, time.monotonic()
+                self._origin, self._started = within_range(moment), time.monotonic()
             return max(moment, now)
 
     def restarted(self, moment: datetime) -> SystemClock:
@@ -97,6 +100,20 @@ class SystemClock:
 def wall_clock_now() -> datetime:
     """The current real time, to the whole second (a natural start for a `ManualClock`)."""
     return datetime.now(UTC).replace(microsecond=0)
+
+
+_SPAN = (LATEST - datetime(1, 1, 1, tzinfo=UTC)).total_seconds()
+
+
+def within_range(moment: datetime, delta: timedelta = timedelta(0)) -> datetime:
+    """`moment + delta`, if that is not past `LATEST`.
+
+    Raises:
+        ValueError: it would be.
+    """
+    if delta > LATEST - moment:
+        raise ValueError(f"the clock cannot go past {LATEST:%Y-%m-%d}")
+    return moment + delta
 
 
 def _forward(delta: timedelta) -> None:

@@ -21,19 +21,30 @@ def parse_duration(value: timedelta | float | int | str) -> timedelta:
     Raises:
         ValueError: not a duration, or a negative one.
     """
-    if isinstance(value, timedelta):
-        seconds = value.total_seconds()
-    elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        seconds = float(value)
-    elif isinstance(value, str) and (found := _DURATION.match(value)):
-        seconds = float(found.group(1)) * _UNITS[found.group(2)]
-    else:
-        raise ValueError(f"{value!r} is not {EXPECTED}")
-    if seconds < 0 or seconds != seconds:
-        raise ValueError(f"{value!r} is negative; durations go forward")
+    shown = _show(value)
+    try:
+        if isinstance(value, timedelta):
+            seconds = value.total_seconds()
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            seconds = float(value)
+        elif isinstance(value, str) and len(value) <= 64 and (found := _DURATION.match(value)):
+            seconds = float(found.group(1)) * _UNITS[found.group(2)]
+        else:
+            raise ValueError(f"{shown} is not {EXPECTED}")
+    except OverflowError:
+        raise ValueError(f"{shown} is longer than 100 years") from None
+    if seconds != seconds:
+        raise ValueError(f"{shown} is not a number")
+    if seconds < 0:
+        raise ValueError(f"{shown} is negative; durations go forward")
     if seconds > LONGEST.total_seconds():
-        raise ValueError(f"{value!r} is longer than 100 years")
+        raise ValueError(f"{shown} is longer than 100 years")
     return timedelta(seconds=seconds)
+
+
+def _show(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def format_duration(delta: timedelta) -> str:

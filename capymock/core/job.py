@@ -96,6 +96,16 @@ def plain(value: Any) -> Any:
     return value
 
 
+def segment_problem(value: Any) -> str | None:
+    """Why `value` cannot be a job or project id (None: it can): ids go in URL paths
+    (`/v1/jobs/{jobID}`), so they are non-empty strings without `/`."""
+    if not isinstance(value, str) or not value:
+        return "must be a non-empty string"
+    if "/" in value:
+        return "cannot contain '/' (it goes in a URL path)"
+    return None
+
+
 def compose_job(spec: Spec, given: Mapping[str, Any], *, job_id: str, organization_id: str, now: str) -> Job:
     """A new job from the fields `given`, every other field defaulted or derived.
 

@@ -1,4 +1,5 @@
-"""A bounded record of the requests a mock has answered, tokens redacted."""
+"""A bounded record of the requests a mock has answered, every header that can carry a secret
+redacted."""
 
 from __future__ import annotations
 
@@ -11,6 +12,10 @@ from typing import Any
 from capymock.core.auth import redact
 
 DEFAULT_SIZE = 1000
+SECRET_HEADERS = frozenset(
+    ("authorization", "proxy-authorization", "cookie", "x-api-key", "x-auth-token", "x-capymock-token")
+)
+"""Headers kept only as `redact()` shows them."""
 
 
 @dataclass(frozen=True)
@@ -24,7 +29,7 @@ class RecordedRequest:
     """Query parameters; a name given more than once maps to the list of its values."""
     status: int
     headers: Mapping[str, str] = field(default_factory=dict)
-    """Request headers, with the bearer token redacted."""
+    """Request headers; those that can carry a secret are redacted (`Bearer capy_live_abcd…`)."""
     operation_id: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -50,12 +55,21 @@ class _Raw:
     operation_id: str | None
 
     def recorded(self) -> RecordedRequest:
-        headers = {key[5:].replace("_", "-").title(): value for key, value in self.environ_headers}
-        if "Authorization" in headers:
-            scheme, _, token = headers["Authorization"].partition(" ")
-            headers["Authorization"] = f"{scheme} {redact(token)}".strip()
+        named = ((key[5:].replace("_", "-").title(), value) for key, value in self.environ_headers)
+        headers = {name: redact_header(name, value) for name, value in named}
         query = {name: values[0] if len(values) == 1 else list(values) for name, values in self.query.items()}
         return RecordedRequest(self.method, self.path, query, self.status, headers, self.operation_id)
+
+
+def redact_header(name: str, value: str) -> str:
+    """`value` as it may be shown: a secret-carrying header's credential cut to a few characters
+    (`Bearer capy_live_abcd…`), a scheme name kept; any other header as it is."""
+    if name.lower() not in SECRET_HEADERS:
+        return value
+    scheme, space, credential = value.strip().partition(" ")
+    if space and scheme.isalpha() and len(scheme) <= 20:
+        return f"{scheme} {redact(credential.strip())}"
+    return redact(value.strip())
 
 
 class Journal:

@@ -6,6 +6,7 @@ breaks. The state machine, the strategies and the contract checks all use this o
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -84,11 +85,15 @@ class Lifecycle:
 
 def _check_bound(bound: Bound, job: Mapping[str, Any]) -> str | None:
     value, maximum = job.get(bound.field), job.get(bound.maximum_field)
-    if not isinstance(value, int) or not isinstance(maximum, int):
-        return None
+    if not _is_number(value) or not _is_number(maximum):
+        return None  # the schema reports a value that is not a number
     if bound.minimum <= value <= maximum:
         return None
     return f"{bound.field} must be between {bound.minimum} and {bound.maximum_field} ({maximum}), got {value}"
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _check_set_in(field: str, states: frozenset[str], state: Any, job: Mapping[str, Any]) -> str | None:

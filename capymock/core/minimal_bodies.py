@@ -38,4 +38,8 @@ def minimal_body(schema: Mapping[str, Any], document: Mapping[str, Any], note: s
         return False
     if kind == "null":
         return None
-    return note
+    return _FORMATTED.get(str(schema.get("format")), note)
+
+
+_FORMATTED = {"date-time": "1970-01-01T00:00:00Z", "date": "1970-01-01", "time": "00:00:00Z"}
+"""Strings of a format get a valid value of it, not the note."""

@@ -14,6 +14,17 @@ def parse_timestamp(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
 
 
+def timestamp_problem(value: str) -> str | None:
+    """Why `value` is not a date-time capymock can compute with (None: it is one)."""
+    try:
+        moment = parse_timestamp(value)
+    except ValueError as exc:
+        return f"is not a date-time capymock can use ({exc})"
+    if moment.tzinfo is None:
+        return "has no time zone (add Z or an offset such as +02:00)"
+    return None
+
+
 def format_timestamp(moment: datetime) -> str:
     """RFC 3339 in UTC with a `Z`: whole seconds, or milliseconds when there are any."""
     moment = as_utc(moment)

@@ -15,6 +15,7 @@ from typing import Any
 import jsonschema_rs
 
 from capymock.core.spec import JOB_SCHEMA, Operation, Parameter, Spec
+from capymock.core.timestamps import timestamp_problem
 
 _INTEGER = re.compile(r"-?[0-9]+\Z")
 _DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -61,6 +62,11 @@ class Validators:
         }
         self.job = _compile_body({"$ref": f"#/components/schemas/{JOB_SCHEMA}"}, components)
         self._lifecycle = spec.lifecycle
+        properties = spec.job_schema["properties"]
+        self._timestamps = tuple(
+            name for name in spec.job_fields if properties[name].get("format") == "date-time"
+        )
+        self._fields = {name: _compile_body(properties[name], components) for name in spec.job_fields}
 
     def parse_parameters(self, operation: Operation, raw: Mapping[str, str | None]) -> dict[str, Any]:
         """Typed parameter values from raw strings keyed by name (None: absent).
@@ -99,9 +105,30 @@ class Validators:
         """Where `job` breaks the `Job` schema, one message per problem."""
         return [_describe(error) for error in self.job.iter_errors(dict(job))]
 
+    def field_errors(self, fields: Mapping[str, Any]) -> list[str]:
+        """Where given `Job` field values break their schemas (unknown names are not checked here)."""
+        found = []
+        for name, value in fields.items():
+            validator = self._fields.get(name)
+            error = next(iter(validator.iter_errors(value)), None) if validator is not None else None
+            if error is not None:
+                found.append(f"{name}: {error.message}")
+        return found
+
     def job_problems(self, job: Mapping[str, Any]) -> list[str]:
-        """Where `job` breaks the `Job` schema or, once it fits the schema, a lifecycle invariant."""
-        return self.job_errors(job) or self._lifecycle.violations(job)
+        """Where `job` breaks the `Job` schema, has a date-time capymock cannot compute with (a
+        leap second, no zone), or, once it fits, breaks a lifecycle invariant."""
+        return self.job_errors(job) or self._timestamp_errors(job) or self._lifecycle.violations(job)
+
+    def _timestamp_errors(self, job: Mapping[str, Any]) -> list[str]:
+        found = []
+        for name in self._timestamps:
+            value = job.get(name)
+            if isinstance(value, str):
+                problem = timestamp_problem(value)
+                if problem:
+                    found.append(f"{name}: {value!r} {problem}")
+        return found
 
 
 def _compile_body(schema: Mapping[str, Any], components: Mapping[str, Any]) -> Any:

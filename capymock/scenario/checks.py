@@ -42,10 +42,11 @@ def check_values(data: dict[str, Any], located: Located) -> list[Problem]:
     if isinstance(start, str):
         try:
             moment = parse_timestamp(start)
-        except ValueError:
-            moment = None
-        if moment is not None and not EARLIEST_START <= moment <= LATEST_START:
-            found.append(problem(("start",), f"{start!r} is outside the years 1970 to 8899"))
+        except ValueError as exc:
+            found.append(problem(("start",), f"{start!r} is not a date-time capymock can use: {exc}"))
+        else:
+            if not EARLIEST_START <= moment <= LATEST_START:
+                found.append(problem(("start",), f"{start!r} is outside the years 1970 to 8899"))
     for index, entry in enumerate(data.get("jobs", [])):
         if "generate" in entry and not found:
             span = parse_duration(entry.get("every", GENERATE_EVERY)) * entry["generate"]

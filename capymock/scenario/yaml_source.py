@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -42,11 +43,21 @@ def format_path(path: DocPath) -> str:
     return text.lstrip(".")
 
 
+MAX_VALUES = 100_000
+"""Values a document may hold once its aliases are expanded (a "billion laughs" stops here)."""
+MAX_DEPTH = 64
+"""How deeply lists and mappings may nest."""
+_YAML_TAG = "tag:yaml.org,2002:"
+SCALAR_TAGS = frozenset(_YAML_TAG + name for name in ("str", "int", "float", "bool", "null", "timestamp"))
+"""The scalar tags of plain YAML; anything else (`!foo`, `!!binary`, `!!python/...`) is refused."""
+
+
 def load_located(text: str, source: str) -> Located:
-    """Parse one YAML document, keeping locations.
+    """Parse one YAML document of plain values, keeping locations.
 
     Raises:
-        ScenarioError: the text is not YAML, or a mapping repeats a key.
+        ScenarioError: the text is not YAML, uses a tag beyond plain YAML, nests too deeply,
+            expands (through aliases) past `MAX_VALUES` values, or a mapping repeats a key.
     """
     try:
         node = yaml.compose(text, Loader=SafeLoader)
@@ -58,13 +69,33 @@ def load_located(text: str, source: str) -> Located:
             f" ({exc.context} at {context.line + 1}:{context.column + 1})" if exc.context and context else ""
         )
         raise ScenarioError([Problem(where, "", f"not valid YAML: {exc.problem or exc}{opened}")]) from None
-    builder = _Builder(source)
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow (NUL, other controls)
+        where = _position(text, source, exc.position)
+        message = f"not valid YAML: character #x{exc.character:04x} is not allowed in a YAML file"
+        raise ScenarioError([Problem(where, "", message)]) from None
+    except (yaml.YAMLError, RecursionError) as exc:
+        raise ScenarioError([Problem(None, "", f"{source}: not valid YAML: {exc}")]) from None
     if node is None:  # an empty file, or only comments
         return Located(None, {(): SourceLocation(source, 1, 1)}, {})
-    data = builder.build(node, ())
+    builder = _Builder(source)
+    try:
+        data = builder.build(node, ())
+    except _TooBig as exc:
+        raise ScenarioError([exc.problem]) from None
     if builder.problems:
         raise ScenarioError(builder.problems)
     return Located(data, builder.values, builder.keys)
+
+
+def _position(text: str, source: str, index: int) -> SourceLocation:
+    before = text[:index]
+    return SourceLocation(source, before.count("\n") + 1, index - (before.rfind("\n") + 1) + 1)
+
+
+class _TooBig(Exception):
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
 
 
 class _Builder:
@@ -74,20 +105,60 @@ class _Builder:
         self.values: dict[DocPath, SourceLocation] = {}
         self.keys: dict[DocPath, SourceLocation] = {}
         self.problems: list[Problem] = []
+        self.count = 0
 
     def mark(self, node: yaml.Node) -> SourceLocation:
         return SourceLocation(self.source, node.start_mark.line + 1, node.start_mark.column + 1)
 
     def build(self, node: yaml.Node, path: DocPath) -> Any:
+        self.count += 1
+        if self.count > MAX_VALUES:
+            message = f"the document holds more than {MAX_VALUES:,} values once its aliases are expanded"
+            raise _TooBig(Problem(self.mark(node), format_path(path), message))
+        if len(path) > MAX_DEPTH:
+            raise _TooBig(Problem(self.mark(node), "", f"lists and mappings nest more than {MAX_DEPTH} deep"))
         self.values[path] = self.mark(node)
         if isinstance(node, yaml.MappingNode):
-            return self.build_mapping(node, path)
+            return self.build_mapping(node, path) if self.plain_tag(node, "map", path) else None
         if isinstance(node, yaml.SequenceNode):
+            if not self.plain_tag(node, "seq", path):
+                return None
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
-        return _plain(self.constructor.construct_object(node, deep=True))
+        return self.build_scalar(node, path)
+
+    def plain_tag(self, node: yaml.Node, kind: str, path: DocPath) -> bool:
+        if node.tag == _YAML_TAG + kind:
+            return True
+        self.refuse_tag(node, path)
+        return False
+
+    def refuse_tag(self, node: yaml.Node, path: DocPath) -> None:
+        tag = str(node.tag).replace(_YAML_TAG, "!!")
+        message = f"the tag {tag} is not allowed: scenario files hold plain YAML values"
+        self.problems.append(Problem(self.mark(node), format_path(path), message))
+
+    def build_scalar(self, node: yaml.Node, path: DocPath) -> Any:
+        if node.tag not in SCALAR_TAGS:
+            self.refuse_tag(node, path)
+            return None
+        try:
+            value = _plain(self.constructor.construct_object(node, deep=True))
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ValueError("not a finite number")
+            return value
+        except (yaml.YAMLError, ValueError, OverflowError) as exc:
+            shown = str(node.value) if len(str(node.value)) <= 40 else str(node.value)[:37] + "..."
+            message = f"cannot read {shown!r}: {exc}"
+            self.problems.append(Problem(self.mark(node), format_path(path), message))
+            return None
 
     def build_mapping(self, node: yaml.MappingNode, path: DocPath) -> dict[Any, Any]:
-        self.constructor.flatten_mapping(node)  # YAML merge keys (<<)
+        try:
+            self.constructor.flatten_mapping(node)  # YAML merge keys (<<)
+        except yaml.YAMLError as exc:
+            problem = getattr(exc, "problem", None) or str(exc)
+            self.problems.append(Problem(self.mark(node), format_path(path), f"cannot merge: {problem}"))
+            return {}
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
@@ -105,9 +176,12 @@ class _Builder:
 
 
 def _plain(value: Any) -> Any:
-    """YAML timestamps as RFC 3339 strings, so the data is JSON-shaped."""
+    """YAML timestamps as RFC 3339 strings, so the data is JSON-shaped; a float that is a whole
+    number (`40.0`) as that integer."""
     if isinstance(value, datetime):  # without a time zone it stays so, and fails the date-time check
         return value.isoformat().replace("+00:00", "Z")
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
     return value

@@ -15,10 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from capymock.core.timestamps import format_timestamp
-from capymock.core.yaml_loader import SafeLoader
 from capymock.errors import CapymockError, IllegalTransition, InvalidJob, Problem, ScenarioError
 from capymock.scenario.loader import bundled_scenarios, parse_scenario
 from capymock.scenario.wording import did_you_mean
@@ -155,9 +152,15 @@ def _json(body: bytes, *, required: bool = True) -> Any:
             raise _BadBody("expected a JSON body")
         return {}
     try:
-        return json.loads(body)
+        return json.loads(body, parse_constant=_no_constant)
     except ValueError as exc:
         raise _BadBody(f"the body is not JSON: {exc}") from None
+    except RecursionError:
+        raise _BadBody("the body is not JSON this API takes: it nests too deeply") from None
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
 
 
 def _object(body: bytes, required: bool = True) -> dict[str, Any]:
@@ -186,14 +189,13 @@ def _scenario(call: _Call) -> Answer:
     A name is a bundled scenario, or a file inside the folders the server may load from.
     """
     fake, body = call.fake, call.body
-    try:
-        request = yaml.load(body.decode("utf-8"), Loader=SafeLoader) if body.strip() else None
-    except (yaml.YAMLError, UnicodeDecodeError):
-        request = None
+    request = _names_request(body)
     try:
         if isinstance(request, dict) and set(request) <= {"name", "names"} and request:
             names = request.get("names") or [request.get("name")]
-            fake.load(*[_loadable(str(name), call.access.scenario_dirs) for name in names])
+            if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+                raise _BadBody('expected {"name": "<scenario>"} or {"names": ["<scenario>", ...]}')
+            fake.load(*[_loadable(name, call.access.scenario_dirs) for name in names])
         else:
             text = body.decode("utf-8", "replace")
             fake.load(parse_scenario(text, fake.spec, source="request body", default_name="posted"))
@@ -209,6 +211,16 @@ def _scenario(call: _Call) -> Answer:
             },
         )
     return _ok(fake.state())
+
+
+def _names_request(body: bytes) -> Any:
+    """The body as data if it is a small JSON object (`{"name": ...}`); None for a document."""
+    if len(body) > 64 * 1024 or not body.lstrip().startswith(b"{"):
+        return None
+    try:
+        return json.loads(body, parse_constant=_no_constant)
+    except (ValueError, RecursionError):
+        return None
 
 
 class _Refused(Exception):
@@ -230,15 +242,20 @@ def _loadable(name: str, folders: tuple[Path, ...]) -> str | Path:
         "none; start serve with --scenario FILE or --scenarios-dir DIR to serve one"
     )
     shown = repr(name if len(name) <= 120 else name[:117] + "...")
+    if len(name) > 1024 or "\x00" in name:
+        raise _Refused(f"{shown} is not a scenario name or a file name")
     candidates = [Path(name)] if Path(name).is_absolute() else [folder / name for folder in folders]
     for candidate in candidates:
-        real = candidate.resolve()  # symlinks and `..` followed before the check
+        try:
+            real = candidate.resolve()  # symlinks and `..` followed before the check
+        except (OSError, RuntimeError):
+            raise _Refused(f"{shown} is not a file this server can load") from None
         if not any(real.is_relative_to(folder) for folder in folders):
             raise _Refused(
                 f"{shown} is outside the folders this server loads scenario files from ({where}); "
                 "name a bundled scenario, a file in those folders, or POST the scenario document itself"
             )
-        if real.is_file():
+        if _is_file(real):
             return real
     hint = did_you_mean(name, bundled)
     message = (
@@ -246,6 +263,13 @@ def _loadable(name: str, folders: tuple[Path, ...]) -> str | Path:
         f"bundled: {', '.join(bundled)}; served folders: {where}"
     )
     raise ScenarioError([Problem(None, "", message)])
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:  # a name too long for the file system, say
+        return False
 
 
 def _advance(call: _Call) -> Answer:

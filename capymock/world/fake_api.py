@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from capymock.core.clock import Clock, ManualClock, wall_clock_now
 from capymock.core.defaults import DEFAULT_PROJECT, DEFAULT_TOKEN
 from capymock.core.durations import parse_duration
 from capymock.core.expectations import assert_requested
-from capymock.core.job import Job, compose_job
+from capymock.core.job import Job, compose_job, segment_problem
 from capymock.core.journal import DEFAULT_SIZE, RecordedRequest
 from capymock.core.routing import router_for
 from capymock.core.spec import JOB, Operation, Spec, load_spec
@@ -31,6 +32,8 @@ from capymock.world.timeline import Fired
 from capymock.world.world import Baseline, World, empty_baseline, plan_baseline
 
 ScenarioReference = str | Path | Scenario
+KEPT_DEFECTS = 100
+MAX_DEFECT = 10_000
 
 
 class FakeApi:
@@ -61,8 +64,11 @@ class FakeApi:
         self.control_token = control_token
         self._journal_size = journal_size
         self._random = random.Random(seed)
-        self._failures: list[str] = []
+        self._failures: deque[str] = deque(maxlen=KEPT_DEFECTS)
+        self._dropped = 0
         self._failures_lock = threading.Lock()
+        self.on_defect: Callable[[str], None] | None = None
+        """Called with each defect as it happens (`capymock serve` prints them)."""
         self._swap_lock = threading.Lock()
         clock = clock if clock is not None else ManualClock(wall_clock_now())
         self._baseline = empty_baseline(clock.now(), token)
@@ -165,12 +171,13 @@ class FakeApi:
             InvalidJob: an unknown field, a value the `Job` schema rejects, a broken
                 lifecycle invariant, an id already in use, or a project of another organization.
         """
-        unknown = sorted(set(fields) - set(self.spec.job_fields))
-        if unknown:
-            known = ", ".join(self.spec.job_fields)
-            raise InvalidJob(f"unknown Job field(s) {', '.join(unknown)}; Job fields: {known}")
+        self._check_fields(fields)
         world = self._world
         given = {JOB.project: DEFAULT_PROJECT, **fields}
+        for role in (JOB.id, JOB.project):
+            problem = segment_problem(given[role]) if role in given else None
+            if problem:
+                raise InvalidJob(f"{role} {given[role]!r} {problem}")
         organization_id = (
             fields.get(JOB.organization)
             or world.store.project_organization(given[JOB.project])
@@ -198,6 +205,15 @@ class FakeApi:
                 raise InvalidJob(f"job {job.id!r}: {exc}") from None
         return job
 
+    def _check_fields(self, fields: dict[str, Any]) -> None:
+        unknown = sorted(set(fields) - set(self.spec.job_fields))
+        if unknown:
+            known = ", ".join(self.spec.job_fields)
+            raise InvalidJob(f"unknown Job field(s) {', '.join(unknown)}; Job fields: {known}")
+        problems = self.validators.field_errors(fields)
+        if problems:
+            raise InvalidJob("; ".join(problems))
+
     def _check_job(self, job: Job) -> None:
         problems = self.validators.job_problems(job)
         if problems:
@@ -214,6 +230,7 @@ class FakeApi:
             IllegalTransition: the lifecycle does not allow this move from the job's state.
             InvalidJob: `fields` break the schema or an invariant.
         """
+        self._check_fields(fields)
         world = self._world
         with world.timeline.lock:
             world.timeline.settle()
@@ -226,7 +243,14 @@ class FakeApi:
         return new
 
     def add_project(self, project_id: str, organization_id: str | None = None) -> None:
-        """Declare an (empty) project, by default in the mock's organization."""
+        """Declare an (empty) project, by default in the mock's organization.
+
+        Raises:
+            InvalidJob: the id cannot be a project id (empty, or with a `/`).
+        """
+        problem = segment_problem(project_id)
+        if problem:
+            raise InvalidJob(f"project id {project_id!r} {problem}")
         world = self._world
         world.store.add_project(project_id, organization_id or world.organization_id)
 
@@ -338,16 +362,25 @@ class FakeApi:
         assert_requested(self.requests, method, path, times, **filters)
 
     def record_failure(self, message: str) -> None:
-        """Keep a defect of the mock itself, to be raised by `check()`."""
+        """Keep a defect of the mock itself (the newest `KEPT_DEFECTS`), to be raised by `check()`."""
+        if len(message) > MAX_DEFECT:
+            message = message[: MAX_DEFECT - 20] + " ... (cut short)"
         with self._failures_lock:
+            if len(self._failures) == self._failures.maxlen:
+                self._dropped += 1
             self._failures.append(message)
+        if self.on_defect is not None:
+            self.on_defect(message)
 
     def check(self) -> None:
         """Raise `MockDefect` if the mock broke its own spec or crashed since the last check."""
         with self._failures_lock:
-            failures, self._failures = self._failures, []
+            failures, dropped = list(self._failures), self._dropped
+            self._failures.clear()
+            self._dropped = 0
         if failures:
-            raise MockDefect("\n\n".join(failures))
+            more = f"\n\n(and {dropped} earlier ones)" if dropped else ""
+            raise MockDefect("\n\n".join(failures) + more)
 
     def state(self) -> dict[str, Any]:
         """The control API's view: clock, scenario, jobs (newest first), pending steps, faults."""

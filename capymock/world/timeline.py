@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from capymock.core.clock import Clock
+from capymock.core.clock import Clock, within_range
 from capymock.core.job import Job, compose_job
 from capymock.core.spec import Spec
 from capymock.core.store import Store
@@ -116,7 +116,7 @@ class Timeline:
     def advance(self, delta: timedelta) -> list[Fired]:
         """Move the clock forward by `delta`, firing the steps due on the way, in order."""
         with self.lock:
-            target = self._clock.now() + delta
+            target = within_range(self._clock.now(), delta)  # checked before any step fires
             fired = self._fire_until(target, move_clock=True)
             self._clock.move_to(max(target, self._clock.now()))
             return fired
