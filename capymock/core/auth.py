@@ -16,7 +16,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeGuard
 
 API_KEY_PREFIX = "capy_live_"
 MAX_TOKEN = 8192
@@ -170,7 +170,7 @@ def _check_lifetime(payload: dict[str, Any], now: float) -> None:
         raise Denied("session token is not valid yet ('nbf')")
 
 
-def _is_time(value: Any) -> bool:
+def _is_time(value: Any) -> TypeGuard[float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 

@@ -10,7 +10,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 from capymock.core.timestamps import parse_timestamp
 
@@ -92,7 +92,7 @@ def _check_bound(bound: Bound, job: Mapping[str, Any]) -> str | None:
     return f"{bound.field} must be between {bound.minimum} and {bound.maximum_field} ({maximum}), got {value}"
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: Any) -> TypeGuard[float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
