@@ -111,6 +111,8 @@ def run_contract(
     """
     if max_examples < 1:
         raise ContractError("--max-examples must be at least 1")
+    if not token or any(not char.isprintable() or char.isspace() for char in token):
+        raise ContractError("the token is empty or holds a space, line break or control character")
     loaded = load_spec(spec)
     runner = _Runner(
         loaded,
@@ -203,14 +205,15 @@ class _Runner:
 
     def violation(self, case: Any, check: str, message: str, response: Any, headers: str = "token") -> None:
         status = getattr(response, "status_code", None)
-        excerpt = _excerpt(getattr(response, "text", "")) if response is not None else ""
+        # The token goes before anything is cut: a token cut in half would survive a later scrub.
+        excerpt = _excerpt(self.scrub(getattr(response, "text", ""))) if response is not None else ""
         self.report.violated(
             Violation(
                 case.operation.label,
                 check,
                 self.scrub(message),
                 status,
-                self.scrub(excerpt),
+                excerpt,
                 self.curl(case, headers),
             )
         )

@@ -79,6 +79,7 @@ def load_located(text: str, source: str) -> Located:
         return Located(None, {(): SourceLocation(source, 1, 1)}, {})
     builder = _Builder(source)
     try:
+        _check_size(node, builder)
         data = builder.build(node, ())
     except _TooBig as exc:
         raise ScenarioError([exc.problem]) from None
@@ -90,6 +91,35 @@ def load_located(text: str, source: str) -> Located:
 def _position(text: str, source: str, index: int) -> SourceLocation:
     before = text[:index]
     return SourceLocation(source, before.count("\n") + 1, index - (before.rfind("\n") + 1) + 1)
+
+
+def _check_size(root: yaml.Node, builder: _Builder) -> None:
+    """Refuse a document whose aliases expand past `MAX_VALUES` values, before building any of it.
+
+    Each distinct node is sized once, so this costs as much as the text, not as its expansion.
+    """
+    sizes: dict[int, int] = {}
+
+    def size(node: yaml.Node, depth: int) -> int:
+        known = sizes.get(id(node))
+        if known is not None:
+            return known
+        if depth > MAX_DEPTH:
+            raise _TooBig(
+                Problem(builder.mark(node), "", f"lists and mappings nest more than {MAX_DEPTH} deep")
+            )
+        total = 1
+        if isinstance(node, yaml.SequenceNode):
+            total += sum(size(item, depth + 1) for item in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            total += sum(size(key, depth + 1) + size(value, depth + 1) for key, value in node.value)
+        if total > MAX_VALUES:
+            message = f"the document holds more than {MAX_VALUES:,} values once its aliases are expanded"
+            raise _TooBig(Problem(builder.mark(node), "", message))
+        sizes[id(node)] = total
+        return total
+
+    size(root, 0)
 
 
 class _TooBig(Exception):

@@ -8,6 +8,7 @@ imported only when it serves (werkzeug's import alone is tens of milliseconds).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import selectors
 import socket
@@ -16,6 +17,11 @@ from collections.abc import Callable
 from typing import Any
 
 from capymock.web.environ import request_path
+
+CONNECTION_LIMIT = 4000
+"""Open connections `capymock serve` holds at once; idle browsers and scripts never exhaust it."""
+IDLE_TIMEOUT = 60
+"""Seconds a connection may sit idle before it is closed."""
 
 
 @functools.lru_cache(maxsize=1)
@@ -167,7 +173,19 @@ def serve_until_stopped(
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "task queue depth" under load
     request_log = _RequestLog(app, log) if log is not None else None
     count = threads() if callable(threads) else threads
-    server = create_server(request_log or app, host=host, port=port, threads=count, ident="capymock")
+    _allow_many_connections()
+    server = create_server(
+        request_log or app,
+        host=host,
+        port=port,
+        threads=count,
+        ident="capymock",
+        # Browsers keep idle connections open (six per tab and host): a dev server must not
+        # run out of them. poll() because select() stops at 1,024 descriptors.
+        connection_limit=CONNECTION_LIMIT,
+        asyncore_use_poll=True,
+        channel_timeout=IDLE_TIMEOUT,
+    )
     bound_host = host if ":" not in host else f"[{host}]"
     on_ready(f"http://{bound_host}:{server.effective_port}")
     resized = threading.Event()
@@ -189,6 +207,20 @@ def serve_until_stopped(
         server.close()
         if request_log is not None:
             request_log.close()
+
+
+def _allow_many_connections() -> None:
+    """Raise this process's open-file limit so `CONNECTION_LIMIT` connections fit (where allowed)."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - Windows
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = CONNECTION_LIMIT + 256
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        ceiling = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (ceiling, hard))
 
 
 def _resize(server: Any, wanted: Callable[[], int], current: int, stop: threading.Event) -> None:
