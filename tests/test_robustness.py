@@ -167,7 +167,7 @@ def test_two_hundred_idle_connections_do_not_stop_a_new_request(served: Served) 
 def test_a_job_the_mock_cannot_store_is_refused_whole(served: Served) -> None:
     leap = {"id": "job_leap", "project_id": "proj_web", "created_at": "2026-06-30T23:59:60Z"}
     reply = _control(served, "POST", "jobs", leap)
-    assert (reply.status == 422 and "leap" not in reply.body["error"].lower()) or reply.status == 422
+    assert reply.status == 422
     assert "not a date-time capymock can use" in reply.body["error"]
     for route in ("state", "jobs", ""):
         assert _control(served, "GET", route).status == 200
@@ -335,7 +335,7 @@ def test_a_token_cut_at_the_edge_of_an_excerpt_is_still_redacted(tmp_path: Path)
                     return
                 with connection:
                     connection.recv(65536)
-                    body = ("x" * 290 + token + "y" * 50).encode()
+                    body = ("x" * 270 + token + "y" * 50).encode()  # the excerpt ends inside the token
                     connection.sendall(
                         b"HTTP/1.1 500 Oops\r\nContent-Type: text/plain\r\nConnection: close\r\n"
                         + f"Content-Length: {len(body)}\r\n\r\n".encode()
