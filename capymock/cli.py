@@ -8,7 +8,7 @@ import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import click
@@ -18,6 +18,9 @@ from capymock.core.defaults import DEFAULT_PROJECT
 from capymock.core.spec import LIST_JOBS
 from capymock.errors import CapymockError
 from capymock.version import __version__
+
+if TYPE_CHECKING:
+    from capymock.contract.report import ContractReport
 
 USAGE_ERROR = 2
 
@@ -276,16 +279,28 @@ def validate(files: tuple[str, ...], spec: str | None) -> int:
     "--base-url", required=True, envvar="CAPY_BASE_URL", help="The deployment to check (also CAPY_BASE_URL)."
 )
 @click.option(
-    "--token", required=True, envvar="CAPY_TOKEN", help="Its bearer token (also CAPY_TOKEN); never printed."
+    "--token", help="Its bearer token; never printed. Better: put it in $CAPY_TOKEN or --token-env."
 )
-@click.option("--project-id", help="A project of the token's: its real jobs are checked too.")
-@click.option("--job-id", help="A job of the token's to check too.")
+@click.option(
+    "--token-env",
+    default="CAPY_TOKEN",
+    show_default=True,
+    metavar="NAME",
+    help="The environment variable holding the token (unless --token is given); printed curls read it.",
+)
+@click.option(
+    "--project-id", help="A project of the token's: its real jobs are checked (else found from --job-id)."
+)
+@click.option(
+    "--job-id",
+    help="A job of the token's to check too (its project is checked when --project-id is not given).",
+)
 @click.option(
     "--max-examples",
     default=25,
     show_default=True,
     type=click.IntRange(min=1),
-    help="Generated requests per operation, for valid and for invalid data each.",
+    help="Generated requests per operation and phase.",
 )
 @click.option("--seed", type=int, help="Seed for repeatable runs (default: random, printed).")
 @click.option(
@@ -301,13 +316,16 @@ def validate(files: tuple[str, ...], spec: str | None) -> int:
     type=click.FloatRange(min=0, min_open=True),
     help="Stop sending after this many seconds.",
 )
-@click.option("--junit-xml", type=click.Path(dir_okay=False), help="Also write a JUnit XML report.")
+@click.option(
+    "--junit-xml", type=click.Path(dir_okay=False), help="Also write a JUnit XML report (on every exit)."
+)
 @click.option(
     "--spec", type=click.Path(dir_okay=False), help="OpenAPI document to check against (default: bundled)."
 )
 def contract(
     base_url: str,
-    token: str,
+    token: str | None,
+    token_env: str,
     project_id: str | None,
     job_id: str | None,
     max_examples: int,
@@ -317,26 +335,41 @@ def contract(
     junit_xml: str | None,
     spec: str | None,
 ) -> int:
-    """Check that a deployment honours the spec. Exit 0 conformant, 1 violations, 2 errors."""
+    """Check that a deployment honours the spec. Exit 0 conformant, 1 violations, 2 could not tell."""
     try:
-        from capymock.contract import run_contract
-    except ImportError as exc:
+        report = _run_contract(
+            base_url,
+            token or os.environ.get(token_env, ""),
+            token_env,
+            **{
+                "project_id": project_id,
+                "job_id": job_id,
+                "max_examples": max_examples,
+                "seed": seed,
+                "rate_limit": rate_limit,
+                "max_time": max_time,
+                "spec": spec,
+            },
+        )
+    except (CapymockError, ImportError, CliError) as exc:
+        if junit_xml:
+            from capymock.contract.report import ContractReport
+
+            failed = ContractReport(base_url, seed or 0, error=str(exc))
+            Path(junit_xml).write_text(failed.junit_xml(), encoding="utf-8")
         raise CliError(str(exc)) from None
-    report = run_contract(
-        base_url,
-        token,
-        project_id=project_id,
-        job_id=job_id,
-        max_examples=max_examples,
-        seed=seed,
-        rate_limit=rate_limit,
-        max_time=max_time,
-        spec=spec,
-    )
     click.echo(report.render())
     if junit_xml:
         Path(junit_xml).write_text(report.junit_xml(), encoding="utf-8")
     return report.exit_code
+
+
+def _run_contract(base_url: str, token: str, token_env: str, **options: Any) -> ContractReport:
+    from capymock.contract import run_contract  # needs the contract extra
+
+    if not token:
+        raise CliError(f"no token: pass --token or set ${token_env}")
+    return run_contract(base_url, token, token_variable=token_env, **options)
 
 
 @cli.command()

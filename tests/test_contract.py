@@ -3,6 +3,7 @@ defect must be caught and named)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ElementTree
@@ -74,14 +75,12 @@ def test_the_drift_corpus_covers_every_defect() -> None:
 def test_a_violation_says_what_where_and_how_to_reproduce() -> None:
     with deployment("lifecycle_violation") as (url, token):
         report = run_contract(url, token, project_id="proj_demo", **FAST)
-    (violation,) = [v for v in report.violations if v.operation == "GET /v1/jobs/{jobID}"]
-    text = violation.render()
-    assert text.startswith("✗ GET /v1/jobs/{jobID}  [job_lifecycle_invariants]")
-    assert "job 'job_demo_deploy' in state 'running' breaks the lifecycle: started_at must be set" in text
-    assert "got:       200 {" in text
-    assert (
-        f"reproduce: curl -i -H \"Authorization: Bearer $CAPY_TOKEN\" '{url}/v1/jobs/job_demo_deploy'" in text
-    )
+    text = "\n".join(v.render() for v in report.violations if v.operation == "GET /v1/jobs/{jobID}")
+    assert "✗ GET /v1/jobs/{jobID}  [job_lifecycle_invariants]" in text
+    assert "at:        job.started_at (job job_demo_deploy)" in text
+    assert "in state 'running': started_at must be set in state 'running'" in text
+    assert "got:       200 " in text and '"started_at":null' in text
+    assert f'reproduce: curl -i -H "Authorization: Bearer $CAPY_TOKEN" {url}/v1/jobs/job_demo_deploy' in text
     assert token not in report.render() and token not in report.junit_xml()
 
 
@@ -99,38 +98,106 @@ def test_junit_xml_has_one_testcase_per_operation_and_check() -> None:
 
 def test_the_time_limit_bounds_a_run() -> None:
     with deployment(None) as (url, token):
-        report = run_contract(url, token, max_examples=1000, rate_limit="20/s", max_time=1.0, seed=1)
+        report = run_contract(
+            url, token, project_id="proj_demo", max_examples=1000, rate_limit="20/s", max_time=1.0
+        )
     assert report.stopped_early == "stopped at the time limit"
-    assert report.requests <= 25  # 20/s for one second, and nothing after
+    assert report.requests <= 30  # 20/s for one second, and nothing after
 
 
 def test_rates() -> None:
-    assert parse_rate("10/s") == 10 and parse_rate("300/m") == 5 and parse_rate("0") is None
-    with pytest.raises(ContractError, match="expected a rate like 10/s"):
+    assert (parse_rate("10/s"), parse_rate("300/m"), parse_rate("5"), parse_rate("0")) == (
+        "10/s",
+        "300/m",
+        "5/s",
+        None,
+    )
+    with pytest.raises(ContractError, match="expected a whole number per second, minute or hour"):
         parse_rate("fast")
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+def test_a_rejected_token_is_exit_2_at_once() -> None:
+    with deployment(None) as (url, _):
+        report = run_contract(url, "capy_live_rotated_0000", project_id="proj_demo", **FAST)
+    assert report.exit_code == 2 and report.requests <= 2
+    assert "the deployment rejected the token (401 for project 'proj_demo')" in report.summary()
+
+
+def test_without_real_ids_it_never_says_conformant() -> None:
+    """The spec's examples (proj_demo, job_demo_deploy) are not this deployment's: no job is seen."""
+    with capymock.serve("busy-project") as mock:
+        report = run_contract(str(mock.url), mock.token, **FAST)
+    assert report.exit_code == 2, report.render()
+    assert "no Job body was checked" in report.summary() and "conformant" not in report.summary()
+
+
+def test_a_job_id_alone_finds_its_project() -> None:
+    with deployment(None) as (url, token):
+        report = run_contract(url, token, job_id="job_demo_deploy", **FAST)
+    assert report.exit_code == 0, report.render()
+    assert "checking project 'proj_demo', the project of job 'job_demo_deploy'" in report.render()
+    assert report.jobs_checked > 0
+
+
+def _cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "capymock", "contract", *args], capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "capymock", "contract", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **env},
     )
+
+
+FAST_CLI = ["--max-examples", "5", "--rate-limit", "0", "--seed", "1"]
 
 
 @pytest.mark.slow
-def test_the_cli_exits_0_1_and_2(tmp_path: Path) -> None:
-    fast = ["--max-examples", "5", "--rate-limit", "0", "--seed", "1"]
+def test_the_cli_exits_0_1_and_2_and_always_writes_junit(tmp_path: Path) -> None:
+    junit = tmp_path / "report.xml"
     with deployment(None) as (url, token):
-        good = _cli("--base-url", url, "--token", token, "--project-id", "proj_demo", *fast)
+        good = _cli("--base-url", url, "--token", token, "--project-id", "proj_demo", *FAST_CLI)
     assert good.returncode == 0, good.stdout
     assert good.stdout.strip().endswith("(seed 1): conformant")
-    junit = tmp_path / "report.xml"
     with deployment("wrong_content_type") as (url, token):
-        bad = _cli("--base-url", url, "--token", token, "--junit-xml", str(junit), *fast)
+        bad = _cli(
+            "--base-url",
+            url,
+            "--token",
+            token,
+            "--project-id",
+            "proj_demo",
+            "--junit-xml",
+            str(junit),
+            *FAST_CLI,
+        )
     assert bad.returncode == 1
-    assert "[content_type_conformance]" in bad.stdout and token not in bad.stdout + junit.read_text()
-    refused = _cli("--base-url", "http://127.0.0.1:9", "--token", "capy_live_x")
+    assert "[content_type_conformance]" in bad.stdout and "at:        Content-Type: text/plain" in bad.stdout
+    assert token not in bad.stdout + junit.read_text()
+    refused = _cli("--base-url", "http://127.0.0.1:9", "--token", "capy_live_x", "--junit-xml", str(junit))
     assert refused.returncode == 2
-    assert (
-        refused.stderr.strip() == "capymock: error: cannot connect to http://127.0.0.1:9: Connection refused"
-    )
-    assert _cli("--base-url", "http://127.0.0.1:9").returncode == 2  # no token: usage error
+    assert "not checked: cannot connect to http://127.0.0.1:9: Connection refused" in refused.stdout
+    assert '<error message="cannot connect to http://127.0.0.1:9: Connection refused"' in junit.read_text()
+    junit.unlink()
+    tokenless = _cli("--base-url", "http://127.0.0.1:9", "--junit-xml", str(junit), CAPY_TOKEN="")
+    assert tokenless.returncode == 2 and "no token: pass --token or set $CAPY_TOKEN" in tokenless.stderr
+    assert "<error" in junit.read_text()
+
+
+@pytest.mark.slow
+def test_token_env_names_the_variable_the_curl_reads() -> None:
+    with deployment("lifecycle_violation") as (url, token):
+        result = _cli(
+            "--base-url",
+            url,
+            "--token-env",
+            "STAGING_KEY",
+            "--project-id",
+            "proj_demo",
+            *FAST_CLI,
+            STAGING_KEY=token,
+            CAPY_TOKEN="",
+        )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert 'curl -i -H "Authorization: Bearer $STAGING_KEY"' in result.stdout
+    assert "$CAPY_TOKEN" not in result.stdout and token not in result.stdout

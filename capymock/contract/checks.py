@@ -1,114 +1,164 @@
-"""capymock's own contract checks, registered with schemathesis: lifecycle invariants on every
-job in a response, `limit` honoured, list order newest first.
+"""capymock's own checks, registered with schemathesis as check classes.
 
-They read the lifecycle from the capymock `Spec` the run was started with.
+Schemathesis builds one instance of each per run, handing it that run's `RunContext` (through
+the run's configuration), so the checks close over the run's `Spec` and what it has seen: no
+state is kept between runs or keyed by anything global. Registered but not configured (a
+schemathesis run of someone else's in the same process), they check nothing.
 """
 
 from __future__ import annotations
 
-import itertools
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import schemathesis
-from schemathesis import Case, CheckContext, Response
 
+from capymock.contract import rules
+from capymock.contract.rules import Finding, Findings
 from capymock.core.spec import GET_JOB, JOB, LIST_JOBS, Spec
-from capymock.core.timestamps import parse_timestamp
-
-_SPECS: dict[int, Spec] = {}
-LIST_OPERATION = LIST_JOBS
 
 
-def bind(schemathesis_schema: Any, spec: Spec) -> None:
-    """Tell the checks which capymock `Spec` describes `schemathesis_schema`."""
-    _SPECS[id(schemathesis_schema)] = spec
+@dataclass
+class RunContext:
+    """What one contract run's checks share: the spec, the listed jobs, and what was seen."""
+
+    spec: Spec
+    listed: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Job id -> the project and organization a list showed it with."""
+    jobs_checked: int = 0
+    """Job bodies seen in 2xx answers (a run that saw none has checked no `Job`)."""
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def _spec(case: Case[Any]) -> Spec | None:
-    return _SPECS.get(id(case.operation.schema))
+def operation_id(case: Any) -> str | None:
+    value = case.operation.definition.raw.get("operationId")
+    return value if isinstance(value, str) else None
 
 
-def _body(response: Response) -> Any:
+def body_of(response: Any) -> Any:
     try:
         return response.json()
-    except Exception:
+    except Exception:  # any body that is not JSON: content-type and schema checks say so
         return None
 
 
-def _jobs(body: Any, spec: Spec) -> list[Any]:
-    if not isinstance(body, dict):
-        return []
-    many, one = spec.operation(LIST_JOBS).envelope, spec.operation(GET_JOB).envelope
-    if isinstance(body.get(many), list):
-        return list(body[many])
-    return [body[one]] if isinstance(body.get(one), dict) else []
+class _CapymockCheck:
+    """Runs `findings()` on every response of a configured run; raises them as one failure."""
+
+    check_name = ""
+    """The name reports use (schemathesis knows the check by its class name)."""
+
+    def __init__(self, run: RunContext | None = None) -> None:
+        self.run = run
+
+    def after_response(self, ctx: Any, response: Any, case: Any) -> bool | None:
+        """None: checked and kept; True: not for this response (schemathesis counts it skipped)."""
+        if self.run is None:
+            return True
+        found = self.findings(self.run, response, case, body_of(response))
+        if found is None:
+            return True
+        if found:
+            raise Findings(found)
+        return None
+
+    def findings(self, run: RunContext, response: Any, case: Any, body: Any) -> list[Finding] | None:
+        """What this answer breaks (None: the check does not apply to it)."""
+        raise NotImplementedError
 
 
 @schemathesis.check
-def job_lifecycle_invariants(ctx: CheckContext, response: Response, case: Case[Any]) -> bool | None:
-    """Every job in a 2xx response keeps every invariant of the spec's `x-lifecycle`."""
-    spec = _spec(case)
-    if spec is None or not 200 <= response.status_code < 300:
-        return None
-    for job in _jobs(_body(response), spec):
-        if not isinstance(job, dict):
-            continue
-        problems = spec.lifecycle.violations(job)
-        if problems:
-            where = f"job {job.get(JOB.id)!r} in state {job.get(spec.lifecycle.field)!r}"
-            raise AssertionError(f"{where} breaks the lifecycle: {'; '.join(problems)}")
-    return True
+class JobLifecycleInvariants(_CapymockCheck):
+    """Every job in a 2xx answer keeps every invariant of the spec's `x-lifecycle`."""
 
+    check_name = rules.LIFECYCLE
 
-def _is_list(case: Case[Any]) -> bool:
-    return bool(case.operation.definition.raw.get("operationId") == LIST_OPERATION)
-
-
-def _limit(case: Case[Any], spec: Spec) -> int | None:
-    raw = (case.query or {}).get("limit")
-    if raw is None:
-        parameter = next((p for p in spec.operation(LIST_OPERATION).parameters if p.name == "limit"), None)
-        default = parameter.schema.get("default") if parameter else None
-        return default if isinstance(default, int) else None
-    try:
-        return int(raw)
-    except (TypeError, ValueError):
-        return None
+    def findings(self, run: RunContext, response: Any, case: Any, body: Any) -> list[Finding] | None:
+        if not 200 <= response.status_code < 300:
+            return None
+        operation = operation_id(case)
+        jobs = list(rules.located_jobs(run.spec, operation, body))
+        with run.lock:
+            run.jobs_checked += sum(1 for _, job in jobs if isinstance(job, Mapping))
+            if operation == LIST_JOBS:
+                for _, job in jobs:
+                    identifier = rules.job_id(job)
+                    if identifier is not None:
+                        run.listed[identifier] = {f: job.get(f) for f in (JOB.project, JOB.organization)}
+        return rules.lifecycle(run.spec, operation, body)
 
 
 @schemathesis.check
-def limit_honoured(ctx: CheckContext, response: Response, case: Case[Any]) -> bool | None:
-    """A list never answers more jobs than `limit` asked for (or its default)."""
-    spec = _spec(case)
-    if spec is None or not _is_list(case) or response.status_code != 200:
-        return None
-    limit, jobs = _limit(case, spec), _jobs(_body(response), spec)
-    if limit is not None and len(jobs) > limit:
-        raise AssertionError(f"asked for at most {limit} jobs, got {len(jobs)}")
-    return True
+class LimitHonoured(_CapymockCheck):
+    """A list holds at most `limit` jobs (at most the default without one)."""
+
+    check_name = rules.LIMIT
+
+    def findings(self, run: RunContext, response: Any, case: Any, body: Any) -> list[Finding] | None:
+        if operation_id(case) != LIST_JOBS or response.status_code != 200:
+            return None
+        return rules.limit(run.spec, case.query or {}, body)
 
 
 @schemathesis.check
-def newest_first(ctx: CheckContext, response: Response, case: Case[Any]) -> bool | None:
-    """A list is ordered by `created_at` descending, ties by `id` descending."""
-    spec = _spec(case)
-    if spec is None or not _is_list(case) or response.status_code != 200:
-        return None
-    keys = []
-    for job in _jobs(_body(response), spec):
-        try:
-            keys.append((parse_timestamp(job[JOB.created]), str(job[JOB.id])))
-        except (KeyError, TypeError, ValueError):
-            return None  # the schema check reports malformed jobs
-    for index, (earlier, later) in enumerate(itertools.pairwise(keys)):
-        if later > earlier:
-            raise AssertionError(
-                f"jobs[{index + 1}] ({later[1]}, created {later[0].isoformat()}) comes after "
-                f"jobs[{index}] ({earlier[1]}, created {earlier[0].isoformat()}), but is newer"
-            )
-    return True
+class NewestFirst(_CapymockCheck):
+    """A list is ordered newest `created_at` first, ties by `id` descending."""
+
+    check_name = rules.ORDER
+
+    def findings(self, run: RunContext, response: Any, case: Any, body: Any) -> list[Finding] | None:
+        if operation_id(case) != LIST_JOBS or response.status_code != 200:
+            return None
+        return rules.order(run.spec, body)
 
 
-OWN_CHECKS = (job_lifecycle_invariants, limit_honoured, newest_first)
-ONLY_FOR = {limit_honoured: LIST_OPERATION, newest_first: LIST_OPERATION}
-"""Checks that apply to one operation only (by operationId)."""
+@schemathesis.check
+class ListMembership(_CapymockCheck):
+    """A project's list holds only that project's jobs, of one organization."""
+
+    check_name = rules.MEMBERSHIP
+
+    def findings(self, run: RunContext, response: Any, case: Any, body: Any) -> list[Finding] | None:
+        if operation_id(case) != LIST_JOBS or response.status_code != 200:
+            return None
+        project = (case.path_parameters or {}).get(run.spec.operation(LIST_JOBS).path_parameter)
+        return rules.membership(run.spec, project if isinstance(project, str) else None, body)
+
+
+@schemathesis.check
+class ListedJobReadsBack(_CapymockCheck):
+    """Reading a job answers that job, with the project and organization a list showed."""
+
+    check_name = rules.READ_BACK
+
+    def findings(self, run: RunContext, response: Any, case: Any, body: Any) -> list[Finding] | None:
+        if operation_id(case) != GET_JOB or response.status_code != 200:
+            return None
+        requested = (case.path_parameters or {}).get(run.spec.operation(GET_JOB).path_parameter)
+        with run.lock:
+            listed = dict(run.listed)
+        return rules.read_back(listed, requested if isinstance(requested, str) else None, body, run.spec)
+
+
+@schemathesis.check
+class AuthChallenge(_CapymockCheck):
+    """A 401 names its scheme (`WWW-Authenticate`) and has an `{"error"}` JSON body."""
+
+    check_name = rules.AUTH
+
+    def findings(self, run: RunContext, response: Any, case: Any, body: Any) -> list[Finding] | None:
+        if response.status_code != 401:
+            return None
+        return rules.challenge(response.status_code, response.headers, body)
+
+
+OWN_CHECKS = (
+    JobLifecycleInvariants,
+    LimitHonoured,
+    NewestFirst,
+    ListMembership,
+    ListedJobReadsBack,
+    AuthChallenge,
+)

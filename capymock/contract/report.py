@@ -1,10 +1,13 @@
-"""What a contract run found: per operation and check, the passes and the violations; as text
-a person can act on, and as JUnit XML."""
+"""What a contract run found: per operation and check, the passes and the violations; as text a
+person can act on, and as JUnit XML (written on every exit, an error testcase when the run could
+not finish)."""
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, field
+
+USAGE_ERROR = 2
 
 
 @dataclass
@@ -14,17 +17,24 @@ class Violation:
     operation: str
     check: str
     message: str
+    """The rule in full, and how this answer broke it."""
     status: int | None
     excerpt: str
+    """The answer around the fault (token redacted)."""
     curl: str
+    where: str = ""
+    """The JSON path (`jobs[3].created_at`), header (`Content-Type: text/html`) or request at fault."""
+    job_id: str | None = None
     count: int = 1
 
     def render(self) -> str:
-        got = f"{self.status} {self.excerpt}" if self.status is not None else self.excerpt
-        lines = [
-            f"✗ {self.operation}  [{self.check}]" + (f"  ({self.count} times)" if self.count > 1 else "")
-        ]
+        times = f"  ({self.count} times)" if self.count > 1 else ""
+        lines = [f"✗ {self.operation}  [{self.check}]{times}"]
+        if self.where or self.job_id:
+            job = f" (job {self.job_id})" if self.job_id else ""
+            lines.append(f"    at:        {self.where}{job}")
         lines += [f"    {line}" for line in self.message.strip().splitlines()]
+        got = f"{self.status} {self.excerpt}" if self.status is not None else self.excerpt
         lines += [f"    got:       {got}", f"    reproduce: {self.curl}"]
         return "\n".join(lines)
 
@@ -37,7 +47,8 @@ class Outcome:
 
 @dataclass
 class ContractReport:
-    """The result of `run_contract`: exit code 0 when conformant, 1 on any violation."""
+    """The result of `run_contract`: exit code 0 when conformant, 1 on any violation, 2 when the run
+    could not tell (`error` says why)."""
 
     base_url: str
     seed: int
@@ -45,6 +56,10 @@ class ContractReport:
     requests: int = 0
     seconds: float = 0.0
     stopped_early: str | None = None
+    jobs_checked: int = 0
+    error: str | None = None
+    """Why the run could not say whether the deployment conforms (exit 2)."""
+    notes: list[str] = field(default_factory=list)
 
     def passed(self, operation: str, check: str) -> None:
         self.outcomes.setdefault((operation, check), Outcome()).passed += 1
@@ -52,7 +67,7 @@ class ContractReport:
     def violated(self, violation: Violation) -> None:
         outcome = self.outcomes.setdefault((violation.operation, violation.check), Outcome())
         for seen in outcome.violations:
-            if seen.message == violation.message:
+            if (seen.message, seen.where) == (violation.message, violation.where):
                 seen.count += 1
                 return
         outcome.violations.append(violation)
@@ -63,32 +78,38 @@ class ContractReport:
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.violations else 0
+        if self.violations:
+            return 1
+        return USAGE_ERROR if self.error else 0
 
     def summary(self) -> str:
         operations = len({operation for operation, _ in self.outcomes})
         found = self.violations
-        verdict = (
-            "conformant"
-            if not found
-            else f"{len(found)} violation{'s' if len(found) != 1 else ''}: "
-            + ", ".join(sorted({f"{v.operation} [{v.check}]" for v in found}))
-        )
+        if found:
+            names = sorted({f"{v.operation} [{v.check}]" for v in found})
+            verdict = f"{len(found)} violation{'s' if len(found) != 1 else ''}: " + ", ".join(names)
+        else:
+            verdict = f"not checked: {self.error}" if self.error else "conformant"
         early = f"; {self.stopped_early}" if self.stopped_early else ""
-        counts = f"{operations} operations, {len(self.outcomes)} checks, {self.requests} requests"
+        counts = (
+            f"{operations} operations, {len(self.outcomes)} checks, {self.requests} requests, "
+            f"{self.jobs_checked} jobs checked"
+        )
         return f"capymock contract: {counts} in {self.seconds:.1f}s (seed {self.seed}){early}: {verdict}"
 
     def render(self) -> str:
         blocks = [v.render() for v in self.violations]
-        return "\n\n".join([*blocks, self.summary()])
+        return "\n\n".join([*self.notes, *blocks, self.summary()])
 
     def junit_xml(self) -> str:
-        """One testcase per operation and check."""
+        """One testcase per operation and check; an error testcase when the run could not finish."""
+        failures = sum(1 for o in self.outcomes.values() if o.violations)
         suite = ElementTree.Element(
             "testsuite",
             name="capymock contract",
-            tests=str(len(self.outcomes)),
-            failures=str(sum(1 for o in self.outcomes.values() if o.violations)),
+            tests=str(len(self.outcomes) + (1 if self.error else 0)),
+            failures=str(failures),
+            errors=str(1 if self.error else 0),
             time=f"{self.seconds:.3f}",
         )
         for (operation, check), outcome in sorted(self.outcomes.items()):
@@ -97,6 +118,9 @@ class ContractReport:
                 first = outcome.violations[0]
                 failure = ElementTree.SubElement(case, "failure", message=first.message.splitlines()[0])
                 failure.text = "\n\n".join(v.render() for v in outcome.violations)
+        if self.error:
+            case = ElementTree.SubElement(suite, "testcase", classname="capymock contract", name="run")
+            ElementTree.SubElement(case, "error", message=self.error).text = self.summary()
         root = ElementTree.Element("testsuites")
         root.append(suite)
         ElementTree.indent(root)

@@ -1,38 +1,39 @@
-"""Contract checks of a live deployment against `openapi.yaml`, built on schemathesis 4.
+"""Contract checks of a live deployment against `openapi.yaml`, on schemathesis' engine.
 
-`run_contract()` sends each operation of the spec generated valid and invalid requests, the
-deployment's real projects and jobs, and requests without or with a garbage token; every
-response goes through schemathesis' built-in checks and capymock's own (lifecycle
-invariants, `limit`, list order). Only the spec's operations are called, at a bounded rate
-and for a bounded time, and the token is never printed. Needs the `contract` extra.
+`run_contract()` first makes sure the deployment answers and takes the token, and finds real
+ids (the given project's jobs, or the given job's project). Schemathesis then runs its phases
+with those ids: `examples`, `coverage` (boundary values such as `limit` 0, 1, 100, 101, with
+the real project so they reach the parameter logic), `fuzzing` and `stateful` (the spec's
+links: list, then read a listed job), every response going through schemathesis' own checks
+and capymock's (`checks.py`). Last, every operation is called with no token and a garbage one.
+Only the spec's operations and methods are called, at a bounded rate, and the token is never
+printed. A run that could not tell (unreachable, token rejected, no `Job` body seen) is exit 2.
+Needs the `contract` extra.
 """
 
 from __future__ import annotations
 
-import contextlib
 import random
 import time
-from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote
 
 try:
     import requests
     import schemathesis
-    from hypothesis import HealthCheck, Phase, given, settings
-    from hypothesis import seed as hypothesis_seed
-    from hypothesis.errors import Unsatisfiable
-    from schemathesis.checks import CHECKS, load_all_checks
-    from schemathesis.core.failures import FailureGroup
+    from schemathesis.config import SchemathesisConfig
+    from schemathesis.core.rate_limit import build_limiter, ratelimit
+    from schemathesis.engine import StopReason, events, from_schema
 except ImportError:  # pragma: no cover - exercised only without the extra
     raise ImportError("capymock contract needs schemathesis: pip install 'capymock[contract]'") from None
 
-from capymock.contract import checks as contract_checks
-from capymock.contract.report import ContractReport, Violation
-from capymock.core.auth import redact
-from capymock.core.spec import GET_JOB, JOB, LIST_JOBS, Spec, load_spec
+from capymock.contract import rules
+from capymock.contract.checks import OWN_CHECKS, RunContext, body_of
+from capymock.contract.failures import FailureReader
+from capymock.contract.report import ContractReport
+from capymock.core.spec import GET_JOB, JOB, LIST_JOBS, Operation, Spec, load_spec
 from capymock.errors import ContractError
 
 BUILT_IN_CHECKS = (
@@ -44,51 +45,38 @@ BUILT_IN_CHECKS = (
     "negative_data_rejection",
     "positive_data_acceptance",
     "missing_required_header",
+    "ignored_auth",
+    "unsupported_method",
+    "allow_header_conformance",
 )
-ONCE_PER_OPERATION = ("ignored_auth",)
-AUTH_CHECK = "auth_required"
 REAL_DATA_CHECK = "real_data_reachable"
+_PHASES = ("examples", "coverage", "fuzzing", "stateful")
+_UNKNOWN_IDS = ("coverage", "fuzzing")
 GARBAGE_TOKEN = "capymock-contract-not-a-token"
 DEFAULT_RATE = "10/s"
+DEFAULT_TOKEN_VARIABLE = "CAPY_TOKEN"
 
 
-def parse_rate(rate: str | float | None) -> float | None:
-    """Requests per second from "10/s", "300/m", "2" (None or "0": unlimited)."""
+def parse_rate(rate: str | float | None) -> str | None:
+    """A rate as schemathesis takes it ("10/s", "300/m") from "10/s", "300/m", "2" (None or 0: unlimited).
+
+    Raises:
+        ContractError: not a rate.
+    """
     if rate is None:
         return None
     text = str(rate).strip()
     number, _, unit = text.partition("/")
-    per = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0}.get(unit.strip())
+    unit = unit.strip() or "s"
     try:
         value = float(number)
     except ValueError:
         value = -1.0
-    if per is None or value < 0:
-        raise ContractError(f"--rate-limit {text!r}: expected a rate like 10/s, 300/m or 5")
-    return value / per if value else None
-
-
-@dataclass
-class _Pacer:
-    """At most `rate` requests a second, and nothing after the deadline."""
-
-    rate: float | None
-    deadline: float
-    _next: float = 0.0
-
-    def wait(self) -> bool:
-        now = time.monotonic()
-        if now >= self.deadline:
-            return False
-        if self.rate:
-            if self._next > now:
-                time.sleep(self._next - now)
-            self._next = max(now, self._next) + 1.0 / self.rate
-        return True
-
-
-class _OutOfTime(Exception):
-    pass
+    if unit not in ("s", "m", "h") or value < 0 or (value and value != int(value)):
+        raise ContractError(
+            f"--rate-limit {text!r}: expected a whole number per second, minute or hour: 10/s, 300/m, 5"
+        )
+    return f"{int(value)}/{unit}" if value else None
 
 
 def run_contract(
@@ -103,237 +91,270 @@ def run_contract(
     max_time: float = 300.0,
     spec: str | Path | None = None,
     timeout: float = 10.0,
+    token_variable: str = DEFAULT_TOKEN_VARIABLE,
 ) -> ContractReport:
     """Check a deployment at `base_url` against the spec; see the module docstring.
 
+    Returns the report: exit code 0 conformant, 1 violations, 2 when the run could not tell.
+
     Raises:
-        ContractError: bad arguments, an unusable spec, or a deployment that cannot be reached.
+        ContractError: bad arguments or an unusable spec.
     """
     if max_examples < 1:
         raise ContractError("--max-examples must be at least 1")
     if not token or any(not char.isprintable() or char.isspace() for char in token):
         raise ContractError("the token is empty or holds a space, line break or control character")
-    loaded = load_spec(spec)
-    runner = _Runner(
-        loaded,
-        base_url.rstrip("/"),
-        token,
-        seed if seed is not None else random.randrange(2**32),
-        _Pacer(parse_rate(rate_limit), time.monotonic() + max_time),
-        timeout,
+    if not token_variable.isidentifier():
+        raise ContractError(f"--token-env {token_variable!r} is not an environment variable name")
+    settings = _Settings(
+        spec=load_spec(spec),
+        base_url=base_url.rstrip("/"),
+        token=token,
+        seed=seed if seed is not None else random.randrange(2**32),
+        rate=parse_rate(rate_limit),
+        deadline=time.monotonic() + max_time,
+        timeout=timeout,
+        max_examples=max_examples,
+        token_variable=token_variable,
     )
-    return runner.run(project_id, job_id, max_examples)
+    return _Runner(settings).run(project_id, job_id)
+
+
+@dataclass(frozen=True)
+class _Settings:
+    spec: Spec
+    base_url: str
+    token: str
+    seed: int
+    rate: str | None
+    deadline: float
+    timeout: float
+    max_examples: int
+    token_variable: str
+
+
+@dataclass
+class _Ids:
+    """Real ids of the deployment, found before generation starts."""
+
+    project: str | None = None
+    jobs: list[str] = field(default_factory=list)
+
+
+class _OutOfTime(Exception):
+    pass
 
 
 class _Runner:
-    def __init__(
-        self, spec: Spec, base_url: str, token: str, seed: int, pacer: _Pacer, timeout: float
-    ) -> None:
-        self.spec, self.base_url, self.token, self.pacer, self.timeout = spec, base_url, token, pacer, timeout
-        self.schema = schemathesis.openapi.from_path(spec.source)
-        self.schema.config.update(base_url=base_url)
-        # The token is sent on every request; auth itself is checked by ignored_auth and
-        # auth_required, so generated invalid data never drops or mangles it.
-        self.schema.config.generation.with_security_parameters = False
-        contract_checks.bind(self.schema, spec)
-        self.operations = {op.definition.raw.get("operationId"): op for op in _operations(self.schema)}
-        self.checks = _checks()
+    def __init__(self, settings: _Settings) -> None:
+        self.settings = settings
+        self.spec = settings.spec
+        self.report = ContractReport(settings.base_url, settings.seed)
+        self.context = RunContext(settings.spec)
         self.session = requests.Session()
-        self.report = ContractReport(base_url, seed)
-        self.auth = {"Authorization": f"Bearer {token}"}
-        self.once_done: set[tuple[str, str]] = set()
+        self.limiter = build_limiter(settings.rate) if settings.rate else None
+        self.reader = FailureReader(settings.spec, settings.token, settings.token_variable, self.report)
 
-    def run(self, project_id: str | None, job_id: str | None, max_examples: int) -> ContractReport:
+    def run(self, project_id: str | None, job_id: str | None) -> ContractReport:
         started = time.monotonic()
         try:
             self.probe()
-            real_ids = self.real_data(project_id, job_id)
-            for operation in self.operations.values():
-                self.auth_negatives(operation, real_ids)
-            for operation in self.operations.values():
-                for mode in (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE):
-                    self.generated(operation, mode, max_examples)
+            ids = self.discover(project_id, job_id)
+            self.engine(self.config(ids))
+            # Ids no deployment has: its 404s (and what else it answers them with) are checked too.
+            self.engine(self.config(_Ids(), examples=min(5, self.settings.max_examples), phases=_UNKNOWN_IDS))
+            self.auth_negatives(ids)
+        except ContractError as exc:
+            self.report.error = str(exc)
         except _OutOfTime:
             self.report.stopped_early = "stopped at the time limit"
         finally:
             self.session.close()
+        self.report.jobs_checked = self.context.jobs_checked
+        if not self.report.error and not self.report.violations and self.report.jobs_checked == 0:
+            self.report.error = (
+                "no Job body was checked: the deployment listed or showed no job; give --project-id "
+                "(a project of the token's with jobs) or --job-id, so real jobs are checked"
+            )
         self.report.seconds = time.monotonic() - started
         return self.report
 
-    # -- sending ----------------------------------------------------------------------
+    # -- our own requests ---------------------------------------------------------------
 
-    def send(self, case: Any, headers: dict[str, str] | None = None) -> Any:
-        if not self.pacer.wait():
+    def send(
+        self, path: str, *, headers: dict[str, str] | None = None, query: dict[str, Any] | None = None
+    ) -> Any:
+        if time.monotonic() >= self.settings.deadline:
             raise _OutOfTime
+        ratelimit(self.limiter, self.settings.base_url)
         self.report.requests += 1
+        auth = {"Authorization": f"Bearer {self.settings.token}"} if headers is None else headers
         try:
-            return case.call(
-                session=self.session, headers=self.auth if headers is None else headers, timeout=self.timeout
+            return self.session.get(
+                self.settings.base_url + path, headers=auth, params=query, timeout=self.settings.timeout
             )
-        except requests.ConnectionError as exc:
-            raise ContractError(f"cannot connect to {self.base_url}: {_reason(exc)}") from None
+        except requests.RequestException as exc:
+            raise ContractError(f"cannot connect to {self.settings.base_url}: {_reason(exc)}") from None
 
     def probe(self) -> None:
         """One request first, so an unreachable deployment is one clear error."""
-        try:
-            self.session.get(self.base_url + "/", timeout=self.timeout)
-        except requests.RequestException as exc:
-            raise ContractError(f"cannot connect to {self.base_url}: {_reason(exc)}") from None
+        self.send("/", headers={})
 
-    # -- checking ---------------------------------------------------------------------
-
-    def validate(self, case: Any, response: Any, checks: Iterable[Any]) -> None:
-        label = case.operation.label
-        operation_id = case.operation.definition.raw.get("operationId")
-        for check in checks:
-            name = check.__name__
-            if contract_checks.ONLY_FOR.get(check, operation_id) != operation_id:
-                continue
-            if name in ONCE_PER_OPERATION:
-                if (label, name) in self.once_done:
-                    continue
-                self.once_done.add((label, name))
-            try:
-                case.validate_response(response, checks=[check], headers=self.auth)
-            except FailureGroup as group:
-                for failure in group.exceptions:
-                    self.violation(case, name, _failure_text(failure), response)
-            except AssertionError as exc:
-                self.violation(case, name, str(exc), response)
-            else:
-                self.report.passed(label, name)
-
-    def violation(self, case: Any, check: str, message: str, response: Any, headers: str = "token") -> None:
-        status = getattr(response, "status_code", None)
-        # The token goes before anything is cut: a token cut in half would survive a later scrub.
-        excerpt = _excerpt(self.scrub(getattr(response, "text", ""))) if response is not None else ""
-        self.report.violated(
-            Violation(
-                case.operation.label,
-                check,
-                self.scrub(message),
-                status,
-                excerpt,
-                self.curl(case, headers),
+    def discover(self, project_id: str | None, job_id: str | None) -> _Ids:
+        """The real ids to test with; a token the deployment rejects stops the run (exit 2)."""
+        ids = _Ids(project=project_id)
+        if job_id is not None:
+            getting = self.spec.operation(GET_JOB)
+            body = self.read_real(getting, {getting.path_parameter: job_id}, f"job {job_id!r}")
+            job = body.get(getting.envelope or "") if isinstance(body, dict) else None
+            ids.jobs.append(job_id)
+            owner = job.get(JOB.project) if isinstance(job, dict) else None
+            if ids.project is None and isinstance(owner, str):
+                ids.project = owner
+                self.report.notes.append(f"checking project {owner!r}, the project of job {job_id!r}")
+        if ids.project is not None:
+            listing = self.spec.operation(LIST_JOBS)
+            body = self.read_real(
+                listing, {_path_name(self.spec, LIST_JOBS): ids.project}, f"project {ids.project!r}"
             )
-        )
-
-    def curl(self, case: Any, headers: str) -> str:
-        query = f"?{urlencode(case.query, doseq=True)}" if case.query else ""
-        url = f"{self.base_url}{case.formatted_path}{query}"
-        auth = {
-            "token": ' -H "Authorization: Bearer $CAPY_TOKEN"',
-            "none": "",
-            "garbage": f" -H 'Authorization: Bearer {GARBAGE_TOKEN}'",
-        }[headers]
-        return f"curl -i{auth} '{url}'"
-
-    def scrub(self, text: str) -> str:
-        return text.replace(self.token, redact(self.token)) if self.token else text
-
-    # -- the three kinds of requests --------------------------------------------------
-
-    def generated(self, operation: Any, mode: Any, max_examples: int) -> None:
-        """Schemathesis-generated cases for one operation in one mode (valid or invalid data)."""
-
-        @hypothesis_seed(self.report.seed)
-        @settings(
-            max_examples=max_examples,
-            database=None,
-            deadline=None,
-            phases=[Phase.explicit, Phase.generate],
-            suppress_health_check=list(HealthCheck),
-        )
-        @given(operation.as_strategy(generation_mode=mode))
-        def one(case: Any) -> None:
-            self.validate(case, self.send(case), self.checks)
-
-        with contextlib.suppress(Unsatisfiable):  # e.g. no invalid value for a free-form string parameter
-            one()
-
-    def real_data(self, project_id: str | None, job_id: str | None) -> list[str]:
-        """Check the deployment's own project and jobs; return job ids to use elsewhere."""
-        listing, getting = self.operations.get(LIST_JOBS), self.operations.get(GET_JOB)
-        ids: list[str] = []
-        if project_id and listing is not None:
-            for query in ({}, {"limit": 1}, {"limit": 100}):
-                case = listing.Case(path_parameters={"projectID": project_id}, query=query)
-                response = self.send(case)
-                self.expect_ok(case, response, f"project {project_id!r}")
-                envelope = self.spec.operation(LIST_JOBS).envelope or ""
-                jobs = _json(response).get(envelope, []) if response.status_code == 200 else []
-                ids += [
-                    job[JOB.id] for job in jobs if isinstance(job, dict) and isinstance(job.get(JOB.id), str)
-                ]
-        ids = list(dict.fromkeys(([job_id] if job_id else []) + ids))[:10]
-        if getting is None:
-            return ids
-        for identifier in ids:
-            case = getting.Case(path_parameters={"jobID": identifier})
-            self.expect_ok(case, self.send(case), f"job {identifier!r}")
+            jobs = body.get(listing.envelope or "") if isinstance(body, dict) else None
+            ids.jobs += [
+                i for i in map(rules.job_id, jobs if isinstance(jobs, list) else []) if i is not None
+            ]
+        if project_id is None and job_id is None:
+            self.check_token()
+        ids.jobs = list(dict.fromkeys(ids.jobs))
         return ids
 
-    def expect_ok(self, case: Any, response: Any, what: str) -> None:
-        if response.status_code == 200:
-            self.report.passed(case.operation.label, REAL_DATA_CHECK)
-        else:
-            self.violation(case, REAL_DATA_CHECK, f"expected 200 for the given {what}", response)
-        self.validate(case, response, self.checks)
-
-    def auth_negatives(self, operation: Any, real_ids: list[str]) -> None:
-        """No token and a garbage token must both get 401 with an {"error"} body."""
-        if not operation.security:
-            return
-        parameters = {
-            p.name: real_ids[0] if real_ids else "capymock-contract" for p in operation.path_parameters
-        }
-        case = operation.Case(path_parameters=parameters)
-        for kind, headers in (("none", {}), ("garbage", {"Authorization": f"Bearer {GARBAGE_TOKEN}"})):
-            response = self.send(case, headers=headers)
-            body = _json(response)
-            if response.status_code == 401 and isinstance(body.get("error"), str):
-                self.report.passed(operation.label, AUTH_CHECK)
-                continue
-            who = "no token" if kind == "none" else "a garbage token"
-            self.violation(
-                case, AUTH_CHECK, f'expected 401 with an {{"error"}} body for {who}', response, kind
+    def read_real(self, operation: Operation, parameters: dict[str, str], what: str) -> Any:
+        path = operation.path
+        for name, value in parameters.items():
+            path = path.replace("{" + name + "}", quote(value, safe=""))
+        response = self.send(path)
+        if response.status_code == 401:
+            raise ContractError(
+                f"the deployment rejected the token (401 for {what}): is it expired or rotated?"
             )
+        label = f"{operation.method} {operation.path}"
+        if response.status_code == 200:
+            self.report.passed(label, REAL_DATA_CHECK)
+        else:
+            self.report.violated(
+                self.reader.plain(
+                    label, REAL_DATA_CHECK, f"the given {what} answers 200", response, path, "status"
+                )
+            )
+        return body_of(response)
+
+    def check_token(self) -> None:
+        """Without real ids, one request tells whether the token is accepted at all."""
+        listing = self.spec.operation(LIST_JOBS)
+        path = listing.path.replace("{" + _path_name(self.spec, LIST_JOBS) + "}", "capymock-contract-probe")
+        if self.send(path).status_code == 401:
+            raise ContractError("the deployment rejected the token (401): is it expired or rotated?")
+
+    # -- schemathesis ------------------------------------------------------------------
+
+    def engine(self, config: SchemathesisConfig) -> None:
+        schema = schemathesis.openapi.from_path(self.spec.source, config=config)
+        stream = from_schema(schema).execute()
+        for event in stream:
+            if time.monotonic() >= self.settings.deadline:
+                stream.stop()
+                raise _OutOfTime
+            if isinstance(event, events.ScenarioFinished):
+                self.reader.scenario(event.recorder)
+            elif isinstance(event, events.FatalError):
+                raise ContractError(f"the run stopped: {event.exception}")
+            elif isinstance(event, events.EngineFinished):
+                if event.stop_reason == StopReason.MAX_TIME:
+                    raise _OutOfTime
+                if event.stop_reason == StopReason.SERVER_UNAVAILABLE:
+                    raise ContractError(f"{self.settings.base_url} stopped answering during the run")
+
+    def config(
+        self, ids: _Ids, *, examples: int | None = None, phases: tuple[str, ...] = ()
+    ) -> SchemathesisConfig:
+        """The run's schemathesis configuration: real ids fixed where known, `phases` only if given."""
+        parameters = {}
+        if ids.project is not None:
+            parameters[f"path.{_path_name(self.spec, LIST_JOBS)}"] = ids.project
+        if ids.jobs:
+            parameters[f"path.{_path_name(self.spec, GET_JOB)}"] = ids.jobs[0]
+        checks: dict[str, Any] = {"enabled": False}
+        checks.update({name: {"enabled": True} for name in BUILT_IN_CHECKS})
+        checks.update({check.__name__: {"enabled": True, "run": self.context} for check in OWN_CHECKS})
+        values: dict[str, Any] = {
+            "base-url": self.settings.base_url,
+            "seed": self.settings.seed,
+            "headers": {"Authorization": f"Bearer {self.settings.token}"},
+            "parameters": parameters,
+            "generation": {"max-examples": examples or self.settings.max_examples, "mode": "all"},
+            # Only what the spec declares is sent: no DELETE or PUT "just to see".
+            "phases": {
+                "coverage": {"unexpected-methods": []},
+                **{name: {"enabled": False} for name in _PHASES if phases and name not in phases},
+            },
+            "checks": checks,
+            # No "max-time": with one, schemathesis repeats its phases until the time is up. The
+            # deadline is ours to keep (`engine`).
+            "request-timeout": self.settings.timeout,
+            "workers": 1,
+        }
+        if self.settings.rate:
+            values["rate-limit"] = self.settings.rate
+        return SchemathesisConfig.from_dict(values)
+
+    # -- auth --------------------------------------------------------------------------
+
+    def auth_negatives(self, ids: _Ids) -> None:
+        """No token and a garbage token must both get a 401 that says why."""
+        for operation in self.spec.operations:
+            if not operation.security_schemes:
+                continue
+            path = self.real_path(operation, ids)
+            for kind, headers in (
+                ("no token", {}),
+                ("a garbage token", {"Authorization": f"Bearer {GARBAGE_TOKEN}"}),
+            ):
+                response = self.send(path, headers=headers)
+                label = f"{operation.method} {operation.path}"
+                if response.status_code != 401:
+                    rule = f"with {kind}, {label} answers 401, not {response.status_code}"
+                    self.report.violated(
+                        self.reader.plain(label, rules.AUTH, rule, response, path, "Authorization", kind)
+                    )
+                    continue
+                found = rules.challenge(401, response.headers, body_of(response))
+                for finding in found:
+                    self.report.violated(
+                        self.reader.plain(
+                            label,
+                            rules.AUTH,
+                            f"with {kind}: {finding.rule}",
+                            response,
+                            path,
+                            finding.where,
+                            kind,
+                        )
+                    )
+                if not found:
+                    self.report.passed(label, rules.AUTH)
+
+    def real_path(self, operation: Operation, ids: _Ids) -> str:
+        values = {
+            _path_name(self.spec, LIST_JOBS): ids.project or "capymock-contract",
+            _path_name(self.spec, GET_JOB): ids.jobs[0] if ids.jobs else "capymock-contract",
+        }
+        path = operation.path
+        for name, value in values.items():
+            path = path.replace("{" + name + "}", quote(value, safe=""))
+        return path
 
 
-def _operations(schema: Any) -> list[Any]:
-    return [result.ok() for result in schema.get_all_operations()]
-
-
-def _checks() -> list[Any]:
-    load_all_checks()
-    by_name = {getattr(check, "__name__", ""): check for check in CHECKS.get_all()}
-    wanted = (*BUILT_IN_CHECKS, *ONCE_PER_OPERATION)
-    return [by_name[name] for name in wanted if name in by_name] + list(contract_checks.OWN_CHECKS)
-
-
-def _failure_text(failure: Any) -> str:
-    """The failure's title and the gist of its message (schemathesis adds schema and value dumps)."""
-    title = getattr(failure, "title", "") or type(failure).__name__
-    kept: list[str] = []
-    for line in (getattr(failure, "message", "") or str(failure)).splitlines():
-        if line.startswith(("Schema at", "Value:")) or len(kept) == 6:
-            break
-        if line.strip():
-            kept.append(line.strip())
-    return "\n".join([title, *kept])
-
-
-def _excerpt(text: str, size: int = 300) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= size else flat[: size - 1] + "…"
-
-
-def _json(response: Any) -> dict[str, Any]:
-    try:
-        value = response.json()
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
+def _path_name(spec: Spec, operation_id: str) -> str:
+    """The name of the one path parameter of an operation (`projectID`, `jobID`)."""
+    return spec.operation(operation_id).path_parameter
 
 
 def _reason(exc: BaseException) -> str:

@@ -72,7 +72,18 @@ class Lifecycle:
 
     def violations(self, job: Mapping[str, Any]) -> list[str]:
         """Every invariant `job` breaks, as readable sentences (empty when it holds)."""
+        return [sentence for _, sentence in self.broken(job)]
+
+    def broken(self, job: Any) -> list[tuple[str, str]]:
+        """Every invariant `job` breaks, as (the field at fault, a readable sentence).
+
+        Any JSON value is taken: what is not a job object, or a field of the wrong type, is for
+        the schema to report, so it breaks nothing here.
+        """
+        if not isinstance(job, Mapping):
+            return []
         state = job.get(self.field)
+        state = state if isinstance(state, str) else None
         inv = self.invariants
         found = [_check_bound(b, job) for b in inv.bounded]
         found += [_check_set_in(f, states, state, job) for f, states in inv.set_in.items()]
@@ -83,56 +94,65 @@ class Lifecycle:
         return [v for v in found if v]
 
 
-def _check_bound(bound: Bound, job: Mapping[str, Any]) -> str | None:
+Broken = tuple[str, str] | None
+
+
+def _check_bound(bound: Bound, job: Mapping[str, Any]) -> Broken:
     value, maximum = job.get(bound.field), job.get(bound.maximum_field)
     if not _is_number(value) or not _is_number(maximum):
         return None  # the schema reports a value that is not a number
     if bound.minimum <= value <= maximum:
         return None
-    return f"{bound.field} must be between {bound.minimum} and {bound.maximum_field} ({maximum}), got {value}"
+    return bound.field, (
+        f"{bound.field} must be between {bound.minimum} and {bound.maximum_field} ({maximum}), got {value}"
+    )
 
 
 def _is_number(value: Any) -> TypeGuard[float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _check_set_in(field: str, states: frozenset[str], state: Any, job: Mapping[str, Any]) -> str | None:
+def _check_set_in(field: str, states: frozenset[str], state: str | None, job: Mapping[str, Any]) -> Broken:
     if state in states and job.get(field) is None:
-        return f"{field} must be set in state {state!r}"
+        return field, f"{field} must be set in state {state!r}"
     return None
 
 
-def _check_exactly_in(field: str, states: frozenset[str], state: Any, job: Mapping[str, Any]) -> str | None:
+def _check_exactly_in(
+    field: str, states: frozenset[str], state: str | None, job: Mapping[str, Any]
+) -> Broken:
+    if state is None:
+        return None  # no state the schema allows: the schema says so
     if state in states and job.get(field) is None:
-        return f"{field} must be set in state {state!r}"
+        return field, f"{field} must be set in state {state!r}"
     if state not in states and job.get(field) is not None:
-        return f"{field} must be null in state {state!r} (set only in {', '.join(sorted(states))})"
+        return field, f"{field} must be null in state {state!r} (set only in {', '.join(sorted(states))})"
     return None
 
 
-def _check_null_in(field: str, states: frozenset[str], state: Any, job: Mapping[str, Any]) -> str | None:
+def _check_null_in(field: str, states: frozenset[str], state: str | None, job: Mapping[str, Any]) -> Broken:
     if state in states and job.get(field) is not None:
-        return f"{field} must be null in state {state!r}"
+        return field, f"{field} must be null in state {state!r}"
     return None
 
 
-def _check_ordered(chain: tuple[str, ...], job: Mapping[str, Any]) -> str | None:
+def _check_ordered(chain: tuple[str, ...], job: Mapping[str, Any]) -> Broken:
     earlier: tuple[str, datetime] | None = None
     for name in chain:
         moment = _timestamp(job, name)
         if moment is None:
             continue
         if earlier is not None and moment < earlier[1]:
-            return f"{name} ({job[name]}) is before {earlier[0]} ({job[earlier[0]]})"
+            return name, f"{name} ({job[name]}) is before {earlier[0]} ({job[earlier[0]]})"
         earlier = (name, moment)
     return None
 
 
-def _check_not_before(field: str, other: str, job: Mapping[str, Any]) -> str | None:
+def _check_not_before(field: str, other: str, job: Mapping[str, Any]) -> Broken:
     moment, floor = _timestamp(job, field), _timestamp(job, other)
     if moment is None or floor is None or moment >= floor:
         return None
-    return f"{field} ({job[field]}) is before {other} ({job[other]})"
+    return field, f"{field} ({job[field]}) is before {other} ({job[other]})"
 
 
 def _timestamp(job: Mapping[str, Any], field: str) -> datetime | None:
@@ -140,6 +160,7 @@ def _timestamp(job: Mapping[str, Any], field: str) -> datetime | None:
     if not isinstance(value, str):
         return None
     try:
-        return parse_timestamp(value)
+        moment = parse_timestamp(value)
     except ValueError:
-        return None
+        return None  # not a date-time: the schema's format check says so
+    return moment if moment.tzinfo is not None else None

@@ -76,6 +76,11 @@ class Operation:
         """Whether the spec lists `status` for this operation."""
         return status in self.responses
 
+    @property
+    def path_parameter(self) -> str:
+        """The name of its first path parameter (`projectID`), or "" when it has none."""
+        return next((p.name for p in self.parameters if p.location == "path"), "")
+
 
 @dataclass(frozen=True, eq=False)
 class Spec:

@@ -101,6 +101,15 @@ class Validators:
             return
         _check_body(validator, body, f"{operation.operation_id} {status}")
 
+    def body_errors(
+        self, operation: Operation, status: int, body: Any
+    ) -> list[tuple[tuple[str | int, ...], str]]:
+        """Every place a JSON body breaks the schema documented for `status`: (path, message)."""
+        validator = self._bodies.get((operation.operation_id, status))
+        if validator is None:
+            return []
+        return [(tuple(error.instance_path), error.message) for error in validator.iter_errors(body)]
+
     def job_errors(self, job: Mapping[str, Any]) -> list[str]:
         """Where `job` breaks the `Job` schema, one message per problem."""
         return [_describe(error) for error in self.job.iter_errors(dict(job))]

@@ -1,0 +1,212 @@
+"""The rules of the spec that a JSON Schema cannot state, as pure functions over what a deployment
+answered: lifecycle invariants, `limit`, list order, list membership, a listed job read back,
+and the shape of a 401.
+
+Each takes any JSON (any type at any position, malformed timestamps, huge numbers, deep
+nesting) and only ever returns findings: what is not a job, or not of its type, is the
+schema check's to report.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from capymock.core.spec import GET_JOB, JOB, LIST_JOBS, Spec
+from capymock.core.timestamps import parse_timestamp
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One broken rule: which check, the rule in full, and where (a JSON path or a header)."""
+
+    check: str
+    rule: str
+    where: str = ""
+    job_id: str | None = None
+
+
+class Findings(AssertionError):
+    """What a capymock check raises inside schemathesis: one or more findings for one response."""
+
+    def __init__(self, findings: list[Finding]) -> None:
+        super().__init__("; ".join(finding.rule for finding in findings))
+        self.findings = findings
+
+
+LIFECYCLE = "job_lifecycle_invariants"
+LIMIT = "limit_honoured"
+ORDER = "newest_first"
+MEMBERSHIP = "list_membership"
+READ_BACK = "listed_job_reads_back"
+AUTH = "auth_required"
+
+
+def located_jobs(spec: Spec, operation_id: str | None, body: Any) -> Iterator[tuple[str, Any]]:
+    """(JSON path, job) for each job of a list or single-job body; nothing for other shapes."""
+    if not isinstance(body, Mapping) or operation_id not in (LIST_JOBS, GET_JOB):
+        return
+    envelope = spec.operation(operation_id).envelope
+    value = body.get(envelope) if envelope else None
+    if operation_id == LIST_JOBS and isinstance(value, list):
+        yield from ((f"{envelope}[{index}]", job) for index, job in enumerate(value))
+    elif operation_id == GET_JOB and value is not None:
+        yield str(envelope), value
+
+
+def job_id(job: Any) -> str | None:
+    """The job's id, if it has a usable one."""
+    value = job.get(JOB.id) if isinstance(job, Mapping) else None
+    return value if isinstance(value, str) else None
+
+
+def lifecycle(spec: Spec, operation_id: str | None, body: Any) -> list[Finding]:
+    """Every job keeps every invariant of the spec's `x-lifecycle`."""
+    found = []
+    for path, job in located_jobs(spec, operation_id, body):
+        state = job.get(spec.lifecycle.field) if isinstance(job, Mapping) else None
+        for field, sentence in spec.lifecycle.broken(job):
+            rule = f"in state {state!r}: {sentence}" if isinstance(state, str) else sentence
+            found.append(Finding(LIFECYCLE, rule, f"{path}.{field}", job_id(job)))
+    return found
+
+
+def limit(spec: Spec, query: Mapping[str, Any], body: Any) -> list[Finding]:
+    """A list never holds more jobs than `limit` asks for, or than its default without one."""
+    jobs = _list(spec, body)
+    if jobs is None:
+        return []
+    given = query.get("limit")
+    wanted = _as_int(given) if given is not None else _limit_default(spec)
+    if wanted is None or len(jobs) <= wanted:
+        return []
+    asked = f"limit={given}" if given is not None else f"no limit (the default is {wanted})"
+    rule = f"asked with {asked}, a list holds at most {wanted} jobs; this one holds {len(jobs)}"
+    return [Finding(LIMIT, rule, f"{spec.operation(LIST_JOBS).envelope}[{wanted}]")]
+
+
+def order(spec: Spec, body: Any) -> list[Finding]:
+    """Newest `created_at` first, ties by `id` descending."""
+    jobs = _list(spec, body) or []
+    keys = [_sort_key(job) for job in jobs]
+    envelope = spec.operation(LIST_JOBS).envelope
+    for index in range(1, len(keys)):
+        before, after = keys[index - 1], keys[index]
+        if before is None or after is None or after <= before:
+            continue
+        rule = (
+            f"jobs are newest created_at first, ties by id descending; {after[1]!r} (created "
+            f"{jobs[index][JOB.created]}) comes after {before[1]!r} (created {jobs[index - 1][JOB.created]})"
+        )
+        return [Finding(ORDER, rule, f"{envelope}[{index}]", after[1])]
+    return []
+
+
+def membership(spec: Spec, project_id: str | None, body: Any) -> list[Finding]:
+    """A project's list holds that project's jobs only, all of one organization."""
+    jobs = _list(spec, body) or []
+    envelope = spec.operation(LIST_JOBS).envelope
+    found = []
+    organization = None
+    for index, job in enumerate(jobs):
+        if not isinstance(job, Mapping):
+            continue
+        project, owner = job.get(JOB.project), job.get(JOB.organization)
+        if isinstance(project, str) and project_id is not None and project != project_id:
+            rule = f"the jobs of project {project_id!r} belong to it; this one belongs to {project!r}"
+            found.append(Finding(MEMBERSHIP, rule, f"{envelope}[{index}].{JOB.project}", job_id(job)))
+        if isinstance(owner, str):
+            if organization is not None and owner != organization[1]:
+                rule = (
+                    f"a project's jobs share one organization; this one's is {owner!r}, "
+                    f"{envelope}[{organization[0]}]'s is {organization[1]!r}"
+                )
+                found.append(
+                    Finding(MEMBERSHIP, rule, f"{envelope}[{index}].{JOB.organization}", job_id(job))
+                )
+            organization = organization or (index, owner)
+    return found
+
+
+def read_back(
+    listed: Mapping[str, Mapping[str, Any]], requested: str | None, body: Any, spec: Spec
+) -> list[Finding]:
+    """`getJob` answers the job asked for; a listed job reads back with its project and organization."""
+    envelope = str(spec.operation(GET_JOB).envelope)
+    job = body.get(envelope) if isinstance(body, Mapping) else None
+    if not isinstance(job, Mapping) or requested is None:
+        return []
+    answered = job.get(JOB.id)
+    if isinstance(answered, str) and answered != requested:
+        return [
+            Finding(READ_BACK, f"reading job {requested!r} answers job {answered!r}", f"{envelope}.{JOB.id}")
+        ]
+    seen = listed.get(requested)
+    found = []
+    for field in (JOB.project, JOB.organization):
+        if seen is not None and isinstance(job.get(field), str) and job.get(field) != seen.get(field):
+            rule = (
+                f"job {requested!r} was listed with {field} {seen.get(field)!r}; "
+                f"read alone it has {job[field]!r}"
+            )
+            found.append(Finding(READ_BACK, rule, f"{envelope}.{field}", requested))
+    return found
+
+
+def challenge(status: int, headers: Mapping[str, Any], body: Any) -> list[Finding]:
+    """A 401 names its scheme in `WWW-Authenticate` and explains itself in an `{"error"}` JSON body."""
+    if status != 401:
+        return []
+    found = []
+    if not header(headers, "WWW-Authenticate"):
+        found.append(Finding(AUTH, "a 401 carries a WWW-Authenticate header (Bearer)", "WWW-Authenticate"))
+    if not (isinstance(body, Mapping) and isinstance(body.get("error"), str)):
+        found.append(Finding(AUTH, 'a 401 has a JSON body {"error": "<why>"}', "body"))
+    return found
+
+
+def header(headers: Mapping[str, Any], name: str) -> str | None:
+    """A response header by name, in any case, whether headers map to strings or lists of them."""
+    for key, value in headers.items():
+        if str(key).lower() == name.lower():
+            return (
+                value[0] if isinstance(value, list) and value else value if isinstance(value, str) else None
+            )
+    return None
+
+
+def _list(spec: Spec, body: Any) -> list[Any] | None:
+    value = body.get(spec.operation(LIST_JOBS).envelope) if isinstance(body, Mapping) else None
+    return value if isinstance(value, list) else None
+
+
+def _as_int(value: Any) -> int | None:
+    if isinstance(value, list):
+        value = value[0] if value else None
+    try:
+        number = int(str(value))
+    except ValueError:
+        return None
+    return number
+
+
+def _limit_default(spec: Spec) -> int | None:
+    parameter = next((p for p in spec.operation(LIST_JOBS).parameters if p.name == "limit"), None)
+    default = parameter.schema.get("default") if parameter else None
+    return default if isinstance(default, int) else None
+
+
+def _sort_key(job: Any) -> tuple[datetime, str] | None:
+    if not isinstance(job, Mapping):
+        return None
+    created, identifier = job.get(JOB.created), job.get(JOB.id)
+    if not isinstance(created, str) or not isinstance(identifier, str):
+        return None
+    try:
+        moment = parse_timestamp(created)
+    except ValueError:
+        return None
+    return (moment, identifier) if moment.tzinfo is not None and math.isfinite(moment.timestamp()) else None
