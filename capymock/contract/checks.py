@@ -128,6 +128,18 @@ class ListMembership(_CapymockCheck):
 
 
 @schemathesis.check
+class ExclusiveLocks(_CapymockCheck):
+    """No two running jobs of a list hold the same `locked_resource`."""
+
+    check_name = rules.LOCKS
+
+    def findings(self, run: RunContext, response: Any, case: Any, body: Any) -> list[Finding] | None:
+        if operation_id(case) != LIST_JOBS or response.status_code != 200:
+            return None
+        return rules.locks(run.spec, body)
+
+
+@schemathesis.check
 class ListedJobReadsBack(_CapymockCheck):
     """Reading a job answers that job, with the project and organization a list showed."""
 
@@ -159,6 +171,7 @@ OWN_CHECKS = (
     LimitHonoured,
     NewestFirst,
     ListMembership,
+    ExclusiveLocks,
     ListedJobReadsBack,
     AuthChallenge,
 )

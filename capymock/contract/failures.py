@@ -135,6 +135,7 @@ class FailureReader:
             None: f' -H "Authorization: Bearer ${self.variable}"',
             "no token": "",
             "a garbage token": " -H 'Authorization: Bearer capymock-contract-not-a-token'",
+            "an unknown API key": " -H 'Authorization: Bearer capy_live_capymock_contract_unknown_key'",
         }[without]
         base = getattr(getattr(response, "request", None), "url", None) or path
         return Violation(

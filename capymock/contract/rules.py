@@ -42,6 +42,10 @@ LIMIT = "limit_honoured"
 ORDER = "newest_first"
 MEMBERSHIP = "list_membership"
 READ_BACK = "listed_job_reads_back"
+LOCKS = "exclusive_locks"
+PAGE = "limited_list_is_newest"
+LOCK_FIELD, LOCKING_STATE = "locked_resource", "running"
+"""The spec's words on `locked_resource`: "a resource only one running job may hold at a time"."""
 AUTH = "auth_required"
 
 
@@ -129,6 +133,53 @@ def membership(spec: Spec, project_id: str | None, body: Any) -> list[Finding]:
                 )
             organization = organization or (index, owner)
     return found
+
+
+def locks(spec: Spec, body: Any) -> list[Finding]:
+    """No two running jobs of a list hold the same `locked_resource`."""
+    if LOCK_FIELD not in spec.job_fields or LOCKING_STATE not in spec.lifecycle.states:
+        return []
+    envelope = spec.operation(LIST_JOBS).envelope
+    holders: dict[str, int] = {}
+    found = []
+    for index, job in enumerate(_list(spec, body) or []):
+        if not isinstance(job, Mapping) or job.get(spec.lifecycle.field) != LOCKING_STATE:
+            continue
+        resource = job.get(LOCK_FIELD)
+        if not isinstance(resource, str):
+            continue
+        if resource in holders:
+            rule = (
+                f"only one {LOCKING_STATE} job may hold a resource at a time; {resource!r} is held by "
+                f"{envelope}[{holders[resource]}] too"
+            )
+            found.append(Finding(LOCKS, rule, f"{envelope}[{index}].{LOCK_FIELD}", job_id(job)))
+        holders.setdefault(resource, index)
+    return found
+
+
+def page(spec: Spec, full: Any, limited: Any, size: int) -> list[Finding]:
+    """A list cut by `limit` is the newest jobs, the head of the whole list.
+
+    `full` is read just before `limited`: a job in `limited` that `full` does not have was created
+    in between (it is newer still), so it moves the cut by one.
+    """
+    whole, head = _list(spec, full), _list(spec, limited)
+    if whole is None or head is None:
+        return []
+    order = [job_id(job) for job in whole]
+    fresh = sum(1 for job in head if job_id(job) not in order)
+    allowed = set(order[: size + fresh])
+    envelope = spec.operation(LIST_JOBS).envelope
+    for index, job in enumerate(head):
+        identifier = job_id(job)
+        if identifier in order and identifier not in allowed:
+            rule = (
+                f"limit={size} answers the {size} newest jobs; {identifier!r} is number "
+                f"{order.index(identifier) + 1} of the whole list"
+            )
+            return [Finding(PAGE, rule, f"{envelope}[{index}]", identifier)]
+    return []
 
 
 def read_back(

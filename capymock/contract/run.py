@@ -13,6 +13,7 @@ Needs the `contract` extra.
 
 from __future__ import annotations
 
+import copy
 import random
 import time
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from capymock.contract import rules
 from capymock.contract.checks import OWN_CHECKS, RunContext, body_of
 from capymock.contract.failures import FailureReader
 from capymock.contract.report import ContractReport
+from capymock.core.refs import follow_refs
 from capymock.core.spec import GET_JOB, JOB, LIST_JOBS, Operation, Spec, load_spec
 from capymock.errors import ContractError
 
@@ -50,9 +52,17 @@ BUILT_IN_CHECKS = (
     "allow_header_conformance",
 )
 REAL_DATA_CHECK = "real_data_reachable"
+MAX_READS = 25
+"""Listed jobs read one by one (as examples of `getJob`)."""
 _PHASES = ("examples", "coverage", "fuzzing", "stateful")
 _UNKNOWN_IDS = ("coverage", "fuzzing")
 GARBAGE_TOKEN = "capymock-contract-not-a-token"
+UNKNOWN_KEY = "capy_live_capymock_contract_unknown_key"
+_NEGATIVE_AUTH: tuple[tuple[str, dict[str, str]], ...] = (
+    ("no token", {}),
+    ("a garbage token", {"Authorization": f"Bearer {GARBAGE_TOKEN}"}),
+    ("an unknown API key", {"Authorization": f"Bearer {UNKNOWN_KEY}"}),
+)
 DEFAULT_RATE = "10/s"
 DEFAULT_TOKEN_VARIABLE = "CAPY_TOKEN"
 
@@ -160,9 +170,10 @@ class _Runner:
         try:
             self.probe()
             ids = self.discover(project_id, job_id)
-            self.engine(self.config(ids))
+            self.engine(self.with_examples(ids), self.config(ids))
             # Ids no deployment has: its 404s (and what else it answers them with) are checked too.
-            self.engine(self.config(_Ids(), examples=min(5, self.settings.max_examples), phases=_UNKNOWN_IDS))
+            few = min(5, self.settings.max_examples)
+            self.engine(dict(self.spec.document), self.config(_Ids(), examples=few, phases=_UNKNOWN_IDS))
             self.auth_negatives(ids)
         except ContractError as exc:
             self.report.error = str(exc)
@@ -214,23 +225,24 @@ class _Runner:
                 self.report.notes.append(f"checking project {owner!r}, the project of job {job_id!r}")
         if ids.project is not None:
             listing = self.spec.operation(LIST_JOBS)
-            body = self.read_real(
-                listing, {_path_name(self.spec, LIST_JOBS): ids.project}, f"project {ids.project!r}"
-            )
+            where = {listing.path_parameter: ids.project}
+            whole = {"limit": _limit_bound(listing, "maximum", 100)}
+            body = self.read_real(listing, where, f"project {ids.project!r}", whole)
             jobs = body.get(listing.envelope or "") if isinstance(body, dict) else None
             ids.jobs += [
                 i for i in map(rules.job_id, jobs if isinstance(jobs, list) else []) if i is not None
             ]
+            self.check_page(listing, where, body)
         if project_id is None and job_id is None:
             self.check_token()
         ids.jobs = list(dict.fromkeys(ids.jobs))
         return ids
 
-    def read_real(self, operation: Operation, parameters: dict[str, str], what: str) -> Any:
-        path = operation.path
-        for name, value in parameters.items():
-            path = path.replace("{" + name + "}", quote(value, safe=""))
-        response = self.send(path)
+    def read_real(
+        self, operation: Operation, parameters: dict[str, str], what: str, query: dict[str, Any] | None = None
+    ) -> Any:
+        path = _fill(operation.path, parameters)
+        response = self.send(path, query=query)
         if response.status_code == 401:
             raise ContractError(
                 f"the deployment rejected the token (401 for {what}): is it expired or rotated?"
@@ -246,6 +258,25 @@ class _Runner:
             )
         return body_of(response)
 
+    def check_page(self, listing: Operation, where: dict[str, str], whole: Any) -> None:
+        """A list cut short by `limit` must be the newest jobs of the whole list."""
+        jobs = whole.get(listing.envelope or "") if isinstance(whole, dict) else None
+        if not isinstance(jobs, list) or len(jobs) < 2:
+            return
+        size = max(1, min(3, len(jobs) - 1))
+        path = _fill(listing.path, where)
+        response = self.send(path, query={"limit": size})
+        label = f"{listing.method} {listing.path}"
+        found = rules.page(self.spec, whole, body_of(response), size) if response.status_code == 200 else []
+        for finding in found:
+            self.report.violated(
+                self.reader.plain(
+                    label, finding.check, finding.rule, response, f"{path}?limit={size}", finding.where
+                )
+            )
+        if response.status_code == 200 and not found:
+            self.report.passed(label, rules.PAGE)
+
     def check_token(self) -> None:
         """Without real ids, one request tells whether the token is accepted at all."""
         listing = self.spec.operation(LIST_JOBS)
@@ -255,8 +286,25 @@ class _Runner:
 
     # -- schemathesis ------------------------------------------------------------------
 
-    def engine(self, config: SchemathesisConfig) -> None:
-        schema = schemathesis.openapi.from_path(self.spec.source, config=config)
+    def with_examples(self, ids: _Ids) -> dict[str, Any]:
+        """The spec with the deployment's own jobs as the examples of `getJob`'s id, so schemathesis'
+        examples phase reads every listed job (and its other phases make up ids around them)."""
+        if not ids.jobs:
+            return dict(self.spec.document)
+        document = copy.deepcopy(dict(self.spec.document))
+        getting = self.spec.operation(GET_JOB)
+        item = document["paths"][getting.path]
+        for holder in (item.get(getting.method.lower(), {}), item):
+            for index, parameter in enumerate(holder.get("parameters", [])):
+                resolved = follow_refs(parameter, document)
+                if resolved.get("name") == getting.path_parameter and resolved.get("in") == "path":
+                    listed = {f"listed_{n}": {"value": job} for n, job in enumerate(ids.jobs[:MAX_READS])}
+                    changed = {k: v for k, v in resolved.items() if k != "example"}
+                    holder["parameters"][index] = {**changed, "examples": listed}
+        return document
+
+    def engine(self, document: dict[str, Any], config: SchemathesisConfig) -> None:
+        schema = schemathesis.openapi.from_dict(document, config=config)
         stream = from_schema(schema).execute()
         for event in stream:
             if time.monotonic() >= self.settings.deadline:
@@ -279,8 +327,6 @@ class _Runner:
         parameters = {}
         if ids.project is not None:
             parameters[f"path.{_path_name(self.spec, LIST_JOBS)}"] = ids.project
-        if ids.jobs:
-            parameters[f"path.{_path_name(self.spec, GET_JOB)}"] = ids.jobs[0]
         checks: dict[str, Any] = {"enabled": False}
         checks.update({name: {"enabled": True} for name in BUILT_IN_CHECKS})
         checks.update({check.__name__: {"enabled": True, "run": self.context} for check in OWN_CHECKS})
@@ -308,15 +354,12 @@ class _Runner:
     # -- auth --------------------------------------------------------------------------
 
     def auth_negatives(self, ids: _Ids) -> None:
-        """No token and a garbage token must both get a 401 that says why."""
+        """No token, a garbage token and an unknown API key each get a 401 that says why."""
         for operation in self.spec.operations:
             if not operation.security_schemes:
                 continue
             path = self.real_path(operation, ids)
-            for kind, headers in (
-                ("no token", {}),
-                ("a garbage token", {"Authorization": f"Bearer {GARBAGE_TOKEN}"}),
-            ):
+            for kind, headers in _NEGATIVE_AUTH:
                 response = self.send(path, headers=headers)
                 label = f"{operation.method} {operation.path}"
                 if response.status_code != 401:
@@ -350,6 +393,18 @@ class _Runner:
         for name, value in values.items():
             path = path.replace("{" + name + "}", quote(value, safe=""))
         return path
+
+
+def _fill(template: str, parameters: dict[str, str]) -> str:
+    for name, value in parameters.items():
+        template = template.replace("{" + name + "}", quote(value, safe=""))
+    return template
+
+
+def _limit_bound(operation: Operation, bound: str, fallback: int) -> int:
+    parameter = next((p for p in operation.parameters if p.name == "limit"), None)
+    value = parameter.schema.get(bound) if parameter is not None else None
+    return value if isinstance(value, int) else fallback
 
 
 def _path_name(spec: Spec, operation_id: str) -> str:
