@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 4010
 ARGS   ?=
 
-.PHONY: serve test lint bench clean
+.PHONY: serve test lint bench mutants clean
 
 serve: $(VENV)/.core
 	$(BIN)/capymock serve --port $(PORT) $(ARGS)
@@ -35,6 +35,13 @@ bench: $(VENV)/.core
 	    || echo "bench: npm install failed; Prism and WireMock are skipped"; \
 	else echo "bench: npm is missing; Prism and WireMock are skipped"; fi
 	$(BIN)/python benchmarks/peers.py $(ARGS)
+
+# Kill rate of `capymock contract` on single-defect mutants of tests/reference/server.py
+# (benchmarks/mutants.py, ~5 min on 2 cores; ARGS="--sample 20" for a quick run), written to
+# benchmarks/results/mutants.md. Exit 0 only if every observable defect is killed and nothing
+# conformant is flagged.
+mutants: $(VENV)/.test
+	$(BIN)/python benchmarks/mutants.py $(ARGS)
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)

@@ -141,17 +141,20 @@ class ExclusiveLocks(_CapymockCheck):
 
 @schemathesis.check
 class ListedJobReadsBack(_CapymockCheck):
-    """Reading a job answers that job, with the project and organization a list showed."""
+    """Reading a listed job answers that job (not a 404), with the project and organization listed."""
 
     check_name = rules.READ_BACK
 
     def findings(self, run: RunContext, response: Any, case: Any, body: Any) -> list[Finding] | None:
-        if operation_id(case) != GET_JOB or response.status_code != 200:
+        if operation_id(case) != GET_JOB or response.status_code not in (200, 404):
             return None
         requested = (case.path_parameters or {}).get(run.spec.operation(GET_JOB).path_parameter)
         with run.lock:
             listed = dict(run.listed)
-        return rules.read_back(listed, requested if isinstance(requested, str) else None, body, run.spec)
+        requested = requested if isinstance(requested, str) else None
+        if response.status_code == 404:
+            return rules.missing(listed, requested, run.spec)
+        return rules.read_back(listed, requested, body, run.spec)
 
 
 @schemathesis.check

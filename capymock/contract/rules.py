@@ -44,6 +44,7 @@ MEMBERSHIP = "list_membership"
 READ_BACK = "listed_job_reads_back"
 LOCKS = "exclusive_locks"
 PAGE = "limited_list_is_newest"
+BOUNDS = "limit_bounds"
 LOCK_FIELD, LOCKING_STATE = "locked_resource", "running"
 """The spec's words on `locked_resource`: "a resource only one running job may hold at a time"."""
 AUTH = "auth_required"
@@ -180,6 +181,14 @@ def page(spec: Spec, full: Any, limited: Any, size: int) -> list[Finding]:
             )
             return [Finding(PAGE, rule, f"{envelope}[{index}]", identifier)]
     return []
+
+
+def missing(listed: Mapping[str, Mapping[str, Any]], requested: str | None, spec: Spec) -> list[Finding]:
+    """A job the list showed is there to read: its `getJob` is not a 404."""
+    if requested is None or requested not in listed:
+        return []
+    rule = f"job {requested!r} was listed, so reading it answers 200, not 404 (the spec's link from the list)"
+    return [Finding(READ_BACK, rule, "status 404", requested)]
 
 
 def read_back(

@@ -229,10 +229,10 @@ class _Runner:
             whole = {"limit": _limit_bound(listing, "maximum", 100)}
             body = self.read_real(listing, where, f"project {ids.project!r}", whole)
             jobs = body.get(listing.envelope or "") if isinstance(body, dict) else None
-            ids.jobs += [
-                i for i in map(rules.job_id, jobs if isinstance(jobs, list) else []) if i is not None
-            ]
+            ids.jobs += _reads(self.spec, jobs if isinstance(jobs, list) else [])
+            self.remember(jobs if isinstance(jobs, list) else [])
             self.check_page(listing, where, body)
+            self.check_limit_bounds(listing, where)
         if project_id is None and job_id is None:
             self.check_token()
         ids.jobs = list(dict.fromkeys(ids.jobs))
@@ -258,6 +258,14 @@ class _Runner:
             )
         return body_of(response)
 
+    def remember(self, jobs: list[Any]) -> None:
+        """What the list said of each job, for the read-back checks."""
+        with self.context.lock:
+            for job in jobs:
+                identifier = rules.job_id(job)
+                if identifier is not None:
+                    self.context.listed[identifier] = {f: job.get(f) for f in (JOB.project, JOB.organization)}
+
     def check_page(self, listing: Operation, where: dict[str, str], whole: Any) -> None:
         """A list cut short by `limit` must be the newest jobs of the whole list."""
         jobs = whole.get(listing.envelope or "") if isinstance(whole, dict) else None
@@ -276,6 +284,35 @@ class _Runner:
             )
         if response.status_code == 200 and not found:
             self.report.passed(label, rules.PAGE)
+
+    def check_limit_bounds(self, listing: Operation, where: dict[str, str]) -> None:
+        """`limit` at and beyond each bound, whatever the seed: out of range or not an integer is a
+        400, the bounds themselves are accepted."""
+        low, high = _limit_bound(listing, "minimum", 1), _limit_bound(listing, "maximum", 100)
+        path, label = _fill(listing.path, where), f"{listing.method} {listing.path}"
+        probes = [
+            (low - 1, 400),
+            (high + 1, 400),
+            ("", 400),
+            ("abc", 400),
+            ("1.5", 400),
+            (low, 200),
+            (high, 200),
+        ]
+        for value, expected in probes:
+            response = self.send(path, query={"limit": value})
+            if response.status_code == expected:
+                self.report.passed(label, rules.BOUNDS)
+                continue
+            rule = (
+                f"limit={value!r} is {'outside' if expected == 400 else 'within'} the parameter's schema "
+                f"(an integer {low}..{high}): the answer is {expected}, not {response.status_code}"
+            )
+            self.report.violated(
+                self.reader.plain(
+                    label, rules.BOUNDS, rule, response, f"{path}?limit={value}", f"request limit={value}"
+                )
+            )
 
     def check_token(self) -> None:
         """Without real ids, one request tells whether the token is accepted at all."""
@@ -335,7 +372,11 @@ class _Runner:
             "seed": self.settings.seed,
             "headers": {"Authorization": f"Bearer {self.settings.token}"},
             "parameters": parameters,
-            "generation": {"max-examples": examples or self.settings.max_examples, "mode": "all"},
+            "generation": {
+                "max-examples": examples or self.settings.max_examples,
+                "mode": "all",
+                "database": "none",
+            },
             # Only what the spec declares is sent: no DELETE or PUT "just to see".
             "phases": {
                 "coverage": {"unexpected-methods": []},
@@ -346,6 +387,7 @@ class _Runner:
             # deadline is ours to keep (`engine`).
             "request-timeout": self.settings.timeout,
             "workers": 1,
+            "cache": {"enabled": False},  # leaves nothing behind in the caller's directory
         }
         if self.settings.rate:
             values["rate-limit"] = self.settings.rate
@@ -393,6 +435,21 @@ class _Runner:
         for name, value in values.items():
             path = path.replace("{" + name + "}", quote(value, safe=""))
         return path
+
+
+def _reads(spec: Spec, jobs: list[Any]) -> list[str]:
+    """Up to `MAX_READS` listed job ids to read one by one: one of each state first, then in list order."""
+    by_state: dict[Any, str] = {}
+    ordered = []
+    for job in jobs:
+        identifier = rules.job_id(job)
+        if identifier is None:
+            continue
+        ordered.append(identifier)
+        state = job.get(spec.lifecycle.field)
+        if isinstance(state, str):
+            by_state.setdefault(state, identifier)
+    return list(dict.fromkeys([*by_state.values(), *ordered]))[:MAX_READS]
 
 
 def _fill(template: str, parameters: dict[str, str]) -> str:

@@ -11,12 +11,12 @@ from capymock.core.durations import LONGEST, parse_duration
 from capymock.core.job import Job, compose_job
 from capymock.core.routing import NoRoute, WrongMethod, router_for
 from capymock.core.spec import JOB, Spec
+from capymock.core.suggest import did_you_mean
 from capymock.core.timestamps import parse_timestamp
 from capymock.core.transitions import transition
 from capymock.core.validation import validators_for
 from capymock.errors import IllegalTransition, Problem, ScenarioError
 from capymock.scenario.model import DocPath, Fault, Scenario, ScriptedJob, Step
-from capymock.scenario.wording import did_you_mean
 from capymock.scenario.yaml_source import Located, format_path
 
 _SAMPLE_TIME = "2026-01-01T00:00:00Z"

@@ -19,12 +19,13 @@ from capymock.core.defaults import DEFAULT_ORGANIZATION, GENERATE_EVERY, GENERAT
 from capymock.core.durations import parse_duration
 from capymock.core.job import DEFAULT_MAX_ATTEMPTS
 from capymock.core.spec import JOB, Spec
+from capymock.core.suggest import did_you_mean
 from capymock.core.timestamps import parse_timestamp
 from capymock.errors import Problem, ScenarioError
 from capymock.scenario.checks import check_semantics, check_values
 from capymock.scenario.model import DocPath, Fault, Scenario, ScriptedJob, Step, TokenGrant
 from capymock.scenario.schema import build_scenario_schema
-from capymock.scenario.wording import did_you_mean, schema_problem
+from capymock.scenario.wording import schema_problem
 from capymock.scenario.yaml_source import Located, load_located
 
 BUNDLED_DIR = Path(__file__).parent.parent / "scenarios"

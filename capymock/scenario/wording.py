@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import difflib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from capymock.core.refs import BrokenRef, follow_refs
+from capymock.core.suggest import did_you_mean
 from capymock.errors import Problem
 from capymock.scenario.yaml_source import Located, format_path
-
-
-def did_you_mean(word: object, choices: Iterable[str]) -> str:
-    """` (did you mean 'x'?)` when a choice is close to `word`, else ``."""
-    if not isinstance(word, str):
-        return ""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def schema_problem(error: Any, schema: Mapping[str, Any], located: Located) -> Problem:

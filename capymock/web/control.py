@@ -15,10 +15,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from capymock.core.suggest import did_you_mean
 from capymock.core.timestamps import format_timestamp
 from capymock.errors import CapymockError, IllegalTransition, InvalidJob, Problem, ScenarioError
 from capymock.scenario.loader import bundled_scenarios, parse_scenario
-from capymock.scenario.wording import did_you_mean
 from capymock.web.access import Access, simple_content_type
 from capymock.web.answer import Answer, Headers, error, method_not_allowed
 from capymock.web.environ import Environ, header
