@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 4010
 ARGS   ?=
 
-.PHONY: serve test lint bench mutants clean
+.PHONY: serve test lint bench mutants wheel clean
 
 serve: $(VENV)/.core
 	$(BIN)/capymock serve --port $(PORT) $(ARGS)
@@ -42,6 +42,10 @@ bench: $(VENV)/.core
 # conformant is flagged.
 mutants: $(VENV)/.test
 	$(BIN)/python benchmarks/mutants.py $(ARGS)
+
+# A wheel to install without a clone: dist/capymock-<version>-py3-none-any.whl
+wheel: $(VENV)/.core
+	$(BIN)/python -m pip wheel -q --no-deps -w dist .
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)

@@ -7,8 +7,9 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 import click
@@ -21,6 +22,7 @@ from capymock.version import __version__
 
 if TYPE_CHECKING:
     from capymock.contract.report import ContractReport
+    from capymock.mock import Mock
 
 USAGE_ERROR = 2
 
@@ -56,8 +58,20 @@ DELAY_THREADS = 8
     "--speed",
     default=1.0,
     show_default=True,
-    type=click.FloatRange(min=0, min_open=True, max=1e6),
-    help="Virtual seconds per real second.",
+    type=click.FloatRange(min=0, max=1e6),
+    help="Virtual seconds per real second (0: start paused).",
+)
+@click.option("--paused", is_flag=True, help="Start with the clock paused (POST /_capymock/clock to run it).")
+@click.option(
+    "--start-on-first-request",
+    is_flag=True,
+    help="Hold the clock at the scenario's start until the API's first request (after each load and reset).",
+)
+@click.option(
+    "--start",
+    "start",
+    metavar="now|DATE-TIME",
+    help="Start the clock here whatever the scenario says: now (real time), or 2026-01-01T09:00:00Z.",
 )
 @click.option("--reload", is_flag=True, help="Re-load scenario files when they change.")
 @click.option(
@@ -102,6 +116,9 @@ def serve(
     port: int,
     scenarios: tuple[str, ...],
     speed: float,
+    paused: bool,
+    start_on_first_request: bool,
+    start: str | None,
     reload: bool,
     spec: str | None,
     any_token: bool,
@@ -137,20 +154,22 @@ def serve(
     )
     mock = Mock(
         spec=spec,
-        clock=SystemClock(speed),
+        clock=SystemClock(speed or 1.0, paused=paused or speed == 0),
         validate=validate,
         any_token=any_token,
         control_token=control_token,
     )
+    mock.start = _start(start)
+    mock.start_on_first_request = start_on_first_request
     mock.load(*references)
     mock.on_defect = _print_defect
     stop = threading.Event()
 
     def ready(url: str) -> None:
         mock.url = url
-        _print_banner(mock, speed)
-        if reload:
+        if reload:  # before the banner: an edit made once the banner is out is always seen
             _watch(mock, references, stop)
+        _print_banner(mock)
 
     try:
         serve_until_stopped(
@@ -180,28 +199,55 @@ def _stop_on_signals() -> None:
         signal.signal(signum, signal.default_int_handler)
 
 
-def _print_banner(mock: Any, speed: float) -> None:
+def _start(value: str | None) -> datetime | Literal["now"] | None:
+    """`--start`: now (the real time of each load), or a date-time."""
+    from capymock.core.timestamps import parse_timestamp, timestamp_problem
+
+    if value is None:
+        return None
+    if value == "now":
+        return "now"
+    problem = timestamp_problem(value)
+    if problem:
+        raise CliError(f"--start {value!r} {problem}; give now or a date-time such as 2026-01-01T09:00:00Z")
+    return parse_timestamp(value)
+
+
+def _print_banner(mock: Mock) -> None:
     store = mock.world.store
     projects = [p for p in store.projects() if store.project_organization(p) == mock.organization_id]
     project = projects[0] if projects else DEFAULT_PROJECT
-    jobs_path = mock.spec.operation(LIST_JOBS).path.replace("{projectID}", project)
-    jobs_url = f"{mock.url}{jobs_path}?limit=2"
-    pace = f", clock at {speed:g}x" if speed != 1 else ""
+    listing = mock.spec.operation(LIST_JOBS)
+    jobs_url = f"{mock.url}{listing.path.replace('{' + listing.path_parameter + '}', project)}?limit=2"
+    clock = mock.clock_state()
+    pace = f", clock at {clock['speed']:g}x" if clock["speed"] not in (0, 1) else ""
     click.echo(f"capymock {__version__}: {mock.spec.title} mock at {mock.url}")
     click.echo(f"  scenario  {mock.scenario} ({len(store)} jobs{pace})")
     click.echo(
         f"  project   {project}" + (f" (also: {', '.join(projects[1:])})" if len(projects) > 1 else "")
     )
-    click.echo(f"  token     {mock.token}")
+    click.echo(f"  token     {mock.token} (organization {mock.organization_id})")
+    for token, principal in mock.world.keyring.items():
+        if token != mock.token:
+            scope = (
+                f"project {principal.project_id}"
+                if principal.project_id
+                else f"organization {principal.organization_id}"
+            )
+            click.echo(f"  token     {token} ({scope})")
     if mock.any_token:
         click.echo("            (--any-token: any bearer token is accepted)")
+    if clock["waiting_for_first_request"]:
+        click.echo(f"  clock     held at {clock['now']} until the API's first request")
+    elif clock["paused"]:
+        click.echo(f'  clock     paused at {clock["now"]}: POST /_capymock/clock {{"speed": 1}} to run it')
     click.echo(f"  dashboard {mock.url}/_capymock/")
     click.echo(f"  try       curl -H 'Authorization: Bearer {mock.token}' '{jobs_url}'")
     click.echo(f"Press Ctrl-C to stop. The token is shown as {redact(mock.token)} from here on.")
     sys.stdout.flush()
 
 
-def _watch(mock: Any, references: tuple[str, ...], stop: threading.Event) -> None:
+def _watch(mock: Mock, references: tuple[str, ...], stop: threading.Event) -> None:
     """Re-load the scenarios whenever one of their files changes; keep the old state on errors."""
     from capymock.errors import ScenarioError
     from capymock.scenario.loader import find_scenario_file
@@ -218,8 +264,10 @@ def _watch(mock: Any, references: tuple[str, ...], stop: threading.Event) -> Non
                 continue
         return found
 
+    seen = stamps()
+
     def loop() -> None:
-        seen = stamps()
+        nonlocal seen
         while not stop.wait(0.3):
             now = stamps()
             if now == seen:
@@ -228,11 +276,13 @@ def _watch(mock: Any, references: tuple[str, ...], stop: threading.Event) -> Non
             try:
                 mock.load(*references)
             except ScenarioError as exc:
+                mock.reload_error = str(exc)
                 click.echo(f"capymock: reload failed; still serving the previous state:\n{exc}", err=True)
             except Exception as exc:  # a defect of capymock: say so, and keep watching
                 mock.record_failure(f"reloading {', '.join(references)} crashed: {type(exc).__name__}: {exc}")
                 click.echo("capymock: reload failed; still serving the previous state", err=True)
             else:
+                mock.reload_error = None
                 click.echo(f"capymock: reloaded {mock.scenario} ({len(mock.world.store)} jobs)", err=True)
 
     threading.Thread(target=loop, name="capymock-reload", daemon=True).start()

@@ -61,6 +61,17 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError("--capy-base-url needs a token: pass --capy-token or set CAPY_TOKEN")
 
 
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A misspelled capymock marker is an error, not a test that quietly runs without its scenario."""
+    for marker in item.iter_markers():
+        if marker.name.startswith("capy") and marker.name != MARKER:
+            pytest.fail(
+                f"unknown marker {marker.name!r}: capymock's marker is {MARKER!r} "
+                f"(@pytest.mark.{MARKER}('retry-then-succeed'))",
+                pytrace=False,
+            )
+
+
 def _live(config: pytest.Config) -> _Live | None:
     url = config.getoption("capy_base_url") or os.environ.get("CAPY_BASE_URL")
     if not url:
@@ -124,15 +135,22 @@ def capy_mock(request: pytest.FixtureRequest, _capy_session: _Session) -> Iterat
         pytest.skip(
             f"needs capy_mock to script the API, but this run is against the deployment at {live.url}"
         )
-    from capymock.errors import ScenarioError
+    from capymock.errors import MockDefect, ScenarioError
 
+    problem = None
     try:
-        paths = _scenario_paths(request)
-        mock = _capy_session.prepare(paths)
+        mock = _capy_session.prepare(_scenario_paths(request))
     except ScenarioError as exc:
-        pytest.fail(f"capy_scenario: {exc}", pytrace=False)
+        problem = f"capy_scenario: {exc}"
+    if problem is not None:  # failed outside the `except`, so pytest shows the message once
+        pytest.fail(problem, pytrace=False)
     yield mock
-    mock.check()
+    try:
+        mock.check()
+    except MockDefect as exc:
+        problem = f"{type(exc).__name__}: {exc}"
+    if problem is not None:
+        pytest.fail(problem, pytrace=False)
 
 
 def _scenario_paths(request: pytest.FixtureRequest) -> list[Path]:

@@ -91,7 +91,13 @@ class Reply:
         return json.loads(self.raw)
 
 
-def http(url: str, method: str = "GET", headers: Mapping[str, str] | None = None, body: Any = None) -> Reply:
+def http(
+    url: str,
+    method: str = "GET",
+    headers: Mapping[str, str] | None = None,
+    body: Any = None,
+    timeout: float = 10,
+) -> Reply:
     """One real HTTP request; HTTP errors are replies, not exceptions.
 
     A non-bytes body is sent as JSON; bytes are sent as YAML unless `headers` say otherwise.
@@ -103,7 +109,7 @@ def http(url: str, method: str = "GET", headers: Mapping[str, str] | None = None
         body = json.dumps(body).encode()
     request = urllib.request.Request(url, data=body, method=method, headers=headers)
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             return Reply(response.status, response.headers, response.read())
     except urllib.error.HTTPError as error:
         with error:

@@ -13,7 +13,7 @@ import pytest
 
 import capymock
 from capymock.contract import ContractError, parse_rate, run_contract
-from drift.servers import DEFECTS, deployment
+from drift.servers import DEFECTS, HITS, deployment
 
 FAST = {"max_examples": 10, "rate_limit": None, "seed": 20261128}
 
@@ -62,7 +62,7 @@ def test_a_conformant_drift_server_passes() -> None:
 def test_every_drift_is_caught_and_named(defect: str) -> None:
     with deployment(defect) as (url, token):
         report = run_contract(url, token, project_id="proj_demo", **FAST)
-    assert report.exit_code == 1
+    assert report.exit_code == 1, f"{report.render()}\nthe server answered {HITS.get(url)} requests"
     named = {violation.check for violation in report.violations}
     assert EXPECTED_CHECK[defect] in named, report.render()
     assert EXPECTED_CHECK[defect] in report.summary()

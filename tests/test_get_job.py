@@ -18,7 +18,9 @@ def test_gets_one_job(api: Api, mock: capymock.Mock) -> None:
 
 def test_an_unknown_job_is_a_404(api: Api, mock: capymock.Mock) -> None:
     reply = api.get("/v1/jobs/job_nope")
-    assert (reply.status, reply.body) == (404, {"error": "job 'job_nope' not found"})
+    assert reply.status == 404
+    # An empty mock with no scenario says so: the usual cause of a 404 in a fresh test.
+    assert reply.body["error"].startswith("job 'job_nope' not found (this mock has no scenario loaded")
 
 
 def test_head_answers_headers_without_a_body(api: Api, mock: capymock.Mock) -> None:

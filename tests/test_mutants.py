@@ -61,7 +61,6 @@ SAMPLE = (
 )
 
 
-
 # -- an independent reading of x-lifecycle --------------------------------------------------------
 
 

@@ -321,3 +321,83 @@ def test_the_example_suite_runs_against_another_mock_in_live_mode() -> None:
         )
     assert result.returncode == 0, result.stdout[-2000:]
     assert re.search(r"\b3 passed, 4 skipped\b", result.stdout), result.stdout[-500:]
+
+
+def test_a_scenario_error_is_shown_once_without_a_chained_traceback(suite: pytest.Pytester) -> None:
+    suite.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.capy_scenario("no-such-scenario")
+        def test_broken(capy_mock):
+            pass
+        """
+    )
+    result = suite.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(errors=1)
+    text = result.stdout.str()
+    assert text.count("no scenario file or bundled scenario called 'no-such-scenario'") == 1
+    assert "During handling of the above exception" not in text
+
+
+def test_assertion_failures_show_the_test_not_capymocks_insides(suite: pytest.Pytester) -> None:
+    suite.makepyfile(
+        """
+        def test_missing(capy_mock):
+            capy_mock.assert_requested("GET", "/v1/jobs/x")
+        """
+    )
+    result = suite.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    text = result.stdout.str()
+    assert 'capy_mock.assert_requested("GET", "/v1/jobs/x")' in text
+    assert "capymock/core/expectations.py" not in text and "capymock/world/fake_api.py" not in text
+
+
+def test_a_misspelled_marker_is_an_error_naming_the_real_one(suite: pytest.Pytester) -> None:
+    suite.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.capy_scenarios("retry-then-succeed")
+        def test_typo(capy_mock):
+            pass
+        """
+    )
+    result = suite.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*unknown marker 'capy_scenarios': capymock's marker is 'capy_scenario'*"])
+
+
+def test_a_401_in_a_test_without_a_scenario_says_why(suite: pytest.Pytester) -> None:
+    suite.makepyfile(
+        """
+        from http_helpers import get
+
+        def test_unmarked(capy_mock, capy_token):
+            status, body = get(f"{capy_mock.url}/v1/projects/proj_demo/jobs", capy_token)
+            assert status == 404
+            assert "this mock has no scenario loaded" in body["error"]
+            assert "@pytest.mark.capy_scenario" in body["error"]
+        """
+    )
+    suite.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+def test_hypothesis_with_the_fixture_as_the_readme_shows(suite: pytest.Pytester) -> None:
+    suite.makepyfile(
+        """
+        from hypothesis import HealthCheck, given, settings, strategies as st
+        from http_helpers import get
+
+        @settings(max_examples=20, suppress_health_check=[HealthCheck.function_scoped_fixture])
+        @given(count=st.integers(min_value=0, max_value=5))
+        def test_lists_what_it_was_given(capy_mock, count):
+            capy_mock.reset()  # one mock for the whole test: each example starts from the same state
+            for _ in range(count):
+                capy_mock.add_job(project_id="proj_demo")
+            status, body = get(f"{capy_mock.url}/v1/projects/proj_demo/jobs", capy_mock.token)
+            assert (status, len(body.get("jobs", []))) == ((200, count) if count else (404, 0))
+        """
+    )
+    suite.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)

@@ -160,7 +160,7 @@ CASES = [
     Case("duplicate_key.yaml", ("8:5: jobs[0].type: duplicate key: 'type' is already given on line 7",)),
     Case(
         "bad_start.yaml",
-        ("3:8: start: 'next tuesday at nine' is not a date-time (e.g. 2026-01-01T09:00:00Z)",),
+        ("3:8: start: 'next tuesday at nine' is not a date-time (2026-01-01T09:00:00Z) or now",),
     ),
     Case(
         "not_a_mapping.yaml",

@@ -82,7 +82,7 @@ def test_add_job_defaults_and_derives_lifecycle_fields() -> None:
     ("fields", "message"),
     [
         ({"colour": "red"}, "unknown Job field(s) colour; Job fields: attempts, claimed_at"),
-        ({"state": "runing"}, 'state: "runing" is not one of'),
+        ({"state": "runing"}, "'runing' is not a state (did you mean 'running'?)"),
         ({"attempts": "1"}, 'attempts: "1" is not of type "integer"'),
         ({"created_at": "yesterday"}, 'created_at: "yesterday" is not a "date-time"'),
         ({"state": "pending", "claimed_by": "w"}, "claimed_by must be null in state 'pending'"),

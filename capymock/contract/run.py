@@ -52,6 +52,8 @@ BUILT_IN_CHECKS = (
     "allow_header_conformance",
 )
 REAL_DATA_CHECK = "real_data_reachable"
+MISSING = "capymock-contract-missing"
+"""A project and job id no deployment has: the unknown-ids pass asks for them, for the 404s."""
 MAX_READS = 25
 """Listed jobs read one by one (as examples of `getJob`)."""
 _PHASES = ("examples", "coverage", "fuzzing", "stateful")
@@ -173,7 +175,10 @@ class _Runner:
             self.engine(self.with_examples(ids), self.config(ids))
             # Ids no deployment has: its 404s (and what else it answers them with) are checked too.
             few = min(5, self.settings.max_examples)
-            self.engine(dict(self.spec.document), self.config(_Ids(), examples=few, phases=_UNKNOWN_IDS))
+            missing = _Ids(project=MISSING, jobs=[MISSING])
+            self.engine(
+                self.document(), self.config(missing, examples=few, phases=_UNKNOWN_IDS, fix_job=True)
+            )
             self.auth_negatives(ids)
         except ContractError as exc:
             self.report.error = str(exc)
@@ -326,9 +331,9 @@ class _Runner:
     def with_examples(self, ids: _Ids) -> dict[str, Any]:
         """The spec with the deployment's own jobs as the examples of `getJob`'s id, so schemathesis'
         examples phase reads every listed job (and its other phases make up ids around them)."""
+        document = self.document()
         if not ids.jobs:
-            return dict(self.spec.document)
-        document = copy.deepcopy(dict(self.spec.document))
+            return document
         getting = self.spec.operation(GET_JOB)
         item = document["paths"][getting.path]
         for holder in (item.get(getting.method.lower(), {}), item):
@@ -340,6 +345,11 @@ class _Runner:
                     holder["parameters"][index] = {**changed, "examples": listed}
         return document
 
+    def document(self) -> dict[str, Any]:
+        """A copy of the spec's document for schemathesis, which changes what it is given: the
+        `Spec` (shared by every run in the process) must stay as it was read."""
+        return copy.deepcopy(dict(self.spec.document))
+
     def engine(self, document: dict[str, Any], config: SchemathesisConfig) -> None:
         schema = schemathesis.openapi.from_dict(document, config=config)
         stream = from_schema(schema).execute()
@@ -349,6 +359,13 @@ class _Runner:
                 raise _OutOfTime
             if isinstance(event, events.ScenarioFinished):
                 self.reader.scenario(event.recorder)
+            elif isinstance(event, events.NonFatalError):
+                message = (
+                    event.info.format(base_url_is_set=True)
+                    if hasattr(event.info, "format")
+                    else str(event.value)
+                )
+                self.report.notes.append(f"schemathesis could not test {event.label}: {message.strip()}")
             elif isinstance(event, events.FatalError):
                 raise ContractError(f"the run stopped: {event.exception}")
             elif isinstance(event, events.EngineFinished):
@@ -358,12 +375,15 @@ class _Runner:
                     raise ContractError(f"{self.settings.base_url} stopped answering during the run")
 
     def config(
-        self, ids: _Ids, *, examples: int | None = None, phases: tuple[str, ...] = ()
+        self, ids: _Ids, *, examples: int | None = None, phases: tuple[str, ...] = (), fix_job: bool = False
     ) -> SchemathesisConfig:
-        """The run's schemathesis configuration: real ids fixed where known, `phases` only if given."""
+        """The run's schemathesis configuration: the project fixed where known (the job too with
+        `fix_job`), `phases` only if given."""
         parameters = {}
         if ids.project is not None:
             parameters[f"path.{_path_name(self.spec, LIST_JOBS)}"] = ids.project
+        if fix_job and ids.jobs:
+            parameters[f"path.{_path_name(self.spec, GET_JOB)}"] = ids.jobs[0]
         checks: dict[str, Any] = {"enabled": False}
         checks.update({name: {"enabled": True} for name in BUILT_IN_CHECKS})
         checks.update({check.__name__: {"enabled": True, "run": self.context} for check in OWN_CHECKS})

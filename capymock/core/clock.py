@@ -61,17 +61,19 @@ class ManualClock:
 
 
 class SystemClock:
-    """Real time, optionally sped up: `speed=10` makes one real second ten virtual ones."""
+    """Real time, optionally sped up (`speed=10`: one real second is ten virtual ones), and paused
+    or re-paced while it runs (`pause()`, `resume()`, `set_speed()`)."""
 
-    def __init__(self, speed: float = 1.0, start: datetime | None = None) -> None:
-        if not speed > 0:
-            raise ValueError(f"speed must be positive, got {speed}")
-        self.speed = speed
+    def __init__(self, speed: float = 1.0, start: datetime | None = None, *, paused: bool = False) -> None:
+        self.speed = check_speed(speed)
+        self.paused = paused
         self._lock = threading.Lock()
         self._origin = as_utc(start) if start is not None else datetime.now(UTC)
         self._started = time.monotonic()
 
     def now(self) -> datetime:
+        if self.paused:
+            return self._origin
         elapsed = time.monotonic() - self._started
         return min(self._origin + timedelta(seconds=min(elapsed * self.speed, _SPAN)), LATEST)
 
@@ -92,9 +94,38 @@ class SystemClock:
                 self._origin, self._started = within_range(moment), time.monotonic()
             return max(moment, now)
 
+    def pause(self) -> None:
+        """Stop where it is; `advance()` still moves it."""
+        with self._lock:
+            self._origin, self._started, self.paused = self.now(), time.monotonic(), True
+
+    def resume(self) -> None:
+        """Run on from where it stands, at its speed."""
+        with self._lock:
+            self._origin, self._started, self.paused = self.now(), time.monotonic(), False
+
+    def set_speed(self, speed: float) -> None:
+        """Run at `speed` from now on (what has passed stays passed)."""
+        with self._lock:
+            self._origin, self._started, self.speed = self.now(), time.monotonic(), check_speed(speed)
+
     def restarted(self, moment: datetime) -> SystemClock:
-        """A new clock at the same speed, running from `moment`."""
-        return SystemClock(self.speed, moment)
+        """A new clock at the same speed, paused or not, running from `moment`."""
+        return SystemClock(self.speed, moment, paused=self.paused)
+
+
+MAX_SPEED = 1_000_000.0
+
+
+def check_speed(speed: float) -> float:
+    """`speed` if it is a speed a clock can run at.
+
+    Raises:
+        ValueError: not a number above 0 and at most `MAX_SPEED`.
+    """
+    if isinstance(speed, bool) or not isinstance(speed, (int, float)) or not 0 < speed <= MAX_SPEED:
+        raise ValueError(f"a clock's speed is a number above 0 and at most {MAX_SPEED:g}, got {speed!r}")
+    return float(speed)
 
 
 def wall_clock_now() -> datetime:

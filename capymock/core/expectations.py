@@ -38,6 +38,7 @@ def assert_requested(
     entries: Sequence[RecordedRequest], method: str, path: str, times: int | None = None, **filters: Any
 ) -> None:
     """Raise `AssertionError` unless `method path` was requested `times` times (None: at least once)."""
+    __tracebackhide__ = True
     unknown = set(filters) - {"query", "headers", "status", "operation_id"}
     if unknown:
         raise TypeError(

@@ -39,7 +39,7 @@ def check_values(data: dict[str, Any], located: Located) -> list[Problem]:
     problem = _locator(located)
     found = [problem(path, str(exc)) for path, exc in _bad_durations(data)]
     start = data.get("start")
-    if isinstance(start, str):
+    if isinstance(start, str) and start != "now":
         try:
             moment = parse_timestamp(start)
         except ValueError as exc:

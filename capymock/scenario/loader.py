@@ -141,12 +141,13 @@ def _build(data: dict[str, Any], spec: Spec, source: str, default_name: str) -> 
         name=data.get("name", default_name),
         description=data.get("description", ""),
         source=source,
-        start=parse_timestamp(data["start"]) if "start" in data else None,
+        start=parse_timestamp(data["start"]) if data.get("start", "now") != "now" else None,
         organization=organization,
         projects=tuple(data["projects"]),
         tokens=tuple(TokenGrant(t["token"], t.get("project")) for t in data.get("tokens", [])),
         jobs=tuple(jobs),
         faults=tuple(parse_fault(f, ("faults", i)) for i, f in enumerate(data.get("faults", []))),
+        starts_now=data.get("start") == "now",
     )
 
 

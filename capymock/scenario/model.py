@@ -87,3 +87,5 @@ class Scenario:
     tokens: tuple[TokenGrant, ...]
     jobs: tuple[ScriptedJob, ...]
     faults: tuple[Fault, ...]
+    starts_now: bool = False
+    """`start: now`: the clock starts at the real time of the load."""

@@ -30,7 +30,11 @@ def build_scenario_schema(spec: Spec) -> dict[str, Any]:
         "properties": {
             "name": {"type": "string", "minLength": 1, "description": "Defaults to the file name."},
             "description": {"type": "string"},
-            "start": {"type": "string", "format": "date-time", "description": "Start of the clock."},
+            "start": {
+                "anyOf": [{"type": "string", "format": "date-time"}, {"const": "now"}],
+                "x-expected": "a date-time (2026-01-01T09:00:00Z) or now",
+                "description": "Start of the clock: a date-time, or now (the real time of the load).",
+            },
             "organization": {"type": "string", "minLength": 1, "default": DEFAULT_ORGANIZATION},
             "projects": {"type": "array", "items": {"$ref": "#/$defs/segment"}, "minItems": 1},
             "tokens": {"type": "array", "items": {"$ref": "#/$defs/token"}},

@@ -59,6 +59,8 @@ class App:
         elif method == "OPTIONS" and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ:
             answer, cors = self._preflight(environ, path), True
         else:
+            if world.waiting:
+                self._fake.begin(world)
             answer, operation_id, checked = self._api(world, environ, method, path, query)
             world.journal.record(method, path, query, answer.status, environ, operation_id)
             cors = True
@@ -120,7 +122,7 @@ class App:
         try:
             principal = self._fake.authenticate(operation, environ.get("HTTP_AUTHORIZATION"), world)
         except Denied as exc:
-            return error(401, str(exc), _CHALLENGE), operation_id, True
+            return _hinted(error(401, str(exc), _CHALLENGE), world), operation_id, True
         raw = {
             p.name: _raw_parameter(p.location, p.name, path_parameters, query, environ)
             for p in operation.parameters
@@ -135,7 +137,7 @@ class App:
         answer = handler(Context(operation, world.store, principal), params)
         if method != "HEAD":  # HEAD shows no job, so reads none
             world.timeline.record_reads(answer.reads)
-        return answer, operation_id, True
+        return _hinted(answer, world), operation_id, True
 
     def _injected(
         self, world: World, operation: Operation, method: str, path: str, query: dict[str, list[str]]
@@ -186,6 +188,23 @@ class App:
             mismatch = error(500, f"capymock bug: {message}")
             return mismatch, encode(mismatch.body)
         return answer, body
+
+
+NO_SCENARIO = (
+    " (this mock has no scenario loaded, so it has only the jobs and keys you add: load one with "
+    "@pytest.mark.capy_scenario(...), mock.load(...) or POST /_capymock/scenario)"
+)
+
+
+def _hinted(answer: Answer, world: World) -> Answer:
+    """A 404, or a 401 for an unknown key, from an empty mock with no scenario says so: the usual
+    cause in a fresh test."""
+    if world.scenario is not None or len(world.store) or not isinstance(answer.body, dict):
+        return answer
+    message = str(answer.body.get("error", ""))
+    if answer.status == 404 or (answer.status == 401 and message.startswith("unknown API key")):
+        return Answer(answer.status, {"error": message + NO_SCENARIO}, answer.headers, answer.reads)
+    return answer
 
 
 def _wrong_method(method: str, path: str, allowed: tuple[str, ...]) -> Answer:

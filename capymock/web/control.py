@@ -313,6 +313,7 @@ def _patch_job(call: _Call) -> Answer:
     state = fields.pop("state", None)
     if not isinstance(state, str):
         raise _BadBody('expected {"state": "<state>", ...fields}')
+    scripted = call.fake.world.timeline.has_script(call.job_id)
     try:
         job = call.fake.set_state(call.job_id, state, **fields)
     except KeyError:
@@ -330,7 +331,27 @@ def _patch_job(call: _Call) -> Answer:
         )
     except InvalidJob as exc:
         return error(422, str(exc))
-    return _ok({"job": job})
+    # A job moved by hand leaves its script: say so, so nobody waits for steps that will not come.
+    return _ok({"job": job, "script_stopped": scripted})
+
+
+def _clock(call: _Call) -> Answer:
+    return _ok(call.fake.clock_state())
+
+
+def _set_clock(call: _Call) -> Answer:
+    """`{"speed": 10}`, `{"paused": true}`, `{"paused": false}` or both."""
+    request = _object(call.body)
+    unknown = set(request) - {"speed", "paused"}
+    speed, paused = request.get("speed"), request.get("paused")
+    if unknown or not request or (paused is not None and not isinstance(paused, bool)):
+        raise _BadBody('expected {"speed": <number>} and/or {"paused": true|false}')
+    if speed is not None and (isinstance(speed, bool) or not isinstance(speed, (int, float))):
+        raise _BadBody('expected {"speed": <number>}: 0 pauses, 1 is real time, 10 ten times as fast')
+    try:
+        return _ok(call.fake.set_clock(speed=speed, paused=paused))
+    except ValueError as exc:
+        return error(422, str(exc))
 
 
 def _requests(call: _Call) -> Answer:
@@ -368,6 +389,7 @@ _ROUTES: dict[str, dict[str, Callable[[_Call], Answer]]] = {
     "reset": {"POST": _reset},
     "scenario": {"POST": _scenario},
     "advance": {"POST": _advance},
+    "clock": {"GET": _clock, "POST": _set_clock},
     "jobs": {"GET": _jobs, "POST": _add_job},
     "jobs/{id}": {"GET": _get_job, "PATCH": _patch_job},
     "requests": {"GET": _requests, "DELETE": _clear_requests},

@@ -7,12 +7,12 @@ import random
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from capymock.core.auth import Principal, authenticate, mint_session_token
-from capymock.core.clock import Clock, ManualClock, wall_clock_now
+from capymock.core.clock import Clock, ManualClock, SystemClock, check_speed, wall_clock_now
 from capymock.core.defaults import DEFAULT_PROJECT, DEFAULT_TOKEN
 from capymock.core.durations import parse_duration
 from capymock.core.expectations import assert_requested
@@ -20,6 +20,7 @@ from capymock.core.job import Job, compose_job, segment_problem
 from capymock.core.journal import DEFAULT_SIZE, RecordedRequest
 from capymock.core.routing import router_for
 from capymock.core.spec import JOB, Operation, Spec, load_spec
+from capymock.core.suggest import did_you_mean
 from capymock.core.timestamps import format_timestamp
 from capymock.core.transitions import transition
 from capymock.core.validation import validators_for
@@ -70,6 +71,13 @@ class FakeApi:
         self.on_defect: Callable[[str], None] | None = None
         """Called with each defect as it happens (`capymock serve` prints them)."""
         self._swap_lock = threading.Lock()
+        self.start: datetime | Literal["now"] | None = None
+        """Where every load starts the clock, whatever the scenario says (`serve --start`); "now" is
+        the real time of each load."""
+        self.start_on_first_request = False
+        """Each load or reset leaves the clock standing until the API's first request."""
+        self.reload_error: str | None = None
+        """Why the last reload of the served files failed (None: it did not)."""
         clock = clock if clock is not None else ManualClock(wall_clock_now())
         self._baseline = empty_baseline(clock.now(), token)
         self._world = World(self.spec, self._baseline, clock, self.record_failure, journal_size)
@@ -114,7 +122,10 @@ class FakeApi:
         parsed = [s if isinstance(s, Scenario) else load_scenario(s, self.spec) for s in scenarios]
         check_disjoint(parsed)
         clock = self._world.clock
-        start = next((s.start for s in parsed if s.start is not None), clock.now())
+        start = self.start if self.start != "now" else wall_clock_now()
+        start = start or next((s.start for s in parsed if s.start is not None), None)
+        if start is None:
+            start = wall_clock_now() if any(s.starts_now for s in parsed) else clock.now()
         if parsed:
             baseline = plan_baseline(self.spec, parsed, start, self.token)
         else:
@@ -130,8 +141,65 @@ class FakeApi:
             self._world = self._new_world(self._baseline, self._world.clock)
 
     def _new_world(self, baseline: Baseline, clock: Clock) -> World:
-        restarted = clock.restarted(baseline.start)
-        return World(self.spec, baseline, restarted, self.record_failure, self._journal_size)
+        waits = self.start_on_first_request and isinstance(clock, SystemClock)
+        if waits and isinstance(clock, SystemClock):
+            restarted: Clock = SystemClock(clock.speed, baseline.start, paused=True)
+        else:
+            restarted = clock.restarted(baseline.start)
+        world = World(self.spec, baseline, restarted, self.record_failure, self._journal_size)
+        world.waiting = waits
+        return world
+
+    # -- the clock ----------------------------------------------------------------------
+
+    def clock_state(self) -> dict[str, Any]:
+        """The clock as the control API shows it: now, speed, paused, manual, waiting."""
+        world = self._world
+        clock = world.clock
+        running = isinstance(clock, SystemClock)
+        return {
+            "now": format_timestamp(clock.now()),
+            "speed": clock.speed if isinstance(clock, SystemClock) else 0,
+            "paused": clock.paused if isinstance(clock, SystemClock) else True,
+            "manual": not running,
+            "waiting_for_first_request": world.waiting,
+        }
+
+    def set_clock(self, *, speed: float | None = None, paused: bool | None = None) -> dict[str, Any]:
+        """Pause, resume or re-pace the clock from now on (`speed` 0 pauses it).
+
+        A manual clock (one that moves only with `advance()`) starts running in real time from
+        where it stands once given a speed or told to resume.
+
+        Raises:
+            ValueError: a speed below 0 or above a million.
+        """
+        if speed is not None and speed != 0:
+            check_speed(speed)
+        stop = paused is True or speed == 0
+        world = self._world
+        with world.timeline.lock:
+            clock = world.clock
+            world.waiting = False
+            if not isinstance(clock, SystemClock):
+                if not stop and (speed is not None or paused is False):
+                    world.use_clock(SystemClock(speed or 1.0, clock.now()))
+                return self.clock_state()
+            world.timeline.settle()
+            if speed:
+                clock.set_speed(speed)
+            if stop:
+                clock.pause()
+            elif paused is False or speed:
+                clock.resume()
+        return self.clock_state()
+
+    def begin(self, world: World) -> None:
+        """The API's first request to `world`: a clock waiting for it starts running."""
+        with world.timeline.lock:
+            if world.waiting and isinstance(world.clock, SystemClock):
+                world.waiting = False
+                world.clock.resume()
 
     def advance(self, duration: timedelta | float | str) -> list[Fired]:
         """Move the clock forward, firing every step due on the way at its due time."""
@@ -210,9 +278,16 @@ class FakeApi:
         if unknown:
             known = ", ".join(self.spec.job_fields)
             raise InvalidJob(f"unknown Job field(s) {', '.join(unknown)}; Job fields: {known}")
+        self._check_state(fields.get(self.spec.lifecycle.field))
         problems = self.validators.field_errors(fields)
         if problems:
             raise InvalidJob("; ".join(problems))
+
+    def _check_state(self, state: Any) -> None:
+        states = self.spec.lifecycle.states
+        if isinstance(state, str) and state not in states:
+            hint = did_you_mean(state, states)
+            raise InvalidJob(f"{state!r} is not a state{hint}; states: {', '.join(states)}")
 
     def _check_job(self, job: Job) -> None:
         problems = self.validators.job_problems(job)
@@ -228,8 +303,9 @@ class FakeApi:
         Raises:
             KeyError: no such job.
             IllegalTransition: the lifecycle does not allow this move from the job's state.
-            InvalidJob: `fields` break the schema or an invariant.
+            InvalidJob: `state` is not a state, or `fields` break the schema or an invariant.
         """
+        self._check_state(state)
         self._check_fields(fields)
         world = self._world
         with world.timeline.lock:
@@ -359,6 +435,7 @@ class FakeApi:
         Raises:
             AssertionError: listing the requests the mock did see.
         """
+        __tracebackhide__ = True
         assert_requested(self.requests, method, path, times, **filters)
 
     def record_failure(self, message: str) -> None:
@@ -374,6 +451,7 @@ class FakeApi:
 
     def check(self) -> None:
         """Raise `MockDefect` if the mock broke its own spec or crashed since the last check."""
+        __tracebackhide__ = True
         with self._failures_lock:
             failures, dropped = list(self._failures), self._dropped
             self._failures.clear()
@@ -383,8 +461,9 @@ class FakeApi:
             raise MockDefect("\n\n".join(failures) + more)
 
     def state(self) -> dict[str, Any]:
-        """The control API's view: clock, scenario, jobs (newest first), pending steps, faults."""
-        return self._world.view()
+        """The control API's view: clock, scenario, jobs (newest first), their legal next states,
+        pending steps, faults, and the last reload error."""
+        return {**self._world.view(), "clock": self.clock_state(), "reload_error": self.reload_error}
 
 
 def _existing(world: World, job_id: str) -> Job:

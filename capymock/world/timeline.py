@@ -83,6 +83,16 @@ class Timeline:
         if due is not None:
             heapq.heappush(self._queue, (due, job_id))
 
+    def use_clock(self, clock: Clock) -> None:
+        """Go on with `clock` (a clock that starts running where the old one stood)."""
+        with self.lock:
+            self._clock = clock
+
+    def has_script(self, job_id: str) -> bool:
+        """Whether `job_id` still has scripted steps to come."""
+        with self.lock:
+            return job_id in self._tracks
+
     # -- loading ----------------------------------------------------------------------
 
     def start(self, jobs: Iterable[ScriptedJob], start: datetime) -> None:

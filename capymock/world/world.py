@@ -20,6 +20,7 @@ from capymock.core.journal import Journal
 from capymock.core.spec import Spec
 from capymock.core.store import Store, StoreSnapshot
 from capymock.core.timestamps import format_timestamp
+from capymock.core.transitions import legal_targets
 from capymock.scenario.model import Scenario
 from capymock.world.faults import ArmedFault, ArmedFaults
 from capymock.world.timeline import Timeline, Track
@@ -88,6 +89,7 @@ class World:
         on_error: Callable[[str], None],
         journal_size: int,
     ) -> None:
+        self._spec = spec
         self.scenario = baseline.scenario
         self.organization_id = baseline.organization_id
         self.clock = clock
@@ -96,6 +98,15 @@ class World:
         self.faults = ArmedFaults(baseline.faults)
         self.timeline = Timeline(spec, self.store, clock, on_error, baseline.tracks)
         self.journal = Journal(journal_size)
+        self.waiting = False
+        """Its clock stands still until the first request to the API (`serve --start-on-first-request`)."""
+
+    def use_clock(self, clock: Clock) -> None:
+        """Go on with `clock` (steps due by now have fired in the old one)."""
+        with self.timeline.lock:
+            self.timeline.settle()
+            self.clock = clock
+            self.timeline.use_clock(clock)
 
     def jobs(self) -> list[Job]:
         """Every job, newest first (due steps fired first)."""
@@ -115,4 +126,6 @@ class World:
             "jobs": [job.to_dict() for job in jobs],
             "pending_steps": pending,
             "faults": self.faults.describe(),
+            "legal_next": {job.id: list(legal_targets(self._spec.lifecycle, job)) for job in jobs},
+            "states": list(self._spec.lifecycle.states),
         }

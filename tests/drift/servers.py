@@ -51,6 +51,9 @@ def lifecycle_violation(path: str, status: int, body: Body) -> tuple[int, Body, 
     return status, body, "application/json"
 
 
+HITS: dict[str, int] = {}
+"""Requests each drift server answered, by URL (to tell a stale connection from a miss)."""
+
 DEFECTS: dict[str, Rewrite] = {
     "missing_required_field": missing_required_field,
     "wrong_type": wrong_type,
@@ -73,9 +76,11 @@ class Drift:
         ignore_limit: bool = False,
     ) -> None:
         self.app, self.rewrite, self.token = app, rewrite, token
+        self.label = ""
         self.ignore_auth, self.ignore_limit = ignore_auth, ignore_limit
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        HITS[self.label] = HITS.get(self.label, 0) + 1
         if self.ignore_auth:
             environ["HTTP_AUTHORIZATION"] = f"Bearer {self.token}"
         if self.ignore_limit and environ.get("PATH_INFO", "").endswith("/jobs"):
@@ -112,5 +117,7 @@ def deployment(defect: str | None) -> Iterator[tuple[str, str]]:
             mock.add_job(project_id="proj_demo", created_at=f"2020-01-01T00:00:{index:02d}Z")
     elif defect is not None:
         options["rewrite"] = DEFECTS[defect]
-    with BackgroundServer(Drift(mock.wsgi_app, **options)) as server:
+    drift = Drift(mock.wsgi_app, **options)
+    with BackgroundServer(drift) as server:
+        drift.label = server.url
         yield server.url, mock.token

@@ -1,0 +1,124 @@
+"""A clock frontend developers control: start paused, run, pause and re-pace it over HTTP, hold it
+until the app's first call, and start it at the real time so "x minutes ago" reads true."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+import capymock
+from cli_helpers import Served, serving
+from conftest import http
+
+pytestmark = pytest.mark.slow
+
+WEB = {"Authorization": "Bearer capy_live_web_0123456789abcdef"}
+
+
+def clock(served: Served, body: object = None) -> dict:
+    if body is None:
+        return http(f"{served.url}/_capymock/clock").body
+    reply = http(f"{served.url}/_capymock/clock", "POST", None, body)
+    assert reply.status == 200, reply.body
+    return reply.body
+
+
+def job_state(served: Served) -> str:
+    return http(f"{served.url}/v1/jobs/job_deploy_1", headers=WEB).body["job"]["state"]
+
+
+def _moment(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+@pytest.mark.parametrize("flag", [["--paused"], ["--speed", "0"]])
+def test_a_paused_clock_stands_until_told_to_run(flag: list[str]) -> None:
+    with serving(["--scenario", "retry-then-succeed", *flag]) as served:
+        assert "clock     paused at 2026-01-01T09:00:00Z" in served.banner
+        time.sleep(0.3)
+        assert clock(served)["now"] == "2026-01-01T09:00:00Z" and job_state(served) == "pending"
+        ran = clock(served, {"speed": 1})
+        assert (ran["speed"], ran["paused"]) == (1.0, False)
+        deadline = time.monotonic() + 20
+        while job_state(served) == "pending" and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert job_state(served) == "claimed"  # 2 s after it was told to run, not after serve started
+        stopped = clock(served, {"paused": True})
+        time.sleep(0.3)
+        assert clock(served)["now"] == stopped["now"]
+        fast = clock(served, {"speed": 50, "paused": False})
+        assert fast["speed"] == 50.0 and _moment(clock(served)["now"]) > _moment(stopped["now"])
+
+
+def test_bad_clock_bodies_are_4xx() -> None:
+    with serving(["--paused", "--quiet"]) as served:
+        url = f"{served.url}/_capymock/clock"
+        for body, status in (
+            ({"speed": -1}, 422),
+            ({"speed": 1e9}, 422),
+            ({"speed": "fast"}, 400),
+            ({"paused": "yes"}, 400),
+            ({}, 400),
+            ({"tempo": 2}, 400),
+        ):
+            reply = http(url, "POST", None, body)
+            assert reply.status == status and "error" in reply.body, (body, reply.body)
+
+
+def test_the_clock_can_wait_for_the_apps_first_request() -> None:
+    with serving(["--scenario", "retry-then-succeed", "--start-on-first-request", "--speed", "20"]) as served:
+        assert "held at 2026-01-01T09:00:00Z until the API's first request" in served.banner
+        time.sleep(0.5)
+        assert clock(served)["waiting_for_first_request"] and clock(served)["now"] == "2026-01-01T09:00:00Z"
+        assert job_state(served) == "pending"  # the first call: from here the clock runs
+        deadline = time.monotonic() + 20
+        while job_state(served) == "pending" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not clock(served)["waiting_for_first_request"]
+        http(f"{served.url}/_capymock/reset", "POST", None, {})
+        assert clock(served)["waiting_for_first_request"]  # every reset waits again
+
+
+def test_start_now_makes_timestamps_read_true() -> None:
+    with serving(["--scenario", "retry-then-succeed", "--start", "now"]) as served:
+        created = _moment(http(f"{served.url}/v1/jobs/job_deploy_1", headers=WEB).body["job"]["created_at"])
+        assert abs(datetime.now(UTC) - created) < timedelta(minutes=1)
+
+
+def test_a_scenario_may_start_now(tmp_path: Path) -> None:
+    path = tmp_path / "now.yaml"
+    path.write_text("start: now\nprojects: [p]\njobs: [{id: j, project: p, age: 5m}]\n")
+    mock = capymock.Mock(scenario=path)
+    created = _moment(mock.job("j")["created_at"])
+    assert timedelta(minutes=4) < datetime.now(UTC) - created < timedelta(minutes=6)
+
+
+def test_a_bad_start_is_a_usage_error() -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "capymock", "serve", "--start", "yesterday"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 2 and "--start 'yesterday'" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_move_by_hand_says_it_stopped_the_script_and_unknown_states_get_a_hint() -> None:
+    with serving(["--scenario", "retry-then-succeed", "--paused", "--quiet"]) as served:
+        url = f"{served.url}/_capymock/jobs/job_deploy_1"
+        typo = http(url, "PATCH", None, {"state": "runing"})
+        assert typo.status == 422
+        assert typo.body["error"].startswith("'runing' is not a state (did you mean 'running'?)")
+        moved = http(url, "PATCH", None, {"state": "cancelled"}).body
+        assert moved["job"]["state"] == "cancelled" and moved["script_stopped"] is True
+        job = http(f"{served.url}/_capymock/jobs", "POST", None, {"project_id": "proj_web"}).body["job"]
+        again = http(f"{served.url}/_capymock/jobs/{job['id']}", "PATCH", None, {"state": "claimed"}).body
+        assert again["script_stopped"] is False
+        added = http(f"{served.url}/_capymock/jobs", "POST", None, {"state": "runing"})
+        assert added.status == 422 and "(did you mean 'running'?)" in added.body["error"]

@@ -1,0 +1,235 @@
+"""The dashboard, clicked in a real browser (Playwright driving Debian's chromium): each control is
+used as a person would, and its effect is checked through the control API. A second page, on
+another origin, polls a job while the test pauses, steps and resumes the clock."""
+
+from __future__ import annotations
+
+import http.server as web_server
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cli_helpers import Served, serving
+from conftest import http
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        shutil.which("chromium") is None,
+        reason="Debian's chromium is not installed (apt-get install -y chromium)",
+    ),
+]
+
+BROWSER_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+WEB_TOKEN = "capy_live_web_0123456789abcdef"
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=BROWSER_ARGS)
+        yield launched
+        launched.close()
+
+
+def control(served: Served, route: str) -> Any:
+    return http(f"{served.url}/_capymock/{route}").body
+
+
+def wait_until(page: Any, predicate: Any, what: str) -> None:
+    """Poll `predicate()` (reading the API) while the page works; the dashboard polls every second."""
+    for _ in range(100):
+        if predicate():
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"never happened: {what}")
+
+
+def test_every_dashboard_control_does_what_it_says(browser: Any, tmp_path: Path) -> None:
+    scenario = tmp_path / "mine.yaml"
+    scenario.write_text(Path("capymock/scenarios/retry-then-succeed.yaml").read_text())
+    with serving(["--scenario", str(scenario), "--paused", "--reload", "--quiet"]) as served:
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(f"{served.url}/_capymock/")
+        page.wait_for_selector("tr[data-job=job_deploy_1]")
+        assert page.inner_text("#pause") == "Resume"
+
+        # Clock: a speed runs it, Pause stops it, Resume runs it again.
+        page.select_option("#speed", "10")
+        wait_until(
+            page,
+            lambda: (lambda c: (c["speed"], c["paused"]) == (10, False))(control(served, "clock")),
+            "10x",
+        )
+        page.click("#pause")
+        wait_until(page, lambda: control(served, "clock")["paused"], "paused")
+        page.wait_for_function("document.getElementById('pause').textContent === 'Resume'")
+        page.click("#pause")
+        wait_until(page, lambda: not control(served, "clock")["paused"], "running again")
+        page.click("#pause")
+        wait_until(page, lambda: control(served, "clock")["paused"], "paused again")
+
+        # Advance and next step move the clock; reset goes back.
+        before = control(served, "state")["now"]
+        page.click("button[data-seconds='60']")
+        wait_until(page, lambda: control(served, "state")["now"] > before, "the clock advanced")
+        page.click("#reset")
+        wait_until(page, lambda: control(served, "state")["now"] == "2026-01-01T09:00:00Z", "reset")
+        page.click("#next-step")
+        wait_until(
+            page, lambda: control(served, "jobs/job_deploy_1")["job"]["state"] == "claimed", "next step"
+        )
+
+        # The state picker offers only the legal next states, and a move stops the script.
+        page.wait_for_function("document.querySelectorAll('tr[data-job=job_deploy_1] option').length === 4")
+        options = page.eval_on_selector(
+            "tr[data-job=job_deploy_1] select", "s => [...s.options].map(o => o.value)"
+        )
+        assert (
+            options
+            == control(served, "state")["legal_next"]["job_deploy_1"]
+            == ["running", "pending", "failed", "cancelled"]
+        )
+        page.select_option("tr[data-job=job_deploy_1] select", "cancelled")
+        page.click("tr[data-job=job_deploy_1] button")
+        wait_until(
+            page, lambda: control(served, "jobs/job_deploy_1")["job"]["state"] == "cancelled", "cancelled"
+        )
+        page.wait_for_selector("tr[data-job=job_deploy_1] .final")
+        assert "scripted steps are stopped" in page.inner_text("#message-text")
+
+        # Add a job.
+        page.fill("#add-id", "job_clicked")
+        page.fill("#add-project", "proj_web")
+        page.select_option("#add-state", "running")
+        page.click("#add-job button[type=submit]")
+        wait_until(page, lambda: http(f"{served.url}/_capymock/jobs/job_clicked").status == 200, "job added")
+        assert control(served, "jobs/job_clicked")["job"]["state"] == "running"
+
+        # Arm a fault, see it bite, clear it.
+        page.fill("#fault-path", "/v1/jobs/{jobID}")
+        page.fill("#fault-status", "503")
+        page.fill("#fault-times", "1")
+        page.click("#add-fault button[type=submit]")
+        wait_until(page, lambda: len(control(served, "faults")["faults"]) == 1, "fault armed")
+        auth = {"Authorization": f"Bearer {WEB_TOKEN}"}
+        assert http(f"{served.url}/v1/jobs/job_clicked", headers=auth).status == 503
+        page.fill("#fault-path", "/v1/projects/{projectID}/jobs")
+        page.click("#add-fault button[type=submit]")
+        wait_until(page, lambda: len(control(served, "faults")["faults"]) == 1, "second fault armed")
+        page.click("#clear-faults")
+        wait_until(page, lambda: control(served, "faults")["faults"] == [], "faults cleared")
+
+        # The request journal: live, filtered by path and status, cleared.
+        http(f"{served.url}/v1/jobs/nope", headers=auth)
+        http(f"{served.url}/v1/projects/proj_web/jobs", headers=auth)
+        page.wait_for_selector("tr[data-request='/v1/jobs/nope']")
+        page.fill("#filter-status", "404")
+        page.wait_for_function("document.querySelectorAll('#requests tr').length === 1")
+        assert "/v1/jobs/nope" in page.inner_text("#requests")
+        page.fill("#filter-status", "")
+        page.fill("#filter-path", "/v1/projects/")
+        page.wait_for_function(
+            "[...document.querySelectorAll('#requests tr')]"
+            ".every(r => r.dataset.request.startsWith('/v1/projects/'))"
+        )
+        page.click("#clear-requests")
+        wait_until(page, lambda: control(served, "requests")["requests"] == [], "journal cleared")
+
+        # Load a scenario by name.
+        page.fill("#scenario-name", "happy-path")
+        page.click("#scenario-form button[type=submit]")
+        wait_until(page, lambda: control(served, "state")["scenario"] == "happy-path", "scenario loaded")
+
+        # A reload that fails is shown, and disappears once a good edit is loaded.
+        scenario.write_text("projects: [p]\njobs: [{id: j, project: q}]\n")
+        page.wait_for_selector("#reload-error:not([hidden])", timeout=15000)
+        assert "'q' is not a declared project" in page.inner_text("#reload-error")
+        scenario.write_text("name: fixed\nprojects: [p]\n")
+        page.wait_for_selector("#reload-error[hidden]", state="attached", timeout=15000)
+        assert errors == []
+
+
+POLLER = """<!doctype html><meta charset="utf-8"><script>
+window.seen = [];
+async function poll(mock, token) {
+  for (;;) {
+    const r = await fetch(mock + "/v1/jobs/job_deploy_1", {headers: {Authorization: "Bearer " + token}});
+    const job = (await r.json()).job;
+    const last = window.seen[window.seen.length - 1];
+    if (!last || last.state !== job.state) window.seen.push({state: job.state, attempts: job.attempts});
+    if (job.state === "succeeded") return;
+    await new Promise((done) => setTimeout(done, 50));
+  }
+}
+</script>"""
+
+
+@pytest.fixture
+def poller_page() -> Iterator[str]:
+    class Page(web_server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = POLLER.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = web_server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_polling_page_sees_every_state_while_the_test_steps_the_clock(
+    browser: Any, poller_page: str
+) -> None:
+    with serving(["--scenario", "retry-then-succeed", "--paused", "--quiet"]) as served:
+        page = browser.new_page()
+        page.goto(poller_page)
+        page.evaluate("([mock, token]) => { window.done = poll(mock, token); }", [served.url, WEB_TOKEN])
+        page.wait_for_function("window.seen.length === 1")
+        clock = f"{served.url}/_capymock"
+        # Paused: nothing moves, however long the page polls.
+        page.wait_for_timeout(300)
+        assert page.evaluate("window.seen.map(s => s.state)") == ["pending"]
+        # Step through claimed, running, failed and the retry by hand...
+        for expected in ("claimed", "running", "failed", "pending"):
+            http(f"{clock}/advance", "POST", None, {"to": "next_step"})
+            page.wait_for_function(f"window.seen[window.seen.length - 1].state === '{expected}'")
+        # ...then let it run in real time (the after_polls step waits for the page's reads).
+        http(f"{clock}/clock", "POST", None, {"speed": 5})
+        page.wait_for_function("window.seen[window.seen.length - 1].state === 'succeeded'", timeout=30000)
+        seen = page.evaluate("window.seen")
+    assert [s["state"] for s in seen] == [
+        "pending",
+        "claimed",
+        "running",
+        "failed",
+        "pending",
+        "claimed",
+        "running",
+        "succeeded",
+    ]
+    assert [s["attempts"] for s in seen] == [0, 1, 1, 1, 1, 2, 2, 2]
