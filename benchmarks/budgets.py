@@ -29,6 +29,7 @@ import argparse
 import functools
 import gc
 import http.client
+import io
 import json
 import os
 import platform
@@ -346,6 +347,73 @@ def measure_requests() -> list[Row]:
     ]
 
 
+# -- 5. sessions ---------------------------------------------------------------------------
+
+SESSION_SCENARIO = "demo"
+"""A bundled scenario of a few jobs (6), as a test suite starts one per test."""
+IDLE_SESSIONS = 1000
+
+
+def _post_session(mock: capymock.Mock, scenario: str) -> str:
+    """Start a session through the WSGI app (no socket): its id."""
+    raw = json.dumps({"scenario": scenario}).encode()
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/_capymock/sessions",
+        "QUERY_STRING": "",
+        "CONTENT_TYPE": "application/json",
+        "CONTENT_LENGTH": str(len(raw)),
+        "wsgi.input": io.BytesIO(raw),
+        "HTTP_HOST": "127.0.0.1:4010",
+    }
+    body: list[bytes] = []
+    statuses: list[str] = []
+    body.extend(mock.wsgi_app(environ, lambda status, headers: statuses.append(status)))
+    if not statuses[0].startswith("201"):
+        raise RuntimeError(f"POST /_capymock/sessions answered {statuses[0]}")
+    return str(json.loads(b"".join(body))["id"])
+
+
+def _rss_mb() -> float:
+    status = Path("/proc/self/status").read_text()
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:"))) / 1024
+
+
+def measure_sessions() -> list[Row]:
+    """Starting a session server-side, 1,000 idle sessions' memory, and a request inside one."""
+    mock = capymock.Mock(scenario=SESSION_SCENARIO, validate=False)
+    mock.sessions.end(_post_session(mock, SESSION_SCENARIO))  # warm: parsed and planned once
+    gc.collect()
+    before = _rss_mb()
+    ids = [_post_session(mock, SESSION_SCENARIO) for _ in range(IDLE_SESSIONS)]
+    gc.collect()
+    grown = _rss_mb() - before
+    starts = []
+    for session_id in ids[: IDLE_SESSIONS // 2]:  # make room, then time starts one by one
+        mock.sessions.end(session_id)
+    for _ in range(300):
+        begun = time.perf_counter()
+        session_id = _post_session(mock, SESSION_SCENARIO)
+        starts.append(time.perf_counter() - begun)
+        mock.sessions.end(session_id)
+    job = mock.jobs()[0].id
+    root = Case(mock, _environ(mock, f"/v1/jobs/{job}"), True)
+    inside = Case(mock, _environ(mock, f"/s/{ids[-1]}/v1/jobs/{job}"), True)
+    us = time_cases({"root": root, "session": inside})
+    return [
+        Row(
+            f"start a session of `{SESSION_SCENARIO}` (server-side)",
+            statistics.median(starts) * 1e3,
+            "ms",
+            1,
+            ISSUE,
+        ),
+        Row(f"{IDLE_SESSIONS:,} idle sessions, RSS added", grown, "MB", 50, ISSUE),
+        Row("getJob in a session", us["session"], "µs"),
+        Row("getJob in a session ÷ in the default one", us["session"] / us["root"], TIMES, 1.1, ISSUE),
+    ]
+
+
 # -- report ------------------------------------------------------------------------------
 
 
@@ -412,7 +480,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the figures as JSON to PATH")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    rows = [*measure_startup(), *measure_serve(), *measure_reset(), *measure_requests()]
+    rows = [*measure_startup(), *measure_serve(), *measure_reset(), *measure_requests(), *measure_sessions()]
     line = summary(rows, time.perf_counter() - started)
     about = environment()
     print(

@@ -29,6 +29,7 @@ if _TYPE_CHECKING:
         SpecError,
     )
     from capymock.mock import Mock, serve
+    from capymock.remote import RemoteMock
     from capymock.scenario.loader import bundled_scenarios, load_scenario, parse_scenario
     from capymock.scenario.model import Scenario
     from capymock.version import __version__
@@ -46,6 +47,7 @@ _EXPORTS = {
     "MockDefect": "capymock.errors",
     "Problem": "capymock.errors",
     "RecordedRequest": "capymock.core.journal",
+    "RemoteMock": "capymock.remote",
     "Scenario": "capymock.scenario.model",
     "ScenarioError": "capymock.errors",
     "SourceLocation": "capymock.errors",
@@ -74,6 +76,7 @@ __all__ = [
     "MockDefect",
     "Problem",
     "RecordedRequest",
+    "RemoteMock",
     "Scenario",
     "ScenarioError",
     "SourceLocation",

@@ -7,7 +7,7 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
@@ -104,6 +104,20 @@ DELAY_THREADS = 8
     metavar="NAME",
     help="A Host name to answer besides loopback ones and --host (repeatable).",
 )
+@click.option(
+    "--session-ttl",
+    default="30m",
+    show_default=True,
+    callback=lambda ctx, param, value: _duration(value, "--session-ttl"),
+    help="End a session after this long without a request (sessions: POST /_capymock/sessions).",
+)
+@click.option(
+    "--max-sessions",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(1, 100_000),
+    help="The most sessions live at once; beyond it, starting one is a 429.",
+)
 @click.option("--quiet", is_flag=True, help="Do not log a line per request.")
 @click.option(
     "--threads",
@@ -127,6 +141,8 @@ def serve(
     scenarios_dirs: tuple[str, ...],
     allow_origins: tuple[str, ...],
     allow_hosts: tuple[str, ...],
+    session_ttl: timedelta,
+    max_sessions: int,
     quiet: bool,
     threads: int | None,
 ) -> None:
@@ -160,6 +176,7 @@ def serve(
         control_token=control_token,
     )
     mock.start = _start(start)
+    mock.sessions.ttl, mock.sessions.limit = session_ttl, max_sessions
     mock.start_on_first_request = start_on_first_request
     mock.load(*references)
     mock.on_defect = _print_defect
@@ -173,7 +190,7 @@ def serve(
 
     try:
         serve_until_stopped(
-            App(mock, access),
+            App(mock, access, mock.sessions),
             host,
             port,
             on_ready=ready,
@@ -197,6 +214,18 @@ def _stop_on_signals() -> None:
     with SIGINT ignored, and Python leaves it so)."""
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, signal.default_int_handler)
+
+
+def _duration(value: str, option: str) -> timedelta:
+    from capymock.core.durations import parse_duration
+
+    try:
+        duration = parse_duration(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint=option) from None
+    if not duration:
+        raise click.BadParameter("must be longer than 0", param_hint=option)
+    return duration
 
 
 def _start(value: str | None) -> datetime | Literal["now"] | None:

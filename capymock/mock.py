@@ -1,5 +1,5 @@
-"""`Mock`: a fake Capy API wired to the web edge (`wsgi_app`), and `serve()`, which runs one on a
-free loopback port for a `with` block."""
+"""`Mock`: a fake Capy API wired to the web edge (`wsgi_app`), with isolated sessions on the same
+server (`session()`), and `serve()`, which runs one on a free loopback port for a `with` block."""
 
 from __future__ import annotations
 
@@ -9,12 +9,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from capymock.core.clock import Clock
+from capymock.core.clock import Clock, ManualClock, SystemClock, wall_clock_now
 from capymock.core.spec import Spec
 from capymock.web.access import Access
 from capymock.web.app import App
 from capymock.web.servers import BackgroundServer
 from capymock.world.fake_api import FakeApi, ScenarioReference
+from capymock.world.sessions import PREFIX as SESSION_PREFIX
+from capymock.world.sessions import Sessions
 
 
 class Mock(FakeApi):
@@ -29,9 +31,56 @@ class Mock(FakeApi):
     """Where the mock is served (set by `serve()` and `capymock serve`), else None."""
 
     @functools.cached_property
+    def sessions(self) -> Sessions:
+        """The isolated sessions served beside this mock, under `/s/{id}/`."""
+        return Sessions(self._session_mock)
+
+    @functools.cached_property
     def wsgi_app(self) -> App:
         """The mock as a WSGI application (for `httpx.WSGITransport`, `werkzeug.test.Client`, ...)."""
-        return App(self)
+        return App(self, sessions=self.sessions)
+
+    def session(self, *scenarios: ScenarioReference, speed: float | None = None) -> Mock:
+        """A new session on this mock's server: a whole mock of its own (store, clock, keys,
+        scripts, faults, journal) under `{url}/s/{id}`, loaded with `scenarios`.
+
+        Its clock is virtual (it moves with `advance()`), or runs at `speed` like `serve --speed`.
+        `end_session()` ends it; so does 30 minutes without a request.
+
+        Raises:
+            ScenarioError: a scenario cannot be loaded (no session is left behind).
+            TooManySessions: the server holds as many sessions as it may.
+        """
+        started = self.sessions.create(speed)
+        session = started.fake
+        assert isinstance(session, Mock)
+        try:
+            session.load(*scenarios)
+        except Exception:
+            self.sessions.end(started.id)
+            raise
+        session.session_id = started.id
+        session.url = f"{self.url}{SESSION_PREFIX}{started.id}" if self.url else None
+        return session
+
+    session_id: str | None = None
+    """The id of this mock's session on its server, when it is one (`Mock.session()`)."""
+
+    def end_session(self, session: Mock) -> None:
+        """End a session made by `session()`; its URLs answer 404 from then on."""
+        if session.session_id is not None:
+            self.sessions.end(session.session_id)
+
+    def _session_mock(self, speed: float | None) -> FakeApi:
+        clock: Clock = SystemClock(speed, wall_clock_now()) if speed else ManualClock(wall_clock_now())
+        return Mock(
+            spec=self.spec,
+            clock=clock,
+            validate=self.validate,
+            any_token=self.any_token,
+            token=self.token,
+            control_token=self.control_token,
+        )
 
 
 @contextmanager
@@ -54,7 +103,7 @@ def serve(
     response that broke the spec, a crash) is raised as `MockDefect`.
     """
     mock = Mock(scenario=scenario, spec=spec, clock=clock, validate=validate, any_token=any_token, **options)
-    with BackgroundServer(App(mock, Access.serving(host)), host, port) as server:
+    with BackgroundServer(App(mock, Access.serving(host), mock.sessions), host, port) as server:
         mock.url = server.url
         yield mock
     mock.check()

@@ -18,7 +18,7 @@ import pytest
 
 if TYPE_CHECKING:
     from capymock.mock import Mock
-    from capymock.scenario.model import Scenario
+    from capymock.remote import RemoteMock
 
 MARKER = "capy_scenario"
 
@@ -42,6 +42,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         metavar="TOKEN",
         help="Bearer token for --capy-base-url (also CAPY_TOKEN).",
+    )
+    group.addoption(
+        "--capy-server",
+        default=None,
+        metavar="URL",
+        help="Give each test a fresh session on this shared `capymock serve` instead of an "
+        "in-process mock (also CAPY_SERVER).",
     )
     parser.addini(
         "capy_scenarios_dir",
@@ -86,71 +93,106 @@ def pytest_report_header(config: pytest.Config) -> str | None:
 
 
 class _Session:
-    """The session's mock and server, and the scenarios parsed so far."""
+    """The run's in-process mock and its server, started by the first test that needs them."""
 
     def __init__(self) -> None:
-        from capymock.mock import Mock
-        from capymock.web.access import Access
-        from capymock.web.app import App
-        from capymock.web.servers import BackgroundServer
+        self._mock: Mock | None = None
+        self._server: Any = None
+        self.loaded: tuple[str, ...] | None = None
 
-        self.mock = Mock()
-        self.server = BackgroundServer(App(self.mock, Access.serving("127.0.0.1"))).start()
-        self.mock.url = self.server.url
-        self.loaded: tuple[str, ...] = ()
-        self.parsed: dict[tuple[str, int], Scenario] = {}
+    @property
+    def mock(self) -> Mock:
+        if self._mock is None:
+            from capymock.mock import Mock
+            from capymock.web.access import Access
+            from capymock.web.app import App
+            from capymock.web.servers import BackgroundServer
 
-    def scenario(self, path: Path) -> Scenario:
-        from capymock.scenario.loader import load_scenario
-
-        key = (str(path), path.stat().st_mtime_ns)
-        if key not in self.parsed:
-            self.parsed[key] = load_scenario(path, self.mock.spec)
-        return self.parsed[key]
+            mock = Mock()
+            self._server = BackgroundServer(App(mock, Access.serving("127.0.0.1"), mock.sessions)).start()
+            mock.url = self._server.url
+            self._mock = mock
+        return self._mock
 
     def prepare(self, paths: list[Path]) -> Mock:
         """The mock in the state right after loading `paths` (an empty mock for none)."""
         wanted = tuple(str(p) for p in paths)
         if wanted != self.loaded:
-            self.loaded = ()
-            self.mock.load(*[self.scenario(p) for p in paths])
+            self.loaded = None
+            self.mock.load(*paths)  # files parsed once: the loader keeps them until they change
             self.loaded = wanted
         else:
             self.mock.reset()
         return self.mock
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
 
 
 @pytest.fixture(scope="session")
 def _capy_session() -> Iterator[_Session]:
     session = _Session()
     yield session
-    session.server.stop()
+    session.stop()
+
+
+def _server(config: pytest.Config) -> str | None:
+    url = config.getoption("capy_server") or os.environ.get("CAPY_SERVER")
+    return str(url).rstrip("/") if url else None
 
 
 @pytest.fixture
-def capy_mock(request: pytest.FixtureRequest, _capy_session: _Session) -> Iterator[Mock]:
-    """The scriptable mock, reset for this test (to its `capy_scenario` marker's scenarios)."""
+def capy_mock(request: pytest.FixtureRequest, _capy_session: _Session) -> Iterator[Mock | RemoteMock]:
+    """The scriptable mock, reset for this test (to its `capy_scenario` marker's scenarios); with
+    `--capy-server`, a fresh session of its own on that shared server."""
     live = _live(request.config)
     if live is not None:
         pytest.skip(
             f"needs capy_mock to script the API, but this run is against the deployment at {live.url}"
         )
-    from capymock.errors import MockDefect, ScenarioError
+    from capymock.errors import CapymockError, MockDefect, ScenarioError
+    from capymock.remote import RemoteMock
 
     problem = None
+    server = _server(request.config)
+    mock: Mock | RemoteMock | None = None
     try:
-        mock = _capy_session.prepare(_scenario_paths(request))
+        paths = _scenario_paths(request)
+        mock = _remote(server, request, paths) if server else _capy_session.prepare(paths)
     except ScenarioError as exc:
         problem = f"capy_scenario: {exc}"
-    if problem is not None:  # failed outside the `except`, so pytest shows the message once
-        pytest.fail(problem, pytrace=False)
+    except CapymockError as exc:
+        problem = f"capymock: {exc}"
+    if problem is not None or mock is None:  # failed outside the `except`, so pytest shows it once
+        pytest.fail(problem or "capymock: no mock", pytrace=False)
     yield mock
     try:
         mock.check()
     except MockDefect as exc:
         problem = f"{type(exc).__name__}: {exc}"
+    finally:
+        if isinstance(mock, RemoteMock):
+            mock.end()
     if problem is not None:
         pytest.fail(problem, pytrace=False)
+
+
+def _remote(server: str, request: pytest.FixtureRequest, paths: list[Path]) -> RemoteMock:
+    """A session on the shared server, loaded like the in-process mock would be."""
+    from capymock.remote import RemoteMock
+
+    marker = request.node.get_closest_marker(MARKER)
+    names = [str(name) for name in marker.args] if marker is not None else []
+    bundled = {
+        path.stem
+        for path in paths
+        if path.parent.name == "scenarios" and path.parent.parent.name == "capymock"
+    }
+    references: list[str | Path] = [
+        name if name in bundled else path for name, path in zip(names, paths, strict=True)
+    ]
+    return RemoteMock(server, *references)
 
 
 def _scenario_paths(request: pytest.FixtureRequest) -> list[Path]:

@@ -233,3 +233,68 @@ def test_a_polling_page_sees_every_state_while_the_test_steps_the_clock(
         "succeeded",
     ]
     assert [s["attempts"] for s in seen] == [0, 1, 1, 1, 1, 2, 2, 2]
+
+
+def test_two_pages_on_two_sessions_each_see_their_own_job_move(browser: Any, poller_page: str) -> None:
+    with serving(["--scenario", "demo", "--quiet"]) as served:
+        sessions = [
+            http(f"{served.url}/_capymock/sessions", "POST", None, {"scenario": "retry-then-succeed"}).body
+            for _ in range(2)
+        ]
+        pages = [browser.new_page() for _ in sessions]
+        for page, session in zip(pages, sessions, strict=True):
+            page.goto(poller_page)
+            page.evaluate(
+                "([mock, token]) => { window.done = poll(mock, token); }", [session["base_url"], WEB_TOKEN]
+            )
+        # The first session runs through its script; the second stays where it is.
+        first, second = sessions
+        for _ in range(4):
+            http(f"{first['control_url']}/advance", "POST", None, {"to": "next_step"})
+            pages[0].wait_for_timeout(150)
+        http(f"{first['control_url']}/clock", "POST", None, {"speed": 5})
+        pages[0].wait_for_function("window.seen[window.seen.length - 1].state === 'succeeded'", timeout=30000)
+        assert [s["state"] for s in pages[1].evaluate("window.seen")] == ["pending"]
+        # Now the second one, at its own pace.
+        http(f"{second['control_url']}/clock", "POST", None, {"speed": 3})
+        pages[1].wait_for_function("window.seen[window.seen.length - 1].state === 'succeeded'", timeout=30000)
+        for page in pages:
+            states = [s["state"] for s in page.evaluate("window.seen")]
+            assert states == [
+                "pending",
+                "claimed",
+                "running",
+                "failed",
+                "pending",
+                "claimed",
+                "running",
+                "succeeded",
+            ]
+        assert http(f"{served.url}/_capymock/state").body["scenario"] == "demo"
+
+
+def test_the_dashboard_lists_the_sessions_and_opens_one(browser: Any) -> None:
+    with serving(["--scenario", "demo", "--quiet"]) as served:
+        session = http(
+            f"{served.url}/_capymock/sessions", "POST", None, {"scenario": "retry-then-succeed"}
+        ).body
+        page = browser.new_page()
+        page.goto(f"{served.url}/_capymock/")
+        page.wait_for_selector(f"a[data-session='{session['id']}']")
+        page.click(f"a[data-session='{session['id']}']")
+        page.wait_for_selector("tr[data-job=job_deploy_1]")
+        assert f"session {session['id']}" in page.inner_text("#scenario")
+        page.click("#next-step")  # steers the session, not the server's own mock
+        wait_until(
+            page,
+            lambda: http(f"{session['control_url']}/jobs/job_deploy_1").body["job"]["state"] == "claimed",
+            "stepped",
+        )
+        assert (
+            http(f"{served.url}/_capymock/state").body["now"]
+            != http(f"{session['control_url']}/state").body["now"]
+        )
+        page.goto(f"{served.url}/_capymock/")
+        page.wait_for_selector(f"a[data-session='{session['id']}']")
+        page.click(f"tr:has(a[data-session='{session['id']}']) button")
+        wait_until(page, lambda: http(f"{served.url}/_capymock/sessions").body["sessions"] == [], "ended")

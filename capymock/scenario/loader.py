@@ -39,7 +39,12 @@ def _schema_for(spec: Spec) -> tuple[dict[str, Any], Any]:
 
 def bundled_scenarios() -> dict[str, Path]:
     """Bundled scenario names -> their files."""
-    return {path.stem: path for path in sorted(BUNDLED_DIR.glob("*.yaml"))}
+    return dict(_bundled())
+
+
+@functools.lru_cache(maxsize=1)
+def _bundled() -> tuple[tuple[str, Path], ...]:
+    return tuple((path.stem, path) for path in sorted(BUNDLED_DIR.glob("*.yaml")))
 
 
 def find_scenario_file(reference: str | Path, base: Path | None = None) -> Path:
@@ -66,13 +71,26 @@ def find_scenario_file(reference: str | Path, base: Path | None = None) -> Path:
 
 
 def load_scenario(reference: str | Path, spec: Spec, base: Path | None = None) -> Scenario:
-    """Read, check and parse a scenario by path or bundled name."""
+    """Read, check and parse a scenario by path or bundled name.
+
+    A file read before and unchanged since (same size and modification time) is not parsed
+    again: `Scenario`s are frozen, so every load of it shares one.
+    """
     path = find_scenario_file(reference, base)
     try:
-        text = path.read_text(encoding="utf-8")
+        stat = path.stat()
+        return _load_file(str(path), stat.st_mtime_ns, stat.st_size, _display(path), spec)
+    except OSError as exc:
+        raise ScenarioError([Problem(None, "", f"{path}: cannot read: {exc.strerror or exc}")]) from None
+
+
+@functools.lru_cache(maxsize=64)
+def _load_file(path: str, mtime_ns: int, size: int, shown: str, spec: Spec) -> Scenario:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError([Problem(None, "", f"{path}: cannot read: {exc}")]) from None
-    return parse_scenario(text, spec, source=_display(path), default_name=path.stem)
+    return parse_scenario(text, spec, source=shown, default_name=Path(path).stem)
 
 
 def parse_scenario(

@@ -28,6 +28,8 @@ from capymock.web.answer import Answer, crashed, error, method_not_allowed
 from capymock.web.environ import STATUS_LINES, Environ, StartResponse, header, request_path
 from capymock.web.handlers import HANDLERS, Context
 from capymock.world.fake_api import FakeApi
+from capymock.world.sessions import Sessions
+from capymock.world.sessions import split as split_session
 from capymock.world.world import World
 
 _CHALLENGE = (("WWW-Authenticate", 'Bearer realm="capy"'),)
@@ -39,155 +41,189 @@ Answered = tuple[Answer, str | None, bool]
 
 
 class App:
-    """A fake API as a WSGI application, under the rules of `access` (default: any `Host`)."""
+    """A fake API as a WSGI application, under the rules of `access` (default: any `Host`).
 
-    def __init__(self, fake: FakeApi, access: Access | None = None) -> None:
-        self._fake = fake
+    With `sessions`, paths under `/s/{id}/` are answered by that session's own fake API.
+    """
+
+    def __init__(self, fake: FakeApi, access: Access | None = None, sessions: Sessions | None = None) -> None:
+        self._root = fake
         self.access = access or Access()
+        self.sessions = sessions
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         method = environ["REQUEST_METHOD"].upper()
         path = request_path(environ)
         query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
         operation_id, checked, cors = None, False, False
-        world = self._fake.world
+        fake, path, missing = self._resolve(path)
+        world = fake.world
         misdirected = self.access.misdirected(environ)
         if misdirected is not None:
             answer = error(421, misdirected)
+        elif missing is not None:
+            answer, cors = missing, True
         elif control.owns(path):
-            answer, _, _ = self._guarded(path, lambda: self._control(method, path, environ))
+            answer, _, _ = _guarded(fake, path, lambda: self._control(fake, method, path, environ))
         elif method == "OPTIONS" and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ:
-            answer, cors = self._preflight(environ, path), True
+            answer, cors = _preflight(fake, environ, path), True
         else:
             if world.waiting:
-                self._fake.begin(world)
-            answer, operation_id, checked = self._api(world, environ, method, path, query)
+                fake.begin(world)
+            answer, operation_id, checked = _api(fake, world, environ, method, path, query)
             world.journal.record(method, path, query, answer.status, environ, operation_id)
             cors = True
         body = answer.body if isinstance(answer.body, bytes) else encode(answer.body)
-        if checked and operation_id is not None and self._fake.validate:
-            answer, body = self._checked(operation_id, answer, body)  # the value `body` encodes
+        if checked and operation_id is not None and fake.validate:
+            answer, body = _checked(fake, operation_id, answer, body)  # the value `body` encodes
         headers = [("Content-Type", answer.content_type), ("Content-Length", str(len(body))), *answer.headers]
         if cors:
             headers += _cors(environ)
         start_response(STATUS_LINES.get(answer.status, str(answer.status)), headers)
         return [b"" if method == "HEAD" or answer.status == 204 else body]
 
-    def _control(self, method: str, path: str, environ: Environ) -> Answered:
-        return control.handle(self._fake, self.access, method, path, environ), None, False
-
-    def _guarded(
-        self, what: str, compute: Callable[[], Answered], operation_id: str | None = None
-    ) -> Answered:
-        try:
-            return compute()
-        except Exception as exc:  # a capymock bug: answer JSON, fail the owning test later
-            self._fake.record_failure(f"{what} crashed:\n{traceback.format_exc()}")
-            return crashed(exc), operation_id, False
-
-    def _api(
-        self, world: World, environ: Environ, method: str, path: str, query: dict[str, list[str]]
-    ) -> Answered:
-        try:
-            match = self._fake.router.match(method, path)
-        except NoRoute:
-            return error(404, f"no route for {path}; see the spec for the API's paths"), None, False
-        except WrongMethod as exc:
-            return _wrong_method(method, path, exc.allowed), None, False
-        operation = match.operation
-        return self._guarded(
-            f"{method} {path}",
-            lambda: self._operation(world, operation, match.path_parameters, environ, query),
-            operation.operation_id,
-        )
-
-    def _operation(
-        self,
-        world: World,
-        operation: Operation,
-        path_parameters: dict[str, str],
-        environ: Environ,
-        query: dict[str, list[str]],
-    ) -> Answered:
-        operation_id = operation.operation_id
-        prefer = _PREFER_CODE.search(environ.get("HTTP_PREFER") or "")
-        if prefer is not None:
-            status = int(prefer.group(1))
-            return self._preferred(operation, status), operation_id, operation.documents(status)
-        method, path = environ["REQUEST_METHOD"].upper(), request_path(environ)
-        injected = self._injected(world, operation, method, path, query)
-        if injected is not None:
-            return injected, operation_id, False  # deliberate: not checked
-        world.timeline.settle()
-        try:
-            principal = self._fake.authenticate(operation, environ.get("HTTP_AUTHORIZATION"), world)
-        except Denied as exc:
-            return _hinted(error(401, str(exc), _CHALLENGE), world), operation_id, True
-        raw = {
-            p.name: _raw_parameter(p.location, p.name, path_parameters, query, environ)
-            for p in operation.parameters
-        }
-        try:
-            params = self._fake.validators.parse_parameters(operation, raw)
-        except BadParameter as exc:
-            return error(400, str(exc)), operation_id, True
-        handler = HANDLERS.get(operation_id)
-        if handler is None:
-            return error(501, f"capymock has no handler for operation {operation_id!r}"), operation_id, False
-        answer = handler(Context(operation, world.store, principal), params)
-        if method != "HEAD":  # HEAD shows no job, so reads none
-            world.timeline.record_reads(answer.reads)
-        return _hinted(answer, world), operation_id, True
-
-    def _injected(
-        self, world: World, operation: Operation, method: str, path: str, query: dict[str, list[str]]
-    ) -> Answer | None:
-        """The answer of an injected fault (None: no fault, or only a delay); not a read."""
-        fault = world.faults.take(method, path, operation.operation_id, query)
-        if fault is None:
-            return None
-        if fault.delay:
-            time.sleep(fault.delay.total_seconds())
-        if fault.status is None:
-            return None
-        body = fault.body if fault.body is not None else {"error": f"injected fault: HTTP {fault.status}"}
-        return Answer(fault.status, body)
-
-    def _preferred(self, operation: Operation, status: int) -> Answer:
-        """A `Prefer: code=` answer: that status with the smallest spec-valid body; not a read."""
-        if not operation.documents(status):
-            documented = ", ".join(map(str, sorted(operation.responses)))
-            return error(
-                400,
-                f"Prefer: code={status} is not documented for {operation.operation_id}; "
-                f"documented: {documented}",
+    def _resolve(self, path: str) -> tuple[FakeApi, str, Answer | None]:
+        """The fake API a path is for (a session's, or the server's own), the path within it, and
+        the answer when it names no live session."""
+        found = split_session(path) if self.sessions is not None else None
+        if found is None or self.sessions is None:
+            return self._root, path, None
+        session_id, rest = found
+        session = self.sessions.get(session_id)
+        if session is None:
+            gone = error(
+                404,
+                f"no session {session_id[:64]!r}: it was ended, expired after "
+                f"{self.sessions.ttl.total_seconds() / 60:g} min without a request, or never existed; "
+                "POST /_capymock/sessions starts one",
             )
-        schema = operation.responses[status]
-        note = f"{STATUS_LINES.get(status, status)} (answered as asked by Prefer: code={status})"
-        body = minimal_body(schema, self._fake.spec.document, note) if schema is not None else b""
-        return Answer(status, body, _CHALLENGE if status == 401 else ())
+            return self._root, rest, gone
+        return session.fake, rest, None
 
-    def _preflight(self, environ: Environ, path: str) -> Answer:
-        methods = self._fake.router.allowed(path) or ("GET", "HEAD")
-        requested = environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS")
-        headers = (
-            ("Access-Control-Allow-Methods", ", ".join((*methods, "OPTIONS"))),
-            ("Access-Control-Allow-Headers", requested or _ALLOWED_HEADERS),
-            ("Access-Control-Max-Age", "600"),
+    def _control(self, fake: FakeApi, method: str, path: str, environ: Environ) -> Answered:
+        sessions = self.sessions if fake is self._root else None
+        return control.handle(fake, self.access, method, path, environ, sessions), None, False
+
+
+def _guarded(
+    fake: FakeApi, what: str, compute: Callable[[], Answered], operation_id: str | None = None
+) -> Answered:
+    try:
+        return compute()
+    except Exception as exc:  # a capymock bug: answer JSON, fail the owning test later
+        fake.record_failure(f"{what} crashed:\n{traceback.format_exc()}")
+        return crashed(exc), operation_id, False
+
+
+def _api(
+    fake: FakeApi, world: World, environ: Environ, method: str, path: str, query: dict[str, list[str]]
+) -> Answered:
+    try:
+        match = fake.router.match(method, path)
+    except NoRoute:
+        return error(404, f"no route for {path}; see the spec for the API's paths"), None, False
+    except WrongMethod as exc:
+        return _wrong_method(method, path, exc.allowed), None, False
+    operation = match.operation
+    return _guarded(
+        fake,
+        f"{method} {path}",
+        lambda: _operation(fake, world, operation, match.path_parameters, environ, path, query),
+        operation.operation_id,
+    )
+
+
+def _operation(
+    fake: FakeApi,
+    world: World,
+    operation: Operation,
+    path_parameters: dict[str, str],
+    environ: Environ,
+    path: str,
+    query: dict[str, list[str]],
+) -> Answered:
+    operation_id = operation.operation_id
+    prefer = _PREFER_CODE.search(environ.get("HTTP_PREFER") or "")
+    if prefer is not None:
+        status = int(prefer.group(1))
+        return _preferred(fake, operation, status), operation_id, operation.documents(status)
+    method = environ["REQUEST_METHOD"].upper()
+    injected = _injected(world, operation, method, path, query)
+    if injected is not None:
+        return injected, operation_id, False  # deliberate: not checked
+    world.timeline.settle()
+    try:
+        principal = fake.authenticate(operation, environ.get("HTTP_AUTHORIZATION"), world)
+    except Denied as exc:
+        return _hinted(error(401, str(exc), _CHALLENGE), world), operation_id, True
+    raw = {
+        p.name: _raw_parameter(p.location, p.name, path_parameters, query, environ)
+        for p in operation.parameters
+    }
+    try:
+        params = fake.validators.parse_parameters(operation, raw)
+    except BadParameter as exc:
+        return error(400, str(exc)), operation_id, True
+    handler = HANDLERS.get(operation_id)
+    if handler is None:
+        return error(501, f"capymock has no handler for operation {operation_id!r}"), operation_id, False
+    answer = handler(Context(operation, world.store, principal), params)
+    if method != "HEAD":  # HEAD shows no job, so reads none
+        world.timeline.record_reads(answer.reads)
+    return _hinted(answer, world), operation_id, True
+
+
+def _injected(
+    world: World, operation: Operation, method: str, path: str, query: dict[str, list[str]]
+) -> Answer | None:
+    """The answer of an injected fault (None: no fault, or only a delay); not a read."""
+    fault = world.faults.take(method, path, operation.operation_id, query)
+    if fault is None:
+        return None
+    if fault.delay:
+        time.sleep(fault.delay.total_seconds())
+    if fault.status is None:
+        return None
+    body = fault.body if fault.body is not None else {"error": f"injected fault: HTTP {fault.status}"}
+    return Answer(fault.status, body)
+
+
+def _preferred(fake: FakeApi, operation: Operation, status: int) -> Answer:
+    """A `Prefer: code=` answer: that status with the smallest spec-valid body; not a read."""
+    if not operation.documents(status):
+        documented = ", ".join(map(str, sorted(operation.responses)))
+        return error(
+            400,
+            f"Prefer: code={status} is not documented for {operation.operation_id}; documented: {documented}",
         )
-        return Answer(204, b"", headers)
+    schema = operation.responses[status]
+    note = f"{STATUS_LINES.get(status, status)} (answered as asked by Prefer: code={status})"
+    body = minimal_body(schema, fake.spec.document, note) if schema is not None else b""
+    return Answer(status, body, _CHALLENGE if status == 401 else ())
 
-    def _checked(self, operation_id: str, answer: Answer, body: bytes) -> tuple[Answer, bytes]:
-        operation = self._fake.spec.operation(operation_id)
-        try:
-            sent = body if isinstance(answer.body, bytes) else plain(answer.body)
-            self._fake.validators.check_body(operation, answer.status, sent)
-        except BodyMismatch as exc:
-            message = f"response does not match the spec: {exc}"
-            self._fake.record_failure(message)
-            mismatch = error(500, f"capymock bug: {message}")
-            return mismatch, encode(mismatch.body)
-        return answer, body
+
+def _preflight(fake: FakeApi, environ: Environ, path: str) -> Answer:
+    methods = fake.router.allowed(path) or ("GET", "HEAD")
+    requested = environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS")
+    headers = (
+        ("Access-Control-Allow-Methods", ", ".join((*methods, "OPTIONS"))),
+        ("Access-Control-Allow-Headers", requested or _ALLOWED_HEADERS),
+        ("Access-Control-Max-Age", "600"),
+    )
+    return Answer(204, b"", headers)
+
+
+def _checked(fake: FakeApi, operation_id: str, answer: Answer, body: bytes) -> tuple[Answer, bytes]:
+    operation = fake.spec.operation(operation_id)
+    try:
+        sent = body if isinstance(answer.body, bytes) else plain(answer.body)
+        fake.validators.check_body(operation, answer.status, sent)
+    except BodyMismatch as exc:
+        message = f"response does not match the spec: {exc}"
+        fake.record_failure(message)
+        mismatch = error(500, f"capymock bug: {message}")
+        return mismatch, encode(mismatch.body)
+    return answer, body
 
 
 NO_SCENARIO = (

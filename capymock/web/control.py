@@ -12,9 +12,11 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from capymock.core.auth import redact
 from capymock.core.suggest import did_you_mean
 from capymock.core.timestamps import format_timestamp
 from capymock.errors import CapymockError, IllegalTransition, InvalidJob, Problem, ScenarioError
@@ -23,6 +25,8 @@ from capymock.web.access import Access, simple_content_type
 from capymock.web.answer import Answer, Headers, error, method_not_allowed
 from capymock.web.environ import Environ, header
 from capymock.world.fake_api import FakeApi
+from capymock.world.sessions import PREFIX as SESSION_PREFIX
+from capymock.world.sessions import Session, Sessions, TooManySessions
 
 PREFIX = "/_capymock"
 METHODS: tuple[str, ...] = ("GET", "POST", "PATCH", "DELETE")
@@ -30,7 +34,7 @@ WRITES = frozenset(("POST", "PUT", "PATCH", "DELETE"))
 BODY_TYPES = ("application/json", "application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
 MAX_BODY = 5 * 1024 * 1024
 DASHBOARD = Path(__file__).with_name("dashboard.html")
-_JOB = re.compile(r"jobs/([^/]+)\Z")
+_ITEM = re.compile(r"(jobs|sessions)/([^/]+)\Z")
 _GUARDS: Headers = (
     ("X-Content-Type-Options", "nosniff"),
     ("X-Frame-Options", "DENY"),
@@ -51,6 +55,10 @@ class _Call:
     access: Access
     body: bytes
     job_id: str = ""
+    """The `{id}` of `jobs/{id}` or `sessions/{id}`."""
+    environ: Environ | None = None
+    sessions: Sessions | None = None
+    """The server's sessions (None inside a session: sessions are started on the server's root)."""
 
 
 def owns(path: str) -> bool:
@@ -58,7 +66,9 @@ def owns(path: str) -> bool:
     return path == PREFIX or path.startswith(PREFIX + "/")
 
 
-def handle(fake: FakeApi, access: Access, method: str, path: str, environ: Environ) -> Answer:
+def handle(
+    fake: FakeApi, access: Access, method: str, path: str, environ: Environ, sessions: Sessions | None = None
+) -> Answer:
     """Answer one control request (CORS only for the origins `access` allows)."""
     origin = environ.get("HTTP_ORIGIN")
     if origin is not None and not access.origin_allowed(origin, environ):
@@ -68,14 +78,16 @@ def handle(fake: FakeApi, access: Access, method: str, path: str, environ: Envir
             "loopback origins on its port; to allow one: capymock serve --allow-origin ORIGIN",
         )
         return replace(refused, headers=_GUARDS)
-    answer = _answer(fake, access, method, path, environ)
+    answer = _answer(fake, access, method, path, environ, sessions)
     cors: Headers = ()
     if origin is not None:
         cors = (("Access-Control-Allow-Origin", origin), ("Access-Control-Allow-Credentials", "true"))
     return replace(answer, headers=(*answer.headers, *cors, ("Vary", "Origin"), *_GUARDS))
 
 
-def _answer(fake: FakeApi, access: Access, method: str, path: str, environ: Environ) -> Answer:
+def _answer(
+    fake: FakeApi, access: Access, method: str, path: str, environ: Environ, sessions: Sessions | None
+) -> Answer:
     if method == "OPTIONS":
         return _preflight(environ)
     route = path[len(PREFIX) :].strip("/")
@@ -83,8 +95,8 @@ def _answer(fake: FakeApi, access: Access, method: str, path: str, environ: Envi
         return Answer(200, DASHBOARD.read_bytes(), content_type="text/html; charset=utf-8")
     if fake.control_token is not None and not _authorized(fake.control_token, environ):
         return error(401, "the control API needs the control token: 'Authorization: Bearer <control token>'")
-    job = _JOB.match(route)
-    handlers = _ROUTES.get("jobs/{id}" if job else route)
+    item = _ITEM.match(route)
+    handlers = _ROUTES.get(f"{item.group(1)}/{{id}}" if item else route)
     if handlers is None:
         return error(404, f"no control route {PREFIX}/{route[:100]}; routes: {', '.join(_ROUTES)}")
     handler = handlers.get("GET" if method == "HEAD" else method)
@@ -93,11 +105,16 @@ def _answer(fake: FakeApi, access: Access, method: str, path: str, environ: Envi
     try:
         if method in WRITES:
             _check_body_type(environ)
-        return handler(_Call(fake, access, _read_body(environ), job.group(1) if job else ""))
+        call = _Call(fake, access, _read_body(environ), item.group(2) if item else "", environ, sessions)
+        return handler(call)
     except _BadBody as exc:
         return error(400, str(exc))
     except _WrongType as exc:
         return error(415, str(exc))
+    except _NoSessions:
+        return error(404, "sessions are started on the server's own control API, not inside a session")
+    except _UnknownSession as exc:
+        return error(404, f"no session {str(exc)[:64]!r}: it was ended, expired, or never existed")
 
 
 def _preflight(environ: Environ) -> Answer:
@@ -202,15 +219,19 @@ def _scenario(call: _Call) -> Answer:
     except _Refused as exc:
         return error(403, str(exc))
     except ScenarioError as exc:
-        count = len(exc.problems)
-        return Answer(
-            422,
-            {
-                "error": f"the scenario has {count} problem{'s' if count != 1 else ''}:\n{exc}",
-                "problems": [p.to_dict() for p in exc.problems],
-            },
-        )
+        return _problems(exc)
     return _ok(fake.state())
+
+
+def _problems(exc: ScenarioError) -> Answer:
+    count = len(exc.problems)
+    return Answer(
+        422,
+        {
+            "error": f"the scenario has {count} problem{'s' if count != 1 else ''}:\n{exc}",
+            "problems": [p.to_dict() for p in exc.problems],
+        },
+    )
 
 
 def _names_request(body: bytes) -> Any:
@@ -384,6 +405,131 @@ def _openapi(call: _Call) -> Answer:
     return Answer(200, call.fake.spec.text.encode(), content_type="application/yaml")
 
 
+def _tokens(call: _Call) -> Answer:
+    """`{"token": "capy_live_...", "project": "proj_web"}` (project optional: organization-wide)."""
+    request = _object(call.body)
+    token, project = request.get("token"), request.get("project")
+    if not isinstance(token, str) or (project is not None and not isinstance(project, str)):
+        raise _BadBody('expected {"token": "capy_live_...", "project": "<project id>"}')
+    try:
+        call.fake.add_token(token, project=project)
+    except ValueError as exc:
+        return error(422, str(exc))
+    return _ok({"token": redact(token), "project": project}, 201)
+
+
+def _defects(call: _Call) -> Answer:
+    return _ok({"defects": call.fake.defects()})
+
+
+def _clear_defects(call: _Call) -> Answer:
+    call.fake.clear_defects()
+    return Answer(204, b"")
+
+
+# -- sessions ------------------------------------------------------------------------------
+
+
+def _registry(call: _Call) -> Sessions:
+    if call.sessions is None:
+        raise _NoSessions
+    return call.sessions
+
+
+class _NoSessions(Exception):
+    pass
+
+
+def _session_view(call: _Call, session: Session) -> dict[str, Any]:
+    registry = _registry(call)
+    base = f"{_origin(call.environ or {})}{SESSION_PREFIX}{session.id}"
+    expires = datetime.now(UTC) + timedelta(seconds=registry.expires_in(session))
+    return {
+        "id": session.id,
+        "base_url": base,
+        "token": session.fake.token,
+        "control_url": f"{base}{PREFIX}",
+        "expires_at": format_timestamp(expires),
+        "scenario": session.fake.scenario,
+        "clock": session.fake.clock_state(),
+    }
+
+
+def _origin(environ: Environ) -> str:
+    host = (
+        environ.get("HTTP_HOST")
+        or f"{environ.get('SERVER_NAME', '127.0.0.1')}:{environ.get('SERVER_PORT', '')}"
+    )
+    return f"{environ.get('wsgi.url_scheme', 'http')}://{host}"
+
+
+def _start_session(call: _Call) -> Answer:
+    """`{"scenario": "retry-then-succeed" | "<YAML>" | {...}, "speed": 10}`: both optional."""
+    request = _object(call.body, required=False)
+    unknown = set(request) - {"scenario", "speed"}
+    speed = request.get("speed")
+    if unknown or (speed is not None and (isinstance(speed, bool) or not isinstance(speed, (int, float)))):
+        raise _BadBody('expected {"scenario": <name, document or object>, "speed": <number>}, both optional')
+    try:
+        references = _references(request.get("scenario"), call)
+        registry = _registry(call)
+        session = registry.create(speed or None)
+    except _Refused as exc:
+        return error(403, str(exc))
+    except ScenarioError as exc:
+        return _problems(exc)
+    except TooManySessions as exc:
+        return error(429, str(exc))
+    except ValueError as exc:
+        return error(422, str(exc))
+    try:
+        session.fake.load(*references)
+    except ScenarioError as exc:
+        registry.end(session.id)
+        return _problems(exc)
+    return _ok(_session_view(call, session), 201)
+
+
+def _references(value: Any, call: _Call) -> list[Any]:
+    """What a session starts from: a name or file (as the scenario route takes them), a document
+    (YAML text, or a JSON object), a list of names, or nothing."""
+    if value is None:
+        return []
+    if isinstance(value, str) and "\n" not in value and not value.lstrip().startswith("{"):
+        return [_loadable(value, call.access.scenario_dirs)]
+    if isinstance(value, list) and all(isinstance(name, str) for name in value):
+        return [_loadable(name, call.access.scenario_dirs) for name in value]
+    text = value if isinstance(value, str) else json.dumps(value)
+    if not isinstance(value, (str, dict)):
+        raise _BadBody('"scenario" is a name, a list of names, a YAML document or a JSON object')
+    return [parse_scenario(text, call.fake.spec, source="request body", default_name="session")]
+
+
+def _sessions(call: _Call) -> Answer:
+    return _ok({"sessions": [_session_view(call, session) for session in _registry(call).live()]})
+
+
+def _one_session(call: _Call) -> Session:
+    session = _registry(call).get(call.job_id)
+    if session is None:
+        raise _UnknownSession(call.job_id)
+    return session
+
+
+class _UnknownSession(Exception):
+    pass
+
+
+def _get_session(call: _Call) -> Answer:
+    return _ok(_session_view(call, _one_session(call)))
+
+
+def _end_session(call: _Call) -> Answer:
+    if not _registry(call).end(call.job_id):
+        raise _UnknownSession(call.job_id)
+    return Answer(204, b"")
+
+
 _ROUTES: dict[str, dict[str, Callable[[_Call], Answer]]] = {
     "state": {"GET": _state},
     "reset": {"POST": _reset},
@@ -395,4 +541,8 @@ _ROUTES: dict[str, dict[str, Callable[[_Call], Answer]]] = {
     "requests": {"GET": _requests, "DELETE": _clear_requests},
     "faults": {"GET": _faults, "POST": _add_fault, "DELETE": _clear_faults},
     "openapi.yaml": {"GET": _openapi},
+    "tokens": {"POST": _tokens},
+    "defects": {"GET": _defects, "DELETE": _clear_defects},
+    "sessions": {"GET": _sessions, "POST": _start_session},
+    "sessions/{id}": {"GET": _get_session, "DELETE": _end_session},
 }

@@ -30,7 +30,7 @@ from capymock.scenario.loader import check_fault, load_scenario
 from capymock.scenario.model import Fault, Scenario
 from capymock.world.faults import ArmedFaults
 from capymock.world.timeline import Fired
-from capymock.world.world import Baseline, World, empty_baseline, plan_baseline
+from capymock.world.world import Baseline, World, empty_baseline, planned_baseline
 
 ScenarioReference = str | Path | Scenario
 KEPT_DEFECTS = 100
@@ -127,7 +127,7 @@ class FakeApi:
         if start is None:
             start = wall_clock_now() if any(s.starts_now for s in parsed) else clock.now()
         if parsed:
-            baseline = plan_baseline(self.spec, parsed, start, self.token)
+            baseline = planned_baseline(self.spec, parsed, start, self.token)
         else:
             baseline = empty_baseline(start, self.token)
         with self._swap_lock:
@@ -448,6 +448,17 @@ class FakeApi:
             self._failures.append(message)
         if self.on_defect is not None:
             self.on_defect(message)
+
+    def defects(self) -> list[str]:
+        """The defects kept since the last `check()` or `clear_defects()`, oldest first."""
+        with self._failures_lock:
+            return list(self._failures)
+
+    def clear_defects(self) -> None:
+        """Forget the defects kept so far."""
+        with self._failures_lock:
+            self._failures.clear()
+            self._dropped = 0
 
     def check(self) -> None:
         """Raise `MockDefect` if the mock broke its own spec or crashed since the last check."""

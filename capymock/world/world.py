@@ -7,6 +7,8 @@ A load or a reset makes a new `World` and swaps one reference, so a request, a s
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -68,6 +70,28 @@ def plan_baseline(spec: Spec, scenarios: Sequence[Scenario], start: datetime, to
     )
 
 
+_PLANNED: OrderedDict[tuple[Any, ...], tuple[Baseline, Sequence[Scenario]]] = OrderedDict()
+_PLANNED_LOCK = threading.Lock()
+PLANNED_KEPT = 32
+
+
+def planned_baseline(spec: Spec, scenarios: Sequence[Scenario], start: datetime, token: str) -> Baseline:
+    """`plan_baseline`, remembered: the same scenarios (the same parsed objects) at the same start
+    with the same token make the same frozen baseline, so sessions and reloads share it."""
+    key = (id(spec), tuple(map(id, scenarios)), start, token)
+    with _PLANNED_LOCK:
+        found = _PLANNED.get(key)
+        if found is not None:
+            _PLANNED.move_to_end(key)
+            return found[0]
+    baseline = plan_baseline(spec, scenarios, start, token)
+    with _PLANNED_LOCK:
+        _PLANNED[key] = (baseline, tuple(scenarios))  # the scenarios kept alive: their ids stay theirs
+        while len(_PLANNED) > PLANNED_KEPT:
+            _PLANNED.popitem(last=False)
+    return baseline
+
+
 def _keys(token: str, organization_id: str) -> tuple[tuple[str, Principal], ...]:
     keyring = Keyring()
     keyring.add(token, organization_id)
@@ -123,6 +147,7 @@ class World:
         return {
             "now": format_timestamp(now),
             "scenario": self.scenario,
+            "organization": self.organization_id,
             "jobs": [job.to_dict() for job in jobs],
             "pending_steps": pending,
             "faults": self.faults.describe(),

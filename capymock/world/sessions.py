@@ -1,0 +1,120 @@
+"""Isolated sessions on one server: each a whole fake API of its own (store, clock, keys, scripts,
+faults, journal) under its own base path, ended on request or after an idle time.
+
+The web edge routes `/s/{id}/...` to a session; a session is made by a factory the server
+gives (so it shares the server's spec, validation and tokens), and nothing else is shared.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from capymock.errors import CapymockError
+from capymock.world.fake_api import FakeApi
+
+DEFAULT_TTL = timedelta(minutes=30)
+DEFAULT_LIMIT = 1000
+PREFIX = "/s/"
+"""Sessions live under `/s/{id}`: the API at `/s/{id}/v1/...`, the control API at `/s/{id}/_capymock/...`."""
+
+
+class TooManySessions(CapymockError):
+    """The server holds as many live sessions as it may."""
+
+
+@dataclass
+class Session:
+    """One live session: its id, its fake API, and when it was last used (monotonic seconds)."""
+
+    id: str
+    fake: FakeApi
+    last_used: float
+    created: float = field(default=0.0)
+
+
+class Sessions:
+    """The live sessions of one server, at most `limit`, each ended after `ttl` without a request."""
+
+    def __init__(
+        self,
+        make: Callable[[float | None], FakeApi],
+        *,
+        ttl: timedelta = DEFAULT_TTL,
+        limit: int = DEFAULT_LIMIT,
+        timer: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._make, self.ttl, self.limit, self._timer = make, ttl, limit, timer
+        self._live: dict[str, Session] = {}
+        self._lock = threading.Lock()
+
+    def create(self, speed: float | None = None) -> Session:
+        """A new, empty session (its clock virtual, or running at `speed`); load it afterwards.
+
+        Raises:
+            TooManySessions: `limit` sessions are live.
+        """
+        with self._lock:
+            self._purge()
+            if len(self._live) >= self.limit:
+                raise TooManySessions(
+                    f"{len(self._live)} sessions are live, the most this server holds (--max-sessions "
+                    f"{self.limit}); end one (DELETE /_capymock/sessions/ID) or let one expire "
+                    f"({_minutes(self.ttl)} without a request)"
+                )
+        fake = self._make(speed)
+        now = self._timer()
+        session = Session(f"s_{secrets.token_hex(6)}", fake, now, now)
+        with self._lock:
+            self._live[session.id] = session
+        return session
+
+    def get(self, session_id: str) -> Session | None:
+        """The live session `session_id`, touched (its idle time starts again); None if there is none."""
+        with self._lock:
+            session = self._live.get(session_id)
+            if session is None:
+                return None
+            now = self._timer()
+            if now - session.last_used > self.ttl.total_seconds():
+                del self._live[session_id]
+                return None
+            session.last_used = now
+            return session
+
+    def end(self, session_id: str) -> bool:
+        """End a session; False if it was not live."""
+        with self._lock:
+            return self._live.pop(session_id, None) is not None
+
+    def live(self) -> list[Session]:
+        """Every live session, oldest first."""
+        with self._lock:
+            self._purge()
+            return sorted(self._live.values(), key=lambda session: session.created)
+
+    def expires_in(self, session: Session) -> float:
+        """Seconds until `session` expires unless it is used."""
+        return max(0.0, session.last_used + self.ttl.total_seconds() - self._timer())
+
+    def _purge(self) -> None:
+        now, ttl = self._timer(), self.ttl.total_seconds()
+        for stale in [sid for sid, s in self._live.items() if now - s.last_used > ttl]:
+            del self._live[stale]
+
+
+def split(path: str) -> tuple[str, str] | None:
+    """`/s/{id}/rest` -> (id, `/rest`); None for a path outside every session."""
+    if not path.startswith(PREFIX):
+        return None
+    session_id, slash, rest = path[len(PREFIX) :].partition("/")
+    return session_id, "/" + rest if slash else "/"
+
+
+def _minutes(ttl: timedelta) -> str:
+    minutes = ttl.total_seconds() / 60
+    return f"{minutes:g} min"
