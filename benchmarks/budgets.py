@@ -379,15 +379,29 @@ def _rss_mb() -> float:
     return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:"))) / 1024
 
 
-def measure_sessions() -> list[Row]:
-    """Starting a session server-side, 1,000 idle sessions' memory, and a request inside one."""
+def idle_sessions_mb() -> float:
+    """MB of RSS that `IDLE_SESSIONS` idle sessions add to a fresh interpreter (run as
+    `budgets.py --idle-sessions`: a process that freed nothing before, so its RSS tells)."""
     mock = capymock.Mock(scenario=SESSION_SCENARIO, validate=False)
-    mock.sessions.end(_post_session(mock, SESSION_SCENARIO))  # warm: parsed and planned once
+    mock.sessions.end(_post_session(mock, SESSION_SCENARIO))
     gc.collect()
     before = _rss_mb()
     ids = [_post_session(mock, SESSION_SCENARIO) for _ in range(IDLE_SESSIONS)]
     gc.collect()
-    grown = _rss_mb() - before
+    assert len(ids) == len(mock.sessions.live())
+    return _rss_mb() - before
+
+
+def measure_sessions() -> list[Row]:
+    """Starting a session server-side, 1,000 idle sessions' memory, and a request inside one."""
+    grown = float(
+        subprocess.run(
+            [sys.executable, __file__, "--idle-sessions"], capture_output=True, text=True, check=True
+        ).stdout
+    )
+    mock = capymock.Mock(scenario=SESSION_SCENARIO, validate=False)
+    mock.sessions.end(_post_session(mock, SESSION_SCENARIO))  # warm: parsed and planned once
+    ids = [_post_session(mock, SESSION_SCENARIO) for _ in range(IDLE_SESSIONS)]
     starts = []
     for session_id in ids[: IDLE_SESSIONS // 2]:  # make room, then time starts one by one
         mock.sessions.end(session_id)
@@ -478,7 +492,11 @@ def main(argv: list[str] | None = None) -> int:
     """Measure, print the table and the summary, optionally write JSON."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the figures as JSON to PATH")
+    parser.add_argument("--idle-sessions", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.idle_sessions:
+        print(idle_sessions_mb())
+        return 0
     started = time.perf_counter()
     rows = [*measure_startup(), *measure_serve(), *measure_reset(), *measure_requests(), *measure_sessions()]
     line = summary(rows, time.perf_counter() - started)
