@@ -453,6 +453,261 @@ def _run_contract(base_url: str, token: str, token_env: str, **options: Any) -> 
 
 @cli.command()
 @click.option(
+    "--base-url", envvar="CAPY_BASE_URL", help="Poll mode: the deployment to watch (also CAPY_BASE_URL)."
+)
+@click.option("--token", help="Poll mode: its bearer token; never written or printed. Better: $CAPY_TOKEN.")
+@click.option(
+    "--token-env",
+    default="CAPY_TOKEN",
+    show_default=True,
+    metavar="NAME",
+    help="The environment variable holding the token (unless --token is given).",
+)
+@click.option("--project-id", help="Poll mode: the project whose jobs to watch.")
+@click.option(
+    "--job-id",
+    "job_ids",
+    multiple=True,
+    help="Poll mode: watch this job (repeatable; default: every job the project lists at first).",
+)
+@click.option(
+    "--interval", default="1s", show_default=True, help="Poll mode: time between two rounds of reads."
+)
+@click.option(
+    "--duration",
+    help="Stop after this long (default: once every watched job is finished; proxy: on Ctrl-C).",
+)
+@click.option(
+    "--rate-limit",
+    default="10/s",
+    show_default=True,
+    help="Poll mode: at most this many requests (10/s, 300/m; 0: no limit), one at a time.",
+)
+@click.option(
+    "--proxy", is_flag=True, help="Proxy mode: forward requests to --target and record what passes."
+)
+@click.option("--target", help="Proxy mode: the deployment to forward to.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Proxy mode: address to listen on.")
+@click.option(
+    "--port",
+    default=4010,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Proxy mode: port (0: any).",
+)
+@click.option(
+    "--timeout",
+    default="10s",
+    show_default=True,
+    help="Wait this long for the deployment's answer; no answer in time is recorded as a fault.",
+)
+@click.option(
+    "--redact",
+    default="",
+    metavar="FIELD,...",
+    help="Write these job fields as [redacted] (e.g. last_stdout,last_stderr,error).",
+)
+@click.option(
+    "--rename", is_flag=True, help="Write organization, project and job ids as stable placeholders."
+)
+@click.option(
+    "--schema",
+    "schema_location",
+    metavar="PATH|URL",
+    help="Where the file's yaml-language-server line points (default: the installed capymock's schema).",
+)
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="The scenario file to write (-: standard output).",
+)
+@click.option("--spec", type=click.Path(dir_okay=False), help="OpenAPI document of the deployment.")
+def record(
+    base_url: str | None,
+    token: str | None,
+    token_env: str,
+    project_id: str | None,
+    job_ids: tuple[str, ...],
+    interval: str,
+    duration: str | None,
+    rate_limit: str,
+    proxy: bool,
+    target: str | None,
+    host: str,
+    port: int,
+    timeout: str,
+    redact: str,
+    rename: bool,
+    schema_location: str | None,
+    output: str,
+    spec: str | None,
+) -> int:
+    """Watch a deployment and write a scenario that replays what its jobs did.
+
+    \b
+    Poll mode:  capymock record --base-url URL --project-id P -o recorded.yaml
+    Proxy mode: capymock record --proxy --target URL --port 4010 -o recorded.yaml
+    """
+    _stop_on_signals()
+    from capymock.core.rates import parse_rate
+    from capymock.core.spec import load_spec
+    from capymock.record.writer import Options
+
+    loaded = load_spec(spec)
+    unknown = [
+        name for name in filter(None, map(str.strip, redact.split(","))) if name not in loaded.job_fields
+    ]
+    if unknown:
+        raise CliError(
+            f"--redact {','.join(unknown)}: not a job field; job fields: {', '.join(loaded.job_fields)}"
+        )
+    try:
+        rate = parse_rate(rate_limit)
+    except ValueError as exc:
+        raise CliError(f"--rate-limit {exc}") from None
+    options = Options(
+        redact=tuple(filter(None, map(str.strip, redact.split(",")))),
+        rename=rename,
+        schema=schema_location or _schema_location(output),
+        interval=None if proxy else _duration(interval, "--interval").total_seconds(),
+        timeout=_duration(timeout, "--timeout").total_seconds(),
+    )
+    stop_after = _duration(duration, "--duration").total_seconds() if duration else None
+    if proxy:
+        if not target:
+            raise CliError("--proxy needs --target URL: the deployment to forward to")
+        recording = _record_as_proxy(_base_url(target, "--target"), loaded, host, port, options, stop_after)
+    else:
+        if not base_url or not project_id:
+            raise CliError("poll mode needs --base-url and --project-id (or --proxy --target URL)")
+        from capymock.record.poll import Target
+
+        secret = token or os.environ.get(token_env, "")
+        if not secret:
+            raise CliError(f"no token: pass --token or set ${token_env}")
+        watch = Target(
+            _base_url(base_url, "--base-url"),
+            secret,
+            project_id,
+            job_ids,
+            interval=options.interval or 1.0,
+            duration=stop_after,
+            rate=rate,
+            timeout=options.timeout,
+        )
+        recording = _record_by_polling(watch, loaded)
+    return _write_recording(recording, loaded, options, output)
+
+
+def _count(number: int, thing: str) -> str:
+    return f"{number} {thing}{'' if number == 1 else 's'}"
+
+
+def _base_url(url: str, option: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise CliError(f"{option} {url!r}: expected a URL such as https://api.capy.example")
+    return url.rstrip("/")
+
+
+def _schema_location(output: str) -> str:
+    """The installed scenario schema, relative to the output's folder where it can be."""
+    installed = Path(__file__).parent / "schemas" / "scenario.schema.json"
+    folder = Path.cwd() if output == "-" else Path(output).resolve().parent
+    try:
+        return Path(os.path.relpath(installed, folder)).as_posix()
+    except ValueError:  # another drive (Windows)
+        return installed.as_uri()
+
+
+def _progress(spec: Any) -> Any:
+    """A line on stderr per change seen: when, which job, its state and attempts (never a token)."""
+    import time
+
+    began, lifecycle = time.monotonic(), spec.lifecycle
+
+    def changed(job_id: str, job: Any) -> None:
+        counter = lifecycle.retry.counter
+        shown = f"{job.get(lifecycle.field)} ({counter} {job.get(counter)})"
+        click.echo(f"  +{time.monotonic() - began:6.1f}s  {job_id[:100]}: {shown}", err=True)
+
+    return changed
+
+
+def _record_by_polling(watch: Any, spec: Any) -> Any:
+    from capymock.record.observations import public_url
+    from capymock.record.poll import RecordError, record_by_polling
+
+    ids = ", ".join(watch.job_ids) or f"every job of {watch.project_id}"
+    until = f"for {watch.duration:g}s" if watch.duration else "until they are all finished"
+    click.echo(
+        f"capymock record: watching {ids} at {public_url(watch.base_url)}, {until} (Ctrl-C: stop and write)",
+        err=True,
+    )
+    try:
+        return record_by_polling(watch, spec, on_change=_progress(spec))
+    except RecordError as exc:
+        raise CliError(str(exc)) from None
+
+
+def _record_as_proxy(
+    target: str, spec: Any, host: str, port: int, options: Any, stop_after: float | None
+) -> Any:
+    from capymock.record.observations import public_url
+    from capymock.record.proxy import RecordingProxy
+    from capymock.web.access import Access
+    from capymock.web.servers import serve_until_stopped
+
+    proxy = RecordingProxy(target, spec, timeout=options.timeout, access=Access.serving(host))
+    proxy.on_change = _progress(spec)
+
+    def ready(url: str) -> None:
+        click.echo(
+            f"capymock record: forwarding {url} to {public_url(target)} (Ctrl-C: stop and write)", err=True
+        )
+        if stop_after is not None:
+            timer = threading.Timer(stop_after, os.kill, (os.getpid(), signal.SIGTERM))
+            timer.daemon = True
+            timer.start()
+
+    try:
+        serve_until_stopped(proxy, host, port, on_ready=ready, threads=DELAY_THREADS)
+    except OSError as exc:
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise CliError(f"cannot listen on {host}:{port}: {reason} (try --port 0)") from None
+    return proxy.recording
+
+
+def _write_recording(recording: Any, spec: Any, options: Any, output: str) -> int:
+    from capymock.errors import ScenarioError
+    from capymock.record.writer import write_scenario
+    from capymock.scenario.loader import parse_scenario
+
+    text = write_scenario(recording, spec, options)
+    shown = "standard output" if output == "-" else output
+    try:
+        parse_scenario(text, spec, source=shown)
+    except ScenarioError as exc:  # a defect of the writer: keep the file, say so
+        click.echo(
+            f"capymock record: defect (please report it): the recording does not validate:\n{exc}", err=True
+        )
+        problem = 1
+    else:
+        problem = 0
+    if output == "-":
+        click.echo(text, nl=False)
+    else:
+        Path(output).write_text(text, encoding="utf-8")
+    jobs, changes, faults = len(recording.jobs), recording.changes(), len(recording.failures)
+    counts = f"{_count(jobs, 'job')}, {_count(changes, 'change')}, {_count(faults, 'failure')}"
+    click.echo(f"capymock record: wrote {shown}: {counts} seen", err=True)
+    return problem
+
+
+@cli.command()
+@click.option(
     "--spec", type=click.Path(dir_okay=False), help="OpenAPI document whose states and fields to use."
 )
 def schema(spec: str | None) -> None:

@@ -34,6 +34,7 @@ from capymock.contract import rules
 from capymock.contract.checks import OWN_CHECKS, RunContext, body_of
 from capymock.contract.failures import FailureReader
 from capymock.contract.report import ContractReport
+from capymock.core import rates
 from capymock.core.refs import follow_refs
 from capymock.core.spec import GET_JOB, JOB, LIST_JOBS, Operation, Spec, load_spec
 from capymock.errors import ContractError
@@ -75,20 +76,10 @@ def parse_rate(rate: str | float | None) -> str | None:
     Raises:
         ContractError: not a rate.
     """
-    if rate is None:
-        return None
-    text = str(rate).strip()
-    number, _, unit = text.partition("/")
-    unit = unit.strip() or "s"
     try:
-        value = float(number)
-    except ValueError:
-        value = -1.0
-    if unit not in ("s", "m", "h") or value < 0 or (value and value != int(value)):
-        raise ContractError(
-            f"--rate-limit {text!r}: expected a whole number per second, minute or hour: 10/s, 300/m, 5"
-        )
-    return f"{int(value)}/{unit}" if value else None
+        return rates.parse_rate(rate)
+    except ValueError as exc:
+        raise ContractError(f"--rate-limit {exc}") from None
 
 
 def run_contract(

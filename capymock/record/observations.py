@@ -1,0 +1,94 @@
+"""What a recording saw: each job's bodies in the order they changed, and the deployment's
+failures (5xx answers, timeouts). Pure data; the poller and the proxy fill it in."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from capymock.core.spec import JOB
+
+
+@dataclass(frozen=True)
+class Sighting:
+    """A job as the deployment showed it, and when capymock saw it (seconds since the recording began)."""
+
+    job: Mapping[str, Any]
+    seen: float
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A request the deployment failed: a 5xx (`status`), or no answer in time (`status` None)."""
+
+    method: str
+    path: str
+    status: int | None
+    seen: float
+    body: Any = None
+    """The answer's JSON body, if it had a small one."""
+
+
+@dataclass
+class Recording:
+    """Everything seen, keyed by job id in the order jobs were first seen."""
+
+    started: datetime
+    """The real time the recording began (for the file's header)."""
+    source: str
+    """Where it was recorded from (a URL; never a token)."""
+    jobs: dict[str, list[Sighting]] = field(default_factory=dict)
+    failures: list[Failure] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def saw(self, job: Any, seen: float) -> bool:
+        """Note one job body; True when it differs from the last one seen of that job."""
+        if not isinstance(job, Mapping) or not isinstance(job.get(JOB.id), str):
+            return False
+        with self._lock:
+            sightings = self.jobs.setdefault(job[JOB.id], [])
+            if sightings and dict(sightings[-1].job) == dict(job):
+                return False
+            sightings.append(Sighting(dict(job), seen))
+            return True
+
+    def failed(self, method: str, path: str, status: int | None, seen: float, body: bytes = b"") -> None:
+        with self._lock:
+            self.failures.append(Failure(method, path, status, seen, _small_json(body)))
+
+    def changes(self) -> int:
+        """State or field changes seen, beyond each job's first sighting."""
+        with self._lock:
+            return sum(len(sightings) - 1 for sightings in self.jobs.values())
+
+
+BODY_LIMIT = 4096
+"""Failure bodies longer than this are not kept (a gateway's HTML page, a stack trace)."""
+
+
+def _small_json(body: bytes) -> Any:
+    if not body or len(body) > BODY_LIMIT:
+        return None
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None
+
+
+def public_url(url: str) -> str:
+    """`url` without user, password, query or fragment: what a file or a terminal may show."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    netloc = host + (f":{port}" if port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))

@@ -1,0 +1,451 @@
+"""`capymock record`, driven as a user would: the CLI as a subprocess against a served mock (the
+"real" deployment) or a small scripted deployment, and the written file served again."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from cli_helpers import CAPYMOCK, serving
+
+RETRY_TOKEN = "capy_live_web_0123456789abcdef"  # retry-then-succeed's own key
+SPEED = 20
+INTERVAL = 0.01  # real seconds between two polls: 0.2 s of the deployment's time at SPEED
+STEPS = ["pending", "claimed", "running", "failed", "pending", "claimed", "running", "succeeded"]
+ATTEMPTS = [0, 1, 1, 1, 1, 2, 2, 2]
+PROGRESS = re.compile(r"^\s+\+\s*[\d.]+s\s+(\S+): (\S+) \(attempts (\d+)\)$")
+
+
+def record(*args: str, token: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CAPY_TOKEN": token} if token else dict(os.environ)
+    return subprocess.run(
+        [*CAPYMOCK, "record", *args], capture_output=True, text=True, timeout=timeout, env=env
+    )
+
+
+def progress(stderr: str) -> list[tuple[str, str, int]]:
+    """(job, state, attempts) of each change `record` printed."""
+    found = (PROGRESS.match(line) for line in stderr.splitlines())
+    return [(m.group(1), m.group(2), int(m.group(3))) for m in found if m]
+
+
+def steps_of(path: Path, job: str) -> list[dict[str, Any]]:
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return next(entry["steps"] for entry in document["jobs"] if entry["id"] == job)
+
+
+def seconds(value: str | None) -> float:
+    if value is None:
+        return 0.0
+    number = float(re.sub(r"[a-z]+$", "", value))
+    return number / 1000 if value.endswith("ms") else number * {"s": 1, "m": 60, "h": 3600}[value[-1]]
+
+
+def validate(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CAPYMOCK, "validate", str(path)], capture_output=True, text=True, timeout=60)
+
+
+def recorded_token(path: Path) -> str:
+    found = re.search(r"capy_live_recorded_\w+", path.read_text(encoding="utf-8"))
+    assert found, path.read_text(encoding="utf-8")
+    return found.group(0)
+
+
+def poll_args(url: str, output: Path, *more: str) -> list[str]:
+    return ["--base-url", url, "--project-id", "proj_web", "--interval", f"{INTERVAL}s", "--rate-limit", "0",
+            "-o", str(output), *more]  # fmt: skip
+
+
+# -- poll mode: record the bundled retry, replay it ---------------------------------------------
+
+
+def test_a_recorded_retry_replays_the_same_states_attempts_and_timing(tmp_path: Path) -> None:
+    served_args = ["--scenario", "retry-then-succeed", "--speed", str(SPEED), "--start-on-first-request"]
+    original = tmp_path / "recorded.yaml"
+    with serving([*served_args, "--quiet"]) as real:
+        first = record(*poll_args(real.url, original, "--job-id", "job_deploy_1"), token=RETRY_TOKEN)
+    assert first.returncode == 0, first.stderr
+    seen = progress(first.stderr)
+    assert [state for _, state, _ in seen] == STEPS, first.stderr
+    assert [attempts for _, _, attempts in seen] == ATTEMPTS
+    assert validate(original).returncode == 0, validate(original).stdout
+
+    replayed = tmp_path / "replayed.yaml"
+    with serving(["--scenario", str(original), *served_args[2:], "--quiet"]) as replay:
+        second = record(
+            *poll_args(replay.url, replayed, "--job-id", "job_deploy_1"), token=recorded_token(original)
+        )
+    assert second.returncode == 0, second.stderr
+    assert progress(second.stderr) == seen  # the same states, with the same attempts
+    # The timing: every step within one polling interval (in the deployment's time) of the original.
+    interval = INTERVAL * SPEED
+    before, after = steps_of(original, "job_deploy_1"), steps_of(replayed, "job_deploy_1")
+    assert [s["state"] for s in before] == [s["state"] for s in after] == STEPS
+    expected = [0, 2, 1, 5, 1, None, 1, 3]  # retry-then-succeed's `after`s; None: `after_polls: 2`
+    for step, want in zip(before, expected, strict=True):
+        if want is not None:
+            assert abs(seconds(step.get("after")) - want) <= interval, before
+    for old, new in zip(before, after, strict=True):
+        assert abs(seconds(old.get("after")) - seconds(new.get("after"))) <= interval, (before, after)
+    for text in (first.stdout, first.stderr, second.stdout, second.stderr, original.read_text()):
+        assert RETRY_TOKEN not in text
+    assert recorded_token(original) not in second.stdout + second.stderr + replayed.read_text()
+
+
+def test_the_file_says_where_and_how_it_was_recorded(tmp_path: Path) -> None:
+    output = tmp_path / "sub" / "recorded.yaml"
+    output.parent.mkdir()
+    with serving(["--scenario", "happy-path", "--quiet"]) as real:
+        done = record(*poll_args(real.url, output, "--duration", "300ms"), token=real.token)
+    assert done.returncode == 0, done.stderr
+    text = output.read_text(encoding="utf-8")
+    first_line = text.splitlines()[0]
+    assert first_line.startswith("# yaml-language-server: $schema=")
+    schema = (output.parent / first_line.split("=", 1)[1]).resolve()
+    assert json.loads(schema.read_text())["title"]  # the line points at the installed schema
+    assert f"# Recorded by capymock record from {real.url}" in text
+    assert "polled every 10ms" in text
+    assert "wrote" in done.stderr and str(output) in done.stderr
+    assert real.token not in text + done.stdout + done.stderr
+
+
+# -- a scripted deployment: what a real one may do ----------------------------------------------
+
+
+def job(job_id: str, state: str, attempts: int, **fields: Any) -> dict[str, Any]:
+    """A body of the Job schema, at a time `fields` may move."""
+    at = fields.pop("at", "2026-03-01T10:00:00Z")
+    body = {
+        "id": job_id,
+        "project_id": "proj_real",
+        "organization_id": "org_real",
+        "type": "deploy",
+        "state": state,
+        "attempts": attempts,
+        "max_attempts": 3,
+        "created_at": "2026-03-01T10:00:00Z",
+        "updated_at": at,
+        "claimed_by": "worker-7" if state in ("claimed", "running") else None,
+        "claimed_at": at if state in ("claimed", "running") else None,
+        "started_at": at if state == "running" else None,
+        "completed_at": at if state in ("succeeded", "failed", "cancelled") else None,
+    }
+    body.update(fields)
+    return body
+
+
+class Scripted:
+    """Each read of a job shows its next frame (the last one stays); `failures[path]` answers
+    those statuses first (0: no answer at all, until the client gives up)."""
+
+    def __init__(self, frames: Mapping[str, list[dict[str, Any]]], failures: Mapping[str, list[int]]) -> None:
+        self.frames = {k: list(v) for k, v in frames.items()}
+        self.failures = {k: list(v) for k, v in failures.items()}
+        self.lock = threading.Lock()
+        self.authorizations: list[str | None] = []
+
+    def answer(self, path: str, authorization: str | None) -> tuple[int, Any]:
+        with self.lock:
+            self.authorizations.append(authorization)
+            if self.failures.get(path):
+                return self.failures[path].pop(0), {"error": f"upstream trouble at {path}"}
+            if path == "/v1/projects/proj_real/jobs":
+                return 200, {"jobs": [frames[0] for frames in self.frames.values()]}
+            job_id = path.rsplit("/", 1)[-1]
+            if job_id not in self.frames:
+                return 404, {"error": "not found"}
+            frames = self.frames[job_id]
+            return 200, {"job": frames.pop(0) if len(frames) > 1 else frames[0]}
+
+
+@contextmanager
+def scripted(
+    frames: Mapping[str, list[dict[str, Any]]], failures: Mapping[str, list[int]] | None = None
+) -> Iterator[tuple[str, Scripted]]:
+    script = Scripted(frames, failures or {})
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            status, body = script.answer(self.path.split("?")[0], self.headers.get("Authorization"))
+            if status == 0:
+                time.sleep(1.5)  # longer than the recorder waits
+                status = 504
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", script
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+SECRET = "capy_live_secret_5f1e0c2b9a7d4e36"
+
+
+def record_scripted(url: str, output: Path, *more: str) -> subprocess.CompletedProcess[str]:
+    args = ["--base-url", url, "--project-id", "proj_real", "--interval", "10ms", "--rate-limit", "0",
+            "--timeout", "300ms", "-o", str(output), *more]  # fmt: skip
+    return record(*args, token=SECRET)
+
+
+def test_states_the_polls_missed_are_filled_by_the_lifecycle_and_commented(tmp_path: Path) -> None:
+    frames = {
+        # pending, then running: `claimed` was missed.
+        "job_gap": [
+            job("job_gap", "pending", 0),
+            job("job_gap", "running", 1, at="2026-03-01T10:00:04Z", claimed_at="2026-03-01T10:00:01Z"),
+            job("job_gap", "succeeded", 1, at="2026-03-01T10:00:10Z", last_exit_code=0),
+        ],
+        # running, then running again one attempt later: a whole retry was missed.
+        "job_lap": [
+            job("job_lap", "running", 1),
+            job("job_lap", "running", 2, at="2026-03-01T10:00:08Z", claimed_by="worker-9"),
+            job("job_lap", "succeeded", 2, at="2026-03-01T10:00:09Z", last_exit_code=0),
+        ],
+    }
+    output = tmp_path / "gaps.yaml"
+    with scripted(frames) as (url, _):
+        done = record_scripted(url, output)
+    assert done.returncode == 0, done.stderr
+    assert validate(output).returncode == 0, validate(output).stdout
+    text = output.read_text(encoding="utf-8")
+    assert "# filled: claimed not seen between two reads" in text
+    assert "# filled: pending, claimed not seen between two reads" in text
+    gap = steps_of(output, "job_gap")
+    assert [s["state"] for s in gap] == ["pending", "claimed", "running", "succeeded"]
+    assert [seconds(s.get("after")) for s in gap] == [0, 1, 3, 6]  # claimed when `claimed_at` says
+    lap = steps_of(output, "job_lap")
+    assert [s["state"] for s in lap] == ["running", "pending", "claimed", "running", "succeeded"]
+    assert [seconds(s.get("after")) for s in lap] == [0, 4, 4, 0, 1]  # `pending` has no stamp: halfway
+    assert lap[2]["claimed_by"] == "worker-9"  # on the claim, where the lifecycle sets it
+
+    with serving(["--scenario", str(output), "--quiet", "--speed", "1000"]) as replay:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            shown = get(f"{replay.url}/v1/jobs/job_lap", recorded_token(output))
+            if shown["job"]["state"] == "succeeded":
+                break
+            time.sleep(0.02)
+    assert shown["job"]["attempts"] == 2  # the retry the polls missed is in the replay
+
+
+def test_a_move_no_legal_walk_explains_is_a_comment_not_a_step(tmp_path: Path) -> None:
+    frames = {
+        "job_back": [
+            job("job_back", "succeeded", 1, last_exit_code=0),
+            job("job_back", "running", 1, at="2026-03-01T10:00:05Z"),
+        ]
+    }
+    output = tmp_path / "odd.yaml"
+    with scripted(frames) as (url, _):
+        done = record_scripted(url, output, "--duration", "300ms")
+    assert done.returncode == 0, done.stderr
+    assert validate(output).returncode == 0, validate(output).stdout
+    assert [s["state"] for s in steps_of(output, "job_back")] == ["succeeded"]
+    assert "# then 'succeeded' → 'running' (+5s), which no legal path explains: not replayed" in (
+        output.read_text(encoding="utf-8")
+    )
+
+
+def test_5xx_answers_and_timeouts_while_polling_become_faults(tmp_path: Path) -> None:
+    frames = {
+        "job_one": [job("job_one", "pending", 0), job("job_one", "cancelled", 0, at="2026-03-01T10:00:02Z")]
+    }
+    failures = {"/v1/jobs/job_one": [502, 0, 502]}
+    output = tmp_path / "faults.yaml"
+    with scripted(frames, failures) as (url, _):
+        done = record_scripted(url, output)
+    assert done.returncode == 0, done.stderr
+    assert validate(output).returncode == 0, validate(output).stdout
+    faults = yaml.safe_load(output.read_text(encoding="utf-8"))["faults"]
+    assert {"match": {"method": "GET", "path": "/v1/jobs/job_one"}, "status": 502, "times": 2,
+            "body": {"error": "upstream trouble at /v1/jobs/job_one"}} in faults  # fmt: skip
+    assert {"match": {"method": "GET", "path": "/v1/jobs/job_one"}, "status": 504, "delay": "300ms",
+            "times": 1} in faults  # fmt: skip
+
+
+def test_redact_and_rename_keep_private_values_out_of_the_file(tmp_path: Path) -> None:
+    frames = {
+        "job_private_1": [
+            job("job_private_1", "running", 1),
+            job("job_private_1", "failed", 1, at="2026-03-01T10:00:03Z", error="db password hunter2",
+                last_stderr="trace: hunter2", last_stdout="deploying job_private_1 of proj_real",
+                last_exit_code=1),
+        ]
+    }  # fmt: skip
+    output = tmp_path / "private.yaml"
+    with scripted(frames, {"/v1/jobs/job_private_1": [503]}) as (url, script):
+        more = ["--redact", "error, last_stderr", "--rename", "--duration", "300ms"]
+        done = record_scripted(url, output, *more)
+    assert done.returncode == 0, done.stderr
+    assert validate(output).returncode == 0, validate(output).stdout
+    text = output.read_text(encoding="utf-8")
+    for private in ("hunter2", "job_private_1", "proj_real", "org_real", SECRET):
+        assert private not in text
+    assert text.count('"[redacted]"') == 2
+    assert '"deploying job_1 of proj_1"' in text  # ids inside values are renamed too
+    assert 'organization: "org_recorded"' in text
+    assert 'path: "/v1/jobs/job_1"' in text  # and in the faults' paths
+    assert set(script.authorizations) == {f"Bearer {SECRET}"}  # the real token went to the deployment
+    assert SECRET not in done.stdout + done.stderr
+
+
+def test_ctrl_c_ends_the_recording_and_writes_what_was_seen(tmp_path: Path) -> None:
+    frames = {"job_long": [job("job_long", "running", 1)]}
+    output = tmp_path / "partial.yaml"
+    with scripted(frames) as (url, _):
+        args = ["--base-url", url, "--project-id", "proj_real", "--interval", "50ms", "-o", str(output)]
+        process = subprocess.Popen(
+            [*CAPYMOCK, "record", *args],
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "CAPY_TOKEN": SECRET, "PYTHONUNBUFFERED": "1"},
+        )
+        assert process.stderr is not None
+        assert "job_long: running" in "".join(iter_until(process.stderr, "job_long: running"))
+        process.send_signal(signal.SIGINT)
+        rest = process.communicate(timeout=20)[1]
+    assert process.returncode == 0, rest
+    assert [s["state"] for s in steps_of(output, "job_long")] == ["running"]
+    assert "Traceback" not in rest
+
+
+def iter_until(stream: Any, text: str) -> Iterator[str]:
+    for line in iter(stream.readline, ""):
+        yield line
+        if text in line:
+            return
+
+
+POLL = ["--base-url", "http://127.0.0.1:1", "--project-id", "p", "-o", "x.yaml"]
+
+
+@pytest.mark.parametrize(
+    ("args", "token", "message"),
+    [
+        (POLL[2:], SECRET, "poll mode needs --base-url and --project-id"),
+        (POLL, None, "no token"),
+        (POLL, SECRET, "cannot reach"),
+        (["--base-url", "nowhere", *POLL[2:]], SECRET, "expected a URL"),
+        ([*POLL, "--redact", "secrets"], SECRET, "not a job field"),
+        ([*POLL, "--interval", "soon"], SECRET, "--interval"),
+        ([*POLL, "--rate-limit", "fast"], SECRET, "--rate-limit"),
+        (["--proxy", "-o", "x.yaml"], None, "--proxy needs --target"),
+    ],
+)
+def test_bad_usage_is_one_line_and_exit_2(
+    args: list[str], token: str | None, message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CAPY_TOKEN", raising=False)
+    monkeypatch.chdir(tmp_path)
+    done = record(*args, token=token)
+    assert done.returncode == 2, done.stderr
+    assert message in done.stderr and "Traceback" not in done.stderr
+    assert SECRET not in done.stderr + done.stdout
+    assert not (tmp_path / "x.yaml").exists()
+
+
+def test_a_rejected_token_stops_before_recording(tmp_path: Path) -> None:
+    with serving(["--scenario", "happy-path", "--quiet"]) as real:
+        done = record(*poll_args(real.url, tmp_path / "x.yaml"), token=SECRET)
+    assert done.returncode == 2
+    assert "rejected the token (401)" in done.stderr and SECRET not in done.stderr
+    assert not (tmp_path / "x.yaml").exists()
+
+
+# -- proxy mode ---------------------------------------------------------------------------------
+
+
+def get(url: str, token: str, host: str | None = None) -> Any:
+    headers = {"Authorization": f"Bearer {token}", **({"Host": host} if host else {})}
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=10) as answer:
+        return json.loads(answer.read())
+
+
+def status_of(url: str, token: str, host: str | None = None) -> int:
+    try:
+        get(url, token, host)
+    except urllib.error.HTTPError as failure:
+        failure.close()
+        return failure.code
+    return 200
+
+
+@contextmanager
+def proxying(target: str, output: Path, *more: str) -> Iterator[tuple[str, subprocess.Popen[str], list[str]]]:
+    process = subprocess.Popen(
+        [*CAPYMOCK, "record", "--proxy", "--target", target, "--port", "0", "-o", str(output), *more],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert process.stderr is not None
+    lines = list(iter_until(process.stderr, "forwarding"))
+    found = re.search(r"forwarding (http://\S+) to", "".join(lines))
+    assert found, lines
+    try:
+        yield found.group(1), process, lines
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+        lines += process.communicate(timeout=20)[1].splitlines()
+
+
+def test_the_proxy_records_an_injected_502_as_a_fault_and_the_jobs_states(tmp_path: Path) -> None:
+    output = tmp_path / "proxied.yaml"
+    served_args = ["--scenario", "retry-then-succeed", "--speed", str(SPEED), "--start-on-first-request"]
+    with serving([*served_args, "--quiet"]) as real:
+        fault = {"match": {"method": "GET", "path": "/v1/jobs/job_deploy_1"}, "status": 502, "times": 2}
+        request = urllib.request.Request(
+            f"{real.url}/_capymock/faults", json.dumps(fault).encode(), {"Content-Type": "application/json"}
+        )
+        urllib.request.urlopen(request, timeout=10).close()
+        with proxying(real.url, output) as (url, process, lines):
+            statuses, states = [], []
+            while not states or states[-1] != "succeeded":
+                statuses.append(status_of(f"{url}/v1/jobs/job_deploy_1", RETRY_TOKEN))
+                if statuses[-1] == 200:
+                    states.append(get(f"{url}/v1/jobs/job_deploy_1", RETRY_TOKEN)["job"]["state"])
+                time.sleep(INTERVAL)
+            assert status_of(f"{url}/v1/jobs/job_deploy_1", RETRY_TOKEN, host="evil.example") == 421
+    assert process.returncode == 0, lines
+    assert statuses[:2] == [502, 502]
+    assert validate(output).returncode == 0, validate(output).stdout
+    document = yaml.safe_load(output.read_text(encoding="utf-8"))
+    assert document["faults"] == [
+        {"match": {"method": "GET", "path": "/v1/jobs/job_deploy_1"}, "status": 502, "times": 2,
+         "body": document["faults"][0]["body"]}
+    ]  # fmt: skip
+    assert [s["state"] for s in steps_of(output, "job_deploy_1")] == STEPS
+    assert RETRY_TOKEN not in output.read_text(encoding="utf-8") + "".join(lines)
+
+    with serving(["--scenario", str(output), "--quiet", "--paused"]) as replay:
+        token = recorded_token(output)
+        replayed = [status_of(f"{replay.url}/v1/jobs/job_deploy_1", token) for _ in range(3)]
+    assert replayed == [502, 502, 200]  # the replay fails the same way
