@@ -575,6 +575,9 @@ def record(
         timeout=_duration(timeout, "--timeout").total_seconds(),
     )
     stop_after = _duration(duration, "--duration").total_seconds() if duration else None
+    folder = Path(output).resolve().parent
+    if output != "-" and not (folder.is_dir() and os.access(folder, os.W_OK)):
+        raise CliError(f"-o {output}: {folder} is not a folder this user can write in")
     if proxy:
         if not target:
             raise CliError("--proxy needs --target URL: the deployment to forward to")
@@ -696,10 +699,16 @@ def _write_recording(recording: Any, spec: Any, options: Any, output: str) -> in
         problem = 1
     else:
         problem = 0
-    if output == "-":
+    try:
+        if output == "-":
+            click.echo(text, nl=False)
+        else:
+            Path(output).write_text(text, encoding="utf-8")
+    except OSError as exc:  # the recording is not lost: it goes to standard output instead
         click.echo(text, nl=False)
-    else:
-        Path(output).write_text(text, encoding="utf-8")
+        raise CliError(
+            f"cannot write {output}: {exc.strerror or exc}; the scenario is on standard output"
+        ) from None
     jobs, changes, faults = len(recording.jobs), recording.changes(), len(recording.failures)
     counts = f"{_count(jobs, 'job')}, {_count(changes, 'change')}, {_count(faults, 'failure')}"
     click.echo(f"capymock record: wrote {shown}: {counts} seen", err=True)

@@ -357,6 +357,7 @@ POLL = ["--base-url", "http://127.0.0.1:1", "--project-id", "p", "-o", "x.yaml"]
         ([*POLL, "--interval", "soon"], SECRET, "--interval"),
         ([*POLL, "--rate-limit", "fast"], SECRET, "--rate-limit"),
         (["--proxy", "-o", "x.yaml"], None, "--proxy needs --target"),
+        ([*POLL[:-1], "missing/x.yaml"], SECRET, "is not a folder this user can write in"),
     ],
 )
 def test_bad_usage_is_one_line_and_exit_2(
@@ -449,3 +450,40 @@ def test_the_proxy_records_an_injected_502_as_a_fault_and_the_jobs_states(tmp_pa
         token = recorded_token(output)
         replayed = [status_of(f"{replay.url}/v1/jobs/job_deploy_1", token) for _ in range(3)]
     assert replayed == [502, 502, 200]  # the replay fails the same way
+
+
+@pytest.mark.parametrize(
+    ("more", "message"),
+    [
+        (["--project-id", "proj_nope"], "is --project-id 'proj_nope' right?"),
+        (
+            ["--project-id", "proj_web", "--job-id", "job_nope"],
+            "is --job-id 'job_nope' a job of this token's?",
+        ),
+    ],
+)
+def test_a_wrong_project_or_job_stops_before_recording(more: list[str], message: str, tmp_path: Path) -> None:
+    with serving(["--scenario", "happy-path", "--quiet"]) as real:
+        args = ["--base-url", real.url, *more, "-o", str(tmp_path / "x.yaml")]
+        done = record(*args, token="capy_live_web_happy_7d41c0a9e2b3f658")
+    assert done.returncode == 2, done.stderr
+    assert message in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "x.yaml").exists()
+
+
+def test_the_proxy_records_timeouts_as_504_faults_but_not_an_unreachable_target(tmp_path: Path) -> None:
+    frames = {"job_one": [job("job_one", "pending", 0)]}
+    slow, dead = tmp_path / "slow.yaml", tmp_path / "dead.yaml"
+    with (
+        scripted(frames, {"/v1/jobs/job_one": [0]}) as (target, _),
+        proxying(target, slow, "--timeout", "300ms") as (url, _, _),
+    ):
+        assert status_of(f"{url}/v1/jobs/job_one", SECRET) == 504
+        assert get(f"{url}/v1/jobs/job_one", SECRET)["job"]["state"] == "pending"
+    with proxying("http://127.0.0.1:1", dead) as (url, _, _):
+        assert status_of(f"{url}/v1/jobs/job_one", SECRET) == 502
+    faults = yaml.safe_load(slow.read_text(encoding="utf-8"))["faults"]
+    timed_out = {"match": {"method": "GET", "path": "/v1/jobs/job_one"}, "status": 504, "delay": "300ms"}
+    assert faults == [{**timed_out, "times": 1}]
+    assert "faults" not in yaml.safe_load(dead.read_text(encoding="utf-8"))
+    assert validate(slow).returncode == validate(dead).returncode == 0

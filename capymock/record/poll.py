@@ -19,7 +19,7 @@ from capymock.core.rates import per_second
 from capymock.core.spec import GET_JOB, JOB, LIST_JOBS, Spec
 from capymock.core.transitions import legal_targets
 from capymock.errors import CapymockError
-from capymock.record.observations import BODY_LIMIT, Recording
+from capymock.record.observations import BODY_LIMIT, Recording, public_url
 
 
 @dataclass(frozen=True)
@@ -68,13 +68,15 @@ class _Poller:
         self.watched: tuple[str, ...] = target.job_ids
 
     def run(self) -> None:
+        first = True
         while True:
             round_began = time.monotonic()
-            jobs = self.poll_list()
+            jobs = self.poll_list(first)
             if not self.watched:
                 self.watched = tuple(j for j in jobs if isinstance(j, str))
             for job_id in self.watched:
-                self.poll_job(job_id)
+                self.poll_job(job_id, first)
+            first = False
             if self.done():
                 return
             time.sleep(max(0.0, self.target.interval - (time.monotonic() - round_began)))
@@ -82,23 +84,35 @@ class _Poller:
     def done(self) -> bool:
         if self.target.duration is not None:
             return time.monotonic() - self.began >= self.target.duration
-        lifecycle = self.spec.lifecycle
         latest = [
             sightings[-1].job for job_id, sightings in self.recording.jobs.items() if job_id in self.watched
         ]
-        return (
-            bool(latest)
-            and len(latest) == len(self.watched)
-            and not any(legal_targets(lifecycle, j) for j in latest)
-        )
+        return bool(latest) and len(latest) == len(self.watched) and all(map(self.finished, latest))
 
-    def poll_list(self) -> list[Any]:
+    def finished(self, job: Mapping[str, Any]) -> bool:
+        """Whether `job` can move no more (a state the lifecycle does not know never finishes)."""
+        lifecycle = self.spec.lifecycle
+        if job.get(lifecycle.field) not in lifecycle.states:
+            return False
+        try:
+            return not legal_targets(lifecycle, job)
+        except (KeyError, TypeError):  # a retry counter that is not a number
+            return False
+
+    def poll_list(self, first: bool) -> list[Any]:
         listing = self.spec.operation(LIST_JOBS)
         path = listing.path.replace(
             "{" + listing.path_parameter + "}", quote(self.target.project_id, safe="")
         )
-        body = self.get(f"{path}?limit=100")
+        status, body = self.get(f"{path}?limit=100")
         jobs = body.get(listing.envelope or "") if isinstance(body, dict) else None
+        if first and not isinstance(jobs, list) and status is not None and status < 500:
+            what = (
+                f"answers {status}"
+                if status != 200
+                else f"does not answer a list of jobs ({listing.envelope})"
+            )
+            raise RecordError(f"GET {path} {what}: is --project-id {self.target.project_id!r} right?")
         ids = []
         for job in jobs if isinstance(jobs, list) else []:
             if isinstance(job, dict) and (not self.target.job_ids or job.get(JOB.id) in self.target.job_ids):
@@ -106,19 +120,23 @@ class _Poller:
                 ids.append(job.get(JOB.id))
         return ids
 
-    def poll_job(self, job_id: str) -> None:
+    def poll_job(self, job_id: str, first: bool) -> None:
         getting = self.spec.operation(GET_JOB)
-        body = self.get(getting.path.replace("{" + getting.path_parameter + "}", quote(job_id, safe="")))
+        path = getting.path.replace("{" + getting.path_parameter + "}", quote(job_id, safe=""))
+        status, body = self.get(path)
         job = body.get(getting.envelope or "") if isinstance(body, dict) else None
         if isinstance(job, dict):
             self.note(job)
+        elif first and status in (403, 404):
+            raise RecordError(f"GET {path} answers {status}: is --job-id {job_id!r} a job of this token's?")
 
     def note(self, job: Mapping[str, Any]) -> None:
         if self.recording.saw(job, time.monotonic() - self.began) and self.on_change is not None:
             self.on_change(str(job.get(JOB.id)), job)
 
-    def get(self, path: str) -> Any:
-        """One request, paced, with the token (never shown); a failure is noted, not fatal."""
+    def get(self, path: str) -> tuple[int | None, Any]:
+        """One request, paced, with the token (never shown): its status (None: no answer) and
+        JSON body. A failure is noted, not fatal, once the recording has seen a job."""
         if self.target.rate:
             wait = self.next_request - time.monotonic()
             if wait > 0:
@@ -129,22 +147,28 @@ class _Poller:
         seen = time.monotonic() - self.began
         try:
             with urllib.request.urlopen(request, timeout=self.target.timeout) as response:
-                return json.loads(response.read() or b"null")
+                return response.status, _json(response.read())
         except urllib.error.HTTPError as failure:
             with failure:
                 if failure.code == 401 and not self.recording.jobs:
                     raise RecordError(
                         "the deployment rejected the token (401): is it expired or rotated?"
                     ) from None
+                body = failure.read(BODY_LIMIT + 1)
                 if failure.code >= 500:
-                    body = failure.read(BODY_LIMIT + 1)
                     self.recording.failed("GET", path.split("?")[0], failure.code, seen, body)
-                return None
+                return failure.code, _json(body)
         except (urllib.error.URLError, TimeoutError, OSError) as failure:
+            reason = getattr(failure, "reason", failure)
             if not self.recording.jobs:
-                reason = getattr(failure, "reason", failure)
-                raise RecordError(f"cannot reach {self.target.base_url}: {reason}") from None
-            self.recording.failed("GET", path.split("?")[0], None, seen)
-            return None
-        except ValueError:
-            return None
+                raise RecordError(f"cannot reach {public_url(self.target.base_url)}: {reason}") from None
+            if isinstance(reason, TimeoutError):
+                self.recording.failed("GET", path.split("?")[0], None, seen)
+            return None, None
+
+
+def _json(body: bytes) -> Any:
+    try:
+        return json.loads(body or b"null")
+    except ValueError:
+        return None

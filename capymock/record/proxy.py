@@ -66,7 +66,10 @@ class RecordingProxy:
     def forward(
         self, environ: dict[str, Any], method: str, path: str, query: str
     ) -> tuple[int, list[tuple[str, str]], bytes]:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return _error(400, "Content-Length is not a number")
         data = environ["wsgi.input"].read(length) if length > 0 else None
         headers = {name: value for name in FORWARDED if (value := _header(environ, name)) is not None}
         url = self.target + path + (f"?{query}" if query else "")
@@ -78,10 +81,12 @@ class RecordingProxy:
         except urllib.error.HTTPError as failure:
             with failure:
                 status, answer, body = failure.code, failure.headers, failure.read()
-        except (urllib.error.URLError, TimeoutError, OSError):
-            self.recording.failed(method, path, None, seen)
-            error = json.dumps({"error": "capymock record: the deployment did not answer in time"}).encode()
-            return 504, [("Content-Type", "application/json")], error
+        except (urllib.error.URLError, TimeoutError, OSError) as failure:
+            reason = getattr(failure, "reason", failure)
+            if isinstance(reason, TimeoutError):  # the deployment's doing: a fault of the scenario
+                self.recording.failed(method, path, None, seen)
+                return _error(504, f"the deployment did not answer within {self.timeout:g}s")
+            return _error(502, f"cannot reach the deployment: {reason}")
         if status >= 500:
             self.recording.failed(method, path, status, seen, body)
         elif 200 <= status < 300:
@@ -105,3 +110,8 @@ def _header(environ: dict[str, Any], name: str) -> str | None:
     key = name.upper().replace("-", "_")
     value = environ.get(key if key == "CONTENT_TYPE" else "HTTP_" + key)
     return value if isinstance(value, str) else None
+
+
+def _error(status: int, message: str) -> tuple[int, list[tuple[str, str]], bytes]:
+    body = json.dumps({"error": f"capymock record: {message}"}).encode()
+    return status, [("Content-Type", "application/json")], body
