@@ -6,10 +6,10 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
 import click
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from capymock.mock import Mock
 
 USAGE_ERROR = 2
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class CliError(click.ClickException):
@@ -353,20 +354,34 @@ def validate(files: tuple[str, ...], spec: str | None) -> int:
     return USAGE_ERROR if failed else 0
 
 
+def _token_options(note: str) -> Callable[[F], F]:
+    """`--token` and `--token-env`, as every command that talks to a deployment takes them."""
+
+    def add(command: F) -> F:
+        command = click.option(
+            "--token-env",
+            default="CAPY_TOKEN",
+            show_default=True,
+            metavar="NAME",
+            help=f"The environment variable holding the token (unless --token is given); {note}.",
+        )(command)
+        return click.option(
+            "--token", help="Its bearer token; never printed. Better: put it in $CAPY_TOKEN or --token-env."
+        )(command)
+
+    return add
+
+
+def _rate_limit_option(prefix: str) -> Callable[[F], F]:
+    text = f"{prefix}at most this many requests (10/s, 300/m; 0: no limit)."
+    return click.option("--rate-limit", default="10/s", show_default=True, help=text[0].upper() + text[1:])
+
+
 @cli.command()
 @click.option(
     "--base-url", required=True, envvar="CAPY_BASE_URL", help="The deployment to check (also CAPY_BASE_URL)."
 )
-@click.option(
-    "--token", help="Its bearer token; never printed. Better: put it in $CAPY_TOKEN or --token-env."
-)
-@click.option(
-    "--token-env",
-    default="CAPY_TOKEN",
-    show_default=True,
-    metavar="NAME",
-    help="The environment variable holding the token (unless --token is given); printed curls read it.",
-)
+@_token_options("printed curls read it")
 @click.option(
     "--project-id", help="A project of the token's: its real jobs are checked (else found from --job-id)."
 )
@@ -382,12 +397,7 @@ def validate(files: tuple[str, ...], spec: str | None) -> int:
     help="Generated requests per operation and phase.",
 )
 @click.option("--seed", type=int, help="Seed for repeatable runs (default: random, printed).")
-@click.option(
-    "--rate-limit",
-    default="10/s",
-    show_default=True,
-    help="At most this many requests (10/s, 300/m; 0: no limit).",
-)
+@_rate_limit_option("")
 @click.option(
     "--max-time",
     default=300.0,
@@ -455,14 +465,7 @@ def _run_contract(base_url: str, token: str, token_env: str, **options: Any) -> 
 @click.option(
     "--base-url", envvar="CAPY_BASE_URL", help="Poll mode: the deployment to watch (also CAPY_BASE_URL)."
 )
-@click.option("--token", help="Poll mode: its bearer token; never written or printed. Better: $CAPY_TOKEN.")
-@click.option(
-    "--token-env",
-    default="CAPY_TOKEN",
-    show_default=True,
-    metavar="NAME",
-    help="The environment variable holding the token (unless --token is given).",
-)
+@_token_options("poll mode; never written")
 @click.option("--project-id", help="Poll mode: the project whose jobs to watch.")
 @click.option(
     "--job-id",
@@ -477,12 +480,7 @@ def _run_contract(base_url: str, token: str, token_env: str, **options: Any) -> 
     "--duration",
     help="Stop after this long (default: once every watched job is finished; proxy: on Ctrl-C).",
 )
-@click.option(
-    "--rate-limit",
-    default="10/s",
-    show_default=True,
-    help="Poll mode: at most this many requests (10/s, 300/m; 0: no limit), one at a time.",
-)
+@_rate_limit_option("Poll mode, one request at a time: ")
 @click.option(
     "--proxy", is_flag=True, help="Proxy mode: forward requests to --target and record what passes."
 )
