@@ -123,8 +123,16 @@ DELAY_THREADS = 8
 @click.option(
     "--threads",
     type=click.IntRange(1, 64),
-    help="Worker threads. Default: 1 (the fastest), and 8 while a fault with a delay is armed, "
-    "so a delayed request does not hold the others back.",
+    help="Python threads that answer requests. Default: 1, the fastest (a request held back by a "
+    "fault's delay never holds the others back; under waitress, 8 threads serve while one is armed).",
+)
+@click.option(
+    "--server",
+    "server",
+    type=click.Choice(["auto", "granian", "waitress"]),
+    default="auto",
+    show_default=True,
+    help="HTTP server: granian (HTTP in Rust), waitress (pure Python), or auto: granian where it installs.",
 )
 def serve(
     host: str,
@@ -146,6 +154,7 @@ def serve(
     max_sessions: int,
     quiet: bool,
     threads: int | None,
+    server: str,
 ) -> None:
     """Serve the Capy Jobs API from scenarios, until Ctrl-C or SIGTERM."""
     _stop_on_signals()
@@ -153,7 +162,7 @@ def serve(
     from capymock.mock import Mock
     from capymock.web.access import Access, is_loopback
     from capymock.web.app import App
-    from capymock.web.servers import serve_until_stopped
+    from capymock.web.servers import NoServer, serve_until_stopped
 
     if not is_loopback(host.strip("[]")) and not control_token:
         raise CliError(f"--host {host} exposes the control API beyond this machine; pass --control-token")
@@ -183,11 +192,11 @@ def serve(
     mock.on_defect = _print_defect
     stop = threading.Event()
 
-    def ready(url: str) -> None:
+    def ready(url: str, layer: str) -> None:
         mock.url = url
         if reload:  # before the banner: an edit made once the banner is out is always seen
             _watch(mock, references, stop)
-        _print_banner(mock)
+        _print_banner(mock, layer)
 
     try:
         serve_until_stopped(
@@ -196,14 +205,23 @@ def serve(
             port,
             on_ready=ready,
             log=None if quiet else sys.stderr,
-            threads=threads or (lambda: DELAY_THREADS if mock.world.faults.delaying() else 1),
+            threads=threads or (lambda: DELAY_THREADS if _delaying(mock) else 1),
+            server=server,
         )
+    except NoServer as exc:
+        raise CliError(f"--server {server}: {exc}") from None
     except OSError as exc:
         reason = os.strerror(exc.errno) if exc.errno else str(exc)
         raise CliError(f"cannot listen on {host}:{port}: {reason} (try --port 0)") from None
     finally:
         stop.set()
     click.echo("capymock: stopped")
+
+
+def _delaying(mock: Mock) -> bool:
+    """Whether the mock or one of its sessions holds a request back, or may (a fault's delay)."""
+    worlds = [mock.world, *(session.fake.world for session in mock.sessions.live())]
+    return any(world.faults.delaying() for world in worlds)
 
 
 def _print_defect(message: str) -> None:
@@ -243,7 +261,7 @@ def _start(value: str | None) -> datetime | Literal["now"] | None:
     return parse_timestamp(value)
 
 
-def _print_banner(mock: Mock) -> None:
+def _print_banner(mock: Mock, layer: str) -> None:
     store = mock.world.store
     projects = [p for p in store.projects() if store.project_organization(p) == mock.organization_id]
     project = projects[0] if projects else DEFAULT_PROJECT
@@ -272,6 +290,7 @@ def _print_banner(mock: Mock) -> None:
     elif clock["paused"]:
         click.echo(f'  clock     paused at {clock["now"]}: POST /_capymock/clock {{"speed": 1}} to run it')
     click.echo(f"  dashboard {mock.url}/_capymock/")
+    click.echo(f"  server    {layer}")
     click.echo(f"  try       curl -H 'Authorization: Bearer {mock.token}' '{jobs_url}'")
     click.echo(f"Press Ctrl-C to stop. The token is shown as {redact(mock.token)} from here on.")
     sys.stdout.flush()
@@ -664,7 +683,7 @@ def _record_as_proxy(
     proxy = RecordingProxy(target, spec, timeout=options.timeout, access=Access.serving(host))
     proxy.on_change = _progress(spec)
 
-    def ready(url: str) -> None:
+    def ready(url: str, layer: str) -> None:
         click.echo(
             f"capymock record: forwarding {url} to {public_url(target)} (Ctrl-C: stop and write)", err=True
         )

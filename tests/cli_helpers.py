@@ -67,7 +67,10 @@ def read_banner(process: subprocess.Popen[str], timeout: float = 20.0) -> str:
 
 @contextmanager
 def serving(
-    args: Sequence[str] = (), command: Sequence[str] = CAPYMOCK, cwd: Path | None = None
+    args: Sequence[str] = (),
+    command: Sequence[str] = CAPYMOCK,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
 ) -> Iterator[Served]:
     """`capymock serve --port 0 ARGS` for the block; stopped with SIGTERM afterwards."""
     process = subprocess.Popen(
@@ -76,7 +79,7 @@ def serving(
         stderr=subprocess.PIPE,
         text=True,
         cwd=cwd,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**(os.environ if env is None else env), "PYTHONUNBUFFERED": "1"},
     )
     try:
         banner = read_banner(process)

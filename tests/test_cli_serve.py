@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import os
+import socket
 import subprocess
 import threading
 import time
@@ -98,19 +101,68 @@ def test_the_control_api_steers_a_served_mock() -> None:
         assert job.body["job"]["state"] == "claimed"
 
 
-def test_a_delayed_request_does_not_hold_the_others_back(tmp_path: Path) -> None:
-    scenario = tmp_path / "slow.yaml"
-    scenario.write_text(
-        "projects: [p]\njobs: [{id: job_slow, project: p}, {id: job_fast, project: p}]\n"
-        "faults: [{match: {path: /v1/jobs/job_slow}, delay: 3s}]\n"
-    )
-    with serving(["--scenario", str(scenario), "--quiet"]) as served:
+@pytest.mark.parametrize("server", ["granian", "waitress"])
+def test_a_delayed_fault_does_not_delay_a_concurrent_request(server: str, tmp_path: Path) -> None:
+    scenario = tmp_path / "two.yaml"
+    scenario.write_text("projects: [p]\njobs: [{id: job_slow, project: p}, {id: job_fast, project: p}]\n")
+    with serving(["--scenario", str(scenario), "--server", server, "--quiet"]) as served:
+        assert f"server    {server}" in served.banner
+        fault = {"match": {"path": "/v1/jobs/job_slow"}, "delay": "2s", "status": 503, "times": 1}
+        assert http(f"{served.url}/_capymock/faults", "POST", body=fault).status == 201
         auth = {"Authorization": f"Bearer {served.token}"}
-        slow = threading.Thread(
-            target=http, args=(f"{served.url}/v1/jobs/job_slow",), kwargs={"headers": auth}
-        )
-        slow.start()
-        time.sleep(0.3)  # let the slow request reach the server first
-        assert http(f"{served.url}/v1/jobs/job_fast", headers=auth).status == 200
-        assert slow.is_alive()  # answered while the delayed request still waits
-        slow.join()
+        slow: list[tuple[int, float]] = []
+
+        def call_slow() -> None:
+            began = time.monotonic()
+            reply = http(f"{served.url}/v1/jobs/job_slow", headers=auth)
+            slow.append((reply.status, time.monotonic() - began))
+
+        waiting = threading.Thread(target=call_slow)
+        waiting.start()
+        time.sleep(0.3)  # the slow request reaches the server first
+        began = time.monotonic()
+        fast = [http(f"{served.url}/v1/jobs/job_fast", headers=auth).status for _ in range(20)]
+        fast_took = time.monotonic() - began
+        still_waiting = waiting.is_alive()
+        waiting.join()
+        after = http(f"{served.url}/v1/jobs/job_slow", headers=auth).status  # times: 1, so spent
+    assert fast == [200] * 20
+    assert still_waiting, f"20 requests took {fast_took:.2f}s: they waited for the delayed one"
+    assert slow[0][0] == 503 and slow[0][1] >= 2.0, slow  # the fault's own answer, after its delay
+    assert after == 200
+
+
+def test_auto_falls_back_to_waitress_where_granian_cannot_be_imported(tmp_path: Path) -> None:
+    broken = tmp_path / "shadow" / "granian"
+    broken.mkdir(parents=True)
+    (broken / "__init__.py").write_text("raise ImportError('no wheel for this platform')\n")
+    env = {**os.environ, "PYTHONPATH": str(broken.parent)}
+    with serving(["--quiet"], env=env) as served:
+        assert "server    waitress" in served.banner
+        assert http(served.curl_url, headers={"Authorization": f"Bearer {served.token}"}).status == 200
+    asked = subprocess.run(
+        [*CAPYMOCK, "serve", "--port", "0", "--server", "granian"],
+        capture_output=True, text=True, timeout=30, env=env,
+    )  # fmt: skip
+    assert asked.returncode != 0
+    assert "--server granian: granian cannot be imported: no wheel for this platform" in asked.stderr
+    assert "Traceback" not in asked.stderr
+
+
+@pytest.mark.parametrize("server", ["granian", "waitress"])
+def test_a_chunked_control_body_is_read_whole(server: str) -> None:
+    with serving(["--server", server, "--quiet"]) as served:
+        host, port = served.url.removeprefix("http://").split(":")
+        fault = json.dumps({"match": {"path": "/v1/jobs/job_x"}, "status": 503}).encode()
+        chunks = b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in (fault[:10], fault[10:]))
+        with socket.create_connection((host, int(port)), timeout=10) as conn:
+            conn.sendall(
+                b"POST /_capymock/faults HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n" + chunks + b"0\r\n\r\n"
+            )
+            answer = b""
+            while data := conn.recv(65536):
+                answer += data
+        assert answer.startswith(b"HTTP/1.1 201"), answer
+        armed = http(f"{served.url}/_capymock/faults").body["faults"]
+    assert armed[0]["match"] == {"path": "/v1/jobs/job_x"}

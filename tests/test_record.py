@@ -24,8 +24,8 @@ import yaml
 from cli_helpers import CAPYMOCK, serving
 
 RETRY_TOKEN = "capy_live_web_0123456789abcdef"  # retry-then-succeed's own key
-SPEED = 20
-INTERVAL = 0.01  # real seconds between two polls: 0.2 s of the deployment's time at SPEED
+SPEED = 8
+INTERVAL = 0.01  # real seconds between two polls: 0.08 s of the deployment's time at SPEED
 STEPS = ["pending", "claimed", "running", "failed", "pending", "claimed", "running", "succeeded"]
 ATTEMPTS = [0, 1, 1, 1, 1, 2, 2, 2]
 PROGRESS = re.compile(r"^\s+\+\s*[\d.]+s\s+(\S+): (\S+) \(attempts (\d+)\)$")

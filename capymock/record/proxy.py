@@ -4,7 +4,6 @@ its 5xx answers and timeouts (they become the scenario's faults)."""
 
 from __future__ import annotations
 
-import http
 import json
 import time
 import urllib.error
@@ -16,6 +15,7 @@ from typing import Any
 from capymock.core.spec import JOB, Spec
 from capymock.record.observations import Recording
 from capymock.web.access import Access
+from capymock.web.environ import STATUS_LINES, read_body
 
 StartResponse = Callable[..., Any]
 FORWARDED = (
@@ -31,8 +31,10 @@ FORWARDED = (
     "Access-Control-Request-Headers",
 )
 """Request headers passed on (not Accept-Encoding: the body is read, so it must not be compressed)."""
+MAX_BODY = 1 << 20
+"""The largest request body forwarded (the Capy Jobs API takes none)."""
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "server", "date"}
-_LINES = {status.value: f"{status.value} {status.phrase}" for status in http.HTTPStatus}
+_LINES = STATUS_LINES
 
 
 class RecordingProxy:
@@ -67,10 +69,11 @@ class RecordingProxy:
         self, environ: dict[str, Any], method: str, path: str, query: str
     ) -> tuple[int, list[tuple[str, str]], bytes]:
         try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
+            data = read_body(environ, MAX_BODY) or None
         except ValueError:
             return _error(400, "Content-Length is not a number")
-        data = environ["wsgi.input"].read(length) if length > 0 else None
+        if data is not None and len(data) > MAX_BODY:
+            return _error(413, f"the body is larger than {MAX_BODY} bytes")
         headers = {name: value for name in FORWARDED if (value := _header(environ, name)) is not None}
         url = self.target + path + (f"?{query}" if query else "")
         request = urllib.request.Request(url, data=data, method=method, headers=headers)

@@ -18,7 +18,9 @@ def schema_problem(error: Any, schema: Mapping[str, Any], located: Located) -> P
     kind = type(error.kind).__name__
     subschema = _subschema(schema, list(error.schema_path)[:-1])
     expected = subschema.get("x-expected") if isinstance(subschema, Mapping) else None
-    verbatim = subschema.get("x-message") if isinstance(subschema, Mapping) else None
+    # x-message words a schema's combined rule (anyOf), not its other keywords' errors.
+    combined = list(error.schema_path)[-1:] in (["anyOf"], ["oneOf"])
+    verbatim = subschema.get("x-message") if combined and isinstance(subschema, Mapping) else None
     instance = error.instance
     if verbatim:
         return Problem(located.at(path), format_path(path), verbatim)

@@ -25,7 +25,16 @@ from capymock.core.validation import BadParameter, BodyMismatch
 from capymock.web import control
 from capymock.web.access import Access
 from capymock.web.answer import Answer, crashed, error, method_not_allowed
-from capymock.web.environ import STATUS_LINES, Environ, StartResponse, header, request_path
+from capymock.web.environ import (
+    DEFERRABLE,
+    STATUS_LINES,
+    TAKEN,
+    Environ,
+    HeldBack,
+    StartResponse,
+    header,
+    request_path,
+)
 from capymock.web.handlers import HANDLERS, Context
 from capymock.world.fake_api import FakeApi
 from capymock.world.sessions import Sessions
@@ -110,6 +119,8 @@ def _guarded(
 ) -> Answered:
     try:
         return compute()
+    except HeldBack:
+        raise
     except Exception as exc:  # a capymock bug: answer JSON, fail the owning test later
         fake.record_failure(f"{what} crashed:\n{traceback.format_exc()}")
         return crashed(exc), operation_id, False
@@ -148,7 +159,7 @@ def _operation(
         status = int(prefer.group(1))
         return _preferred(fake, operation, status), operation_id, operation.documents(status)
     method = environ["REQUEST_METHOD"].upper()
-    injected = _injected(world, operation, method, path, query)
+    injected = _injected(world, operation, method, path, query, environ)
     if injected is not None:
         return injected, operation_id, False  # deliberate: not checked
     world.timeline.settle()
@@ -174,14 +185,27 @@ def _operation(
 
 
 def _injected(
-    world: World, operation: Operation, method: str, path: str, query: dict[str, list[str]]
+    world: World,
+    operation: Operation,
+    method: str,
+    path: str,
+    query: dict[str, list[str]],
+    environ: Environ,
 ) -> Answer | None:
-    """The answer of an injected fault (None: no fault, or only a delay); not a read."""
-    fault = world.faults.take(method, path, operation.operation_id, query)
+    """The answer of an injected fault (None: no fault, or only a delay); not a read.
+
+    A delay holds the request back: on a server that can answer later, by raising `HeldBack`
+    (the request is run again with the fault it took, once the delay is over); else by
+    sleeping on this thread.
+    """
+    fault = environ.get(TAKEN) or world.faults.take(method, path, operation.operation_id, query)
     if fault is None:
         return None
-    if fault.delay:
-        time.sleep(fault.delay.total_seconds())
+    if fault.delay and TAKEN not in environ:
+        if environ.get(DEFERRABLE):
+            raise HeldBack(fault.delay.total_seconds(), fault)
+        with world.faults.holding():
+            time.sleep(fault.delay.total_seconds())
     if fault.status is None:
         return None
     body = fault.body if fault.body is not None else {"error": f"injected fault: HTTP {fault.status}"}

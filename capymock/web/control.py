@@ -23,7 +23,7 @@ from capymock.errors import CapymockError, IllegalTransition, InvalidJob, Proble
 from capymock.scenario.loader import bundled_scenarios, parse_scenario
 from capymock.web.access import Access, simple_content_type
 from capymock.web.answer import Answer, Headers, error, method_not_allowed
-from capymock.web.environ import Environ, header
+from capymock.web.environ import Environ, header, read_body
 from capymock.world.fake_api import FakeApi
 from capymock.world.sessions import PREFIX as SESSION_PREFIX
 from capymock.world.sessions import Session, Sessions, TooManySessions
@@ -157,10 +157,12 @@ def _length(environ: Environ) -> int:
 
 
 def _read_body(environ: Environ) -> bytes:
-    length = _length(environ)
-    if length > MAX_BODY:
+    if _length(environ) > MAX_BODY:
         raise _BadBody(f"the body is larger than {MAX_BODY} bytes")
-    return environ["wsgi.input"].read(length) if length > 0 else b""
+    body = read_body(environ, MAX_BODY)
+    if len(body) > MAX_BODY:
+        raise _BadBody(f"the body is larger than {MAX_BODY} bytes")
+    return body
 
 
 def _json(body: bytes, *, required: bool = True) -> Any:

@@ -24,3 +24,33 @@ def header(environ: Environ, name: str) -> str | None:
     key = name.upper().replace("-", "_")
     value = environ.get(key if key in ("CONTENT_TYPE", "CONTENT_LENGTH") else "HTTP_" + key)
     return value if isinstance(value, str) else None
+
+
+def read_body(environ: Environ, limit: int) -> bytes:
+    """The request body, at most `limit` + 1 bytes (more than `limit`: the caller refuses it).
+
+    Content-Length says how much there is; without it, a chunked body is read to its end.
+    Raises ValueError when Content-Length is not a number.
+    """
+    length = environ.get("CONTENT_LENGTH")
+    if length:
+        size = int(length)
+        return bytes(environ["wsgi.input"].read(min(size, limit + 1))) if size > 0 else b""
+    if "chunked" in str(environ.get("HTTP_TRANSFER_ENCODING") or "").lower():
+        return bytes(environ["wsgi.input"].read(limit + 1))
+    return b""
+
+
+DEFERRABLE = "capymock.deferrable"
+"""Environ key set by a server that can answer later: a delayed fault then raises `HeldBack`
+instead of sleeping on the server's thread."""
+TAKEN = "capymock.taken"
+"""Environ key of the fault a held-back request already took (and waited for), when it is run again."""
+
+
+class HeldBack(Exception):
+    """A request held back by a fault's delay: run it again with `TAKEN` after `seconds`."""
+
+    def __init__(self, seconds: float, fault: object) -> None:
+        super().__init__(f"held back {seconds:g}s by an injected fault")
+        self.seconds, self.fault = seconds, fault

@@ -1,5 +1,6 @@
 """The servers that run the WSGI app: `BackgroundServer` (werkzeug's threaded server on a
-background thread, for tests) and `serve_until_stopped` (waitress, for `capymock serve`).
+background thread, for tests) and `serve_until_stopped` (granian, or waitress where granian
+cannot serve, for `capymock serve`).
 
 The background server stops within milliseconds: its loop waits on the listening socket and
 on a wake-up socket, instead of polling for a shutdown flag. Each server's package is
@@ -11,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import selectors
+import signal
 import socket
 import threading
 from collections.abc import Callable
@@ -156,26 +158,92 @@ class _RequestLog:
             self.flush()
 
 
+SERVERS = ("auto", "granian", "waitress")
+"""What `serve_until_stopped` may serve with; auto: granian, else waitress."""
+
+
+class NoServer(Exception):
+    """The serving layer asked for cannot serve here."""
+
+
 def serve_until_stopped(
-    app: Any, host: str, port: int, *, on_ready: Any, log: Any = None, threads: int | Callable[[], int] = 1
+    app: Any,
+    host: str,
+    port: int,
+    *,
+    on_ready: Callable[[str, str], None],
+    log: Any = None,
+    threads: int | Callable[[], int] = 1,
+    server: str = "auto",
 ) -> None:
-    """Serve `app` with waitress (keep-alive, a pool of worker threads) until SIGINT or SIGTERM.
+    """Serve `app` (keep-alive, one process) until SIGINT or SIGTERM.
 
-    `threads` is a number, or a function asked every 0.2 s how many workers there should be.
-    `on_ready(url)` is called once the socket listens; `log`, a text stream, gets a line per
-    request. Raises OSError when the address cannot be bound.
+    `server` is one of `SERVERS`. granian calls the app on `threads` Python threads (one when
+    `threads` is a function) and answers requests held back by a fault's delay later, so they
+    never stall the others; waitress runs `threads` workers, asking the function every 0.2 s
+    how many there should be. `on_ready(url, layer)` is called once the socket listens; `log`,
+    a text stream, gets a line per request. Raises OSError when the address cannot be bound,
+    NoServer when `server` cannot serve.
     """
-    import logging
-    import signal
+    request_log = _RequestLog(app, log) if log is not None else None
+    served = request_log or app
+    _allow_many_connections()
+    try:
+        if server != "waitress":
+            try:
+                _serve_granian(served, host, port, on_ready, threads)
+                return
+            except NoServer:
+                if server == "granian":
+                    raise
+        _serve_waitress(served, host, port, on_ready, threads)
+    finally:
+        if request_log is not None:
+            request_log.close()
 
-    from waitress.server import create_server
+
+def _serve_granian(app: Any, host: str, port: int, on_ready: Any, threads: Any) -> None:
+    import time
+
+    from capymock.web.granian_worker import GranianWorker, Unavailable
+
+    try:
+        worker = GranianWorker(
+            app,
+            host,
+            port,
+            threads=1 if callable(threads) else threads,
+            connection_limit=CONNECTION_LIMIT,
+            idle_timeout=IDLE_TIMEOUT,
+            clock=time.monotonic,
+        )
+    except Unavailable as exc:
+        raise NoServer(str(exc)) from None
+    stopping = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stopping.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        worker.start()
+        on_ready(_url(host, worker.port), "granian")
+        while not stopping.wait(0.5):
+            pass
+    finally:
+        worker.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _serve_waitress(app: Any, host: str, port: int, on_ready: Any, threads: Any) -> None:
+    import logging
+
+    try:
+        from waitress.server import create_server
+    except ImportError as exc:
+        raise NoServer(f"waitress cannot be imported: {exc}") from None
 
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "task queue depth" under load
-    request_log = _RequestLog(app, log) if log is not None else None
     count = threads() if callable(threads) else threads
-    _allow_many_connections()
     server = create_server(
-        request_log or app,
+        app,
         host=host,
         port=port,
         threads=count,
@@ -186,8 +254,7 @@ def serve_until_stopped(
         asyncore_use_poll=True,
         channel_timeout=IDLE_TIMEOUT,
     )
-    bound_host = host if ":" not in host else f"[{host}]"
-    on_ready(f"http://{bound_host}:{server.effective_port}")
+    on_ready(_url(host, server.effective_port), "waitress")
     resized = threading.Event()
     if callable(threads):
         threading.Thread(target=_resize, args=(server, threads, count, resized), daemon=True).start()
@@ -205,8 +272,10 @@ def serve_until_stopped(
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         server.close()
-        if request_log is not None:
-            request_log.close()
+
+
+def _url(host: str, port: int) -> str:
+    return f"http://{host if ':' not in host else f'[{host}]'}:{port}"
 
 
 def _allow_many_connections() -> None:

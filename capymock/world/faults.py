@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,6 +62,7 @@ class ArmedFaults:
     def __init__(self, armed: Iterable[ArmedFault] = ()) -> None:
         self._lock = threading.Lock()
         self._armed = list(armed)
+        self._holding = 0
 
     def add(self, fault: Fault) -> None:
         with self._lock:
@@ -84,8 +86,19 @@ class ArmedFaults:
         return None
 
     def delaying(self) -> bool:
-        """Whether an armed fault holds its requests back (a `delay`)."""
-        return any(armed.fault.delay for armed in self._armed)
+        """Whether a request is held back by a fault's delay, or an armed fault may hold one back."""
+        return self._holding > 0 or any(armed.fault.delay for armed in self._armed)
+
+    @contextlib.contextmanager
+    def holding(self) -> Iterator[None]:
+        """Counts a request as held back (see `delaying`) while in the block."""
+        with self._lock:
+            self._holding += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._holding -= 1
 
     def snapshot(self) -> tuple[ArmedFault, ...]:
         with self._lock:

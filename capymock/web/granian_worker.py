@@ -1,0 +1,190 @@
+"""`capymock serve` on granian: HTTP parsed in Rust, the app called on one Python thread.
+
+granian's own servers run each worker in a child process or refuse threads on a GIL build,
+and its asyncio interface costs two thirds of the throughput; so this module drives one
+granian WSGI worker directly, on a socket bound here. The worker calls `_Adapter` for each
+request on one Python thread, and the reply is handed back to Rust whenever it is ready:
+a request held back by a fault's delay is answered later by `_Later`, so it never stalls
+the requests behind it.
+
+granian's worker API is internal to it: the version is pinned in pyproject.toml, and any
+mismatch raises `Unavailable` before a socket is served, so `serve_until_stopped` can fall
+back to waitress.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import importlib
+import itertools
+import json
+import os
+import socket
+import sys
+import threading
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from capymock.web.environ import DEFERRABLE, TAKEN, Environ, HeldBack
+
+WSGI_BASE: Environ = {
+    "SCRIPT_NAME": "",
+    "SERVER_SOFTWARE": "capymock",
+    "wsgi.version": (1, 0),
+    "wsgi.errors": sys.stderr,
+    "wsgi.multithread": True,
+    "wsgi.multiprocess": False,
+    "wsgi.run_once": False,
+    "wsgi.input_terminated": True,
+}
+"""What PEP 3333 asks for besides the request itself (never the process's environment)."""
+
+
+class Unavailable(Exception):
+    """granian is missing, or is not the version this module drives."""
+
+
+class _Later:
+    """Runs functions at a time to come, on one thread, in the order they fall due."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self._due: list[tuple[float, int, Callable[[], None]]] = []
+        self._order = itertools.count()
+        self._changed = threading.Condition()
+        self._stopped = False
+        self._thread = threading.Thread(target=self._run, name="capymock-later", daemon=True)
+        self._thread.start()
+
+    def after(self, seconds: float, function: Callable[[], None]) -> None:
+        with self._changed:
+            heapq.heappush(self._due, (self._clock() + seconds, next(self._order), function))
+            self._changed.notify()
+
+    def stop(self) -> None:
+        with self._changed:
+            self._stopped = True
+            self._changed.notify()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while True:
+            with self._changed:
+                while not self._stopped and (not self._due or self._due[0][0] > self._clock()):
+                    self._changed.wait(self._due[0][0] - self._clock() if self._due else None)
+                if self._stopped:
+                    return
+                _, _, function = heapq.heappop(self._due)
+            function()
+
+
+class _Adapter:
+    """granian's callback: runs a WSGI app for one request and hands the reply to `proto`."""
+
+    def __init__(self, app: Any, later: _Later) -> None:
+        self.app, self.later = app, later
+
+    def __call__(self, proto: Any, environ: Environ) -> None:
+        environ.update(WSGI_BASE)
+        environ[DEFERRABLE] = True
+        self.answer(proto, environ)
+
+    def answer(self, proto: Any, environ: Environ) -> None:
+        reply: list[Any] = []
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            reply[:] = [int(status[:3]), headers]
+            return None
+
+        try:
+            chunks = self.app(environ, start_response)
+            try:
+                body = b"".join(chunks)
+            finally:
+                if hasattr(chunks, "close"):
+                    chunks.close()
+        except HeldBack as held:
+            del environ[DEFERRABLE]
+            environ[TAKEN] = held.fault
+            self.later.after(held.seconds, lambda: self.answer(proto, environ))
+            return
+        except Exception as exc:  # the app's own guard failed: answer JSON, show the traceback
+            traceback.print_exc()
+            message = json.dumps({"error": f"capymock crashed: {type(exc).__name__}: {exc}"}).encode()
+            reply, body = [500, [("Content-Type", "application/json")]], message
+        proto.response_bytes(reply[0], reply[1], body)
+
+
+class GranianWorker:
+    """One granian worker serving `app` on `host:port` from `start()` until `stop()`.
+
+    `threads` Python threads call the app (one is fastest; more only for apps that block,
+    such as a proxy). Raises OSError when the address cannot be bound, `Unavailable` when
+    granian cannot serve.
+    """
+
+    def __init__(
+        self,
+        app: Any,
+        host: str,
+        port: int,
+        *,
+        threads: int,
+        connection_limit: int,
+        idle_timeout: float,
+        clock: Callable[[], float],
+    ) -> None:
+        try:  # typed Any: granian's stubs do not describe its worker API
+            native: Any = importlib.import_module("granian._granian")
+            futures: Any = importlib.import_module("granian._futures")
+            http: Any = importlib.import_module("granian.http")
+        except ImportError as exc:
+            raise Unavailable(f"granian cannot be imported: {exc}") from None
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        self._listener = socket.create_server((host, port), family=family, backlog=1024)
+        self.port = int(self._listener.getsockname()[1])
+        self._later = _Later(clock)
+        try:
+            holder = native.SocketHolder(os.dup(self._listener.fileno()), False, 1024)
+            self._signal = native.WorkerSignal()
+            self._worker = native.WSGIWorker(
+                1,
+                (None, holder),
+                None,
+                threads=1,
+                py_threads=threads,
+                backpressure=connection_limit,
+                http_mode="1",
+                http1_opts=http.HTTP1Settings(header_read_timeout=int(idle_timeout * 1000), keep_alive=True),
+            )
+            self._loop = asyncio.new_event_loop()
+            self._scheduler = futures._new_cbscheduler(
+                self._loop, _Adapter(app, self._later), impl_asyncio=True
+            )
+            self._serve = self._worker.serve_str
+        except (AttributeError, TypeError, ValueError) as exc:
+            self.close()
+            raise Unavailable(f"granian {_version()} cannot be driven: {exc}") from None
+
+    def start(self) -> None:
+        """Serve on granian's own threads; returns at once."""
+        self._serve(self._scheduler, self._loop, self._signal)
+
+    def stop(self) -> None:
+        self._signal.set()
+        self.close()
+
+    def close(self) -> None:
+        self._later.stop()
+        self._listener.close()
+
+
+def _version() -> str:
+    try:
+        from granian import __version__
+
+        return str(__version__)
+    except ImportError:  # pragma: no cover - granian imported a moment ago
+        return "?"
