@@ -142,6 +142,17 @@ def test_faults_add_list_clear(served: capymock.Mock) -> None:
     assert control(served, "GET", "faults").body == {"faults": []}
 
 
+def test_a_malformed_fault_names_each_of_its_problems_once(served: capymock.Mock) -> None:
+    answer = control(served, "POST", "faults", {"wat": 1})
+    assert answer.status == 422
+    messages = [problem["message"] for problem in answer.body["problems"]]
+    assert messages == [
+        "unknown field 'wat'; expected one of: match, status, delay, times, body",
+        "missing required field 'match'",
+        "a fault needs 'status', 'delay' or both; this one has neither",
+    ]
+
+
 def test_openapi_and_dashboard(served: capymock.Mock) -> None:
     spec = control(served, "GET", "openapi.yaml")
     assert spec.headers["Content-Type"] == "application/yaml"
