@@ -76,6 +76,13 @@ class Operation:
         """Whether the spec lists `status` for this operation."""
         return status in self.responses
 
+    @functools.cached_property
+    def header_keys(self) -> tuple[str, ...]:
+        """The WSGI environ keys of its header parameters (`HTTP_X_REQUEST_ID`)."""
+        return tuple(
+            "HTTP_" + p.name.upper().replace("-", "_") for p in self.parameters if p.location == "header"
+        )
+
     @property
     def path_parameter(self) -> str:
         """The name of its first path parameter (`projectID`), or "" when it has none."""

@@ -39,6 +39,8 @@ class Store:
         self._lock = threading.Lock()
         self._jobs: dict[str, Job] = {}
         self._projects: dict[str, _ProjectIndex] = {}
+        self.version = 0
+        """Counts changes: whatever was read from the store at one version is still true at it."""
         if snapshot is not None:
             self._restore(snapshot)
 
@@ -66,6 +68,7 @@ class Store:
                 self._unindex(old)
             self._jobs[job.id] = job
             bisect.insort(index.keys, key)
+            self.version += 1
 
     def get(self, job_id: str) -> Job | None:
         """The job with `job_id`, or None."""
@@ -106,6 +109,7 @@ class Store:
         index = self._projects.get(project_id)
         if index is None:
             index = self._projects[project_id] = _ProjectIndex(organization_id)
+            self.version += 1
         elif index.organization_id != organization_id:
             raise ValueError(
                 f"project {project_id!r} belongs to {index.organization_id!r}, not {organization_id!r}"

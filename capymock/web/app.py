@@ -16,7 +16,7 @@ import traceback
 from collections.abc import Callable, Iterable
 from urllib.parse import parse_qs
 
-from capymock.core.auth import Denied
+from capymock.core.auth import Denied, Principal
 from capymock.core.job import encode, plain
 from capymock.core.minimal_bodies import minimal_body
 from capymock.core.routing import NoRoute, WrongMethod
@@ -63,7 +63,8 @@ class App:
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         method = environ["REQUEST_METHOD"].upper()
         path = request_path(environ)
-        query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+        raw_query = environ.get("QUERY_STRING")
+        query = parse_qs(raw_query, keep_blank_values=True) if raw_query else {}
         operation_id, checked, cors = None, False, False
         fake, path, missing = self._resolve(path)
         world = fake.world
@@ -82,9 +83,9 @@ class App:
             answer, operation_id, checked = _api(fake, world, environ, method, path, query)
             world.journal.record(method, path, query, answer.status, environ, operation_id)
             cors = True
-        body = answer.body if isinstance(answer.body, bytes) else encode(answer.body)
         if checked and operation_id is not None and fake.validate:
-            answer, body = _checked(fake, operation_id, answer, body)  # the value `body` encodes
+            answer, _ = _checked(fake, operation_id, answer)
+        body = answer.body if isinstance(answer.body, bytes) else encode(answer.body)
         headers = [("Content-Type", answer.content_type), ("Content-Length", str(len(body))), *answer.headers]
         if cors:
             headers += _cors(environ)
@@ -119,11 +120,13 @@ def _guarded(
 ) -> Answered:
     try:
         return compute()
-    except HeldBack:
-        raise
     except Exception as exc:  # a capymock bug: answer JSON, fail the owning test later
-        fake.record_failure(f"{what} crashed:\n{traceback.format_exc()}")
-        return crashed(exc), operation_id, False
+        return _crashed(fake, what, exc), operation_id, False
+
+
+def _crashed(fake: FakeApi, what: str, exc: Exception) -> Answer:
+    fake.record_failure(f"{what} crashed:\n{traceback.format_exc()}")
+    return crashed(exc)
 
 
 def _api(
@@ -135,13 +138,12 @@ def _api(
         return error(404, f"no route for {path}; see the spec for the API's paths"), None, False
     except WrongMethod as exc:
         return _wrong_method(method, path, exc.allowed), None, False
-    operation = match.operation
-    return _guarded(
-        fake,
-        f"{method} {path}",
-        lambda: _operation(fake, world, operation, match.path_parameters, environ, path, query),
-        operation.operation_id,
-    )
+    try:
+        return _operation(fake, world, match.operation, match.path_parameters, environ, path, query)
+    except HeldBack:
+        raise
+    except Exception as exc:  # a capymock bug: answer JSON, fail the owning test later
+        return _crashed(fake, f"{method} {path}", exc), match.operation.operation_id, False
 
 
 def _operation(
@@ -154,7 +156,8 @@ def _operation(
     query: dict[str, list[str]],
 ) -> Answered:
     operation_id = operation.operation_id
-    prefer = _PREFER_CODE.search(environ.get("HTTP_PREFER") or "")
+    asked = environ.get("HTTP_PREFER")
+    prefer = _PREFER_CODE.search(asked) if asked else None
     if prefer is not None:
         status = int(prefer.group(1))
         return _preferred(fake, operation, status), operation_id, operation.documents(status)
@@ -167,6 +170,35 @@ def _operation(
         principal = fake.authenticate(operation, environ.get("HTTP_AUTHORIZATION"), world)
     except Denied as exc:
         return _hinted(error(401, str(exc), _CHALLENGE), world), operation_id, True
+    # The answer is a function of the request, the caller and the store: remembered per store
+    # version, as sent (encoded, and checked when validating).
+    headers = tuple([environ.get(name) for name in operation.header_keys]) if operation.header_keys else ()
+    key = (operation_id, path, environ.get("QUERY_STRING", ""), headers, principal, fake.validate)
+    version = world.store.version
+    answer = world.answers.get(key, version)
+    if answer is None:
+        answer, checked = _answer(fake, world, operation, principal, path_parameters, query, environ)
+        if checked and fake.validate:
+            answer, sound = _checked(fake, operation_id, answer)
+        else:
+            answer, sound = _encoded(answer), True
+        if sound:
+            world.answers.put(key, version, answer)
+    if method != "HEAD":  # HEAD shows no job, so reads none
+        world.timeline.record_reads(answer.reads)
+    return answer, operation_id, False  # checked already
+
+
+def _answer(
+    fake: FakeApi,
+    world: World,
+    operation: Operation,
+    principal: Principal,
+    path_parameters: dict[str, str],
+    query: dict[str, list[str]],
+    environ: Environ,
+) -> tuple[Answer, bool]:
+    """The handler's answer, and whether the spec must hold for it."""
     raw = {
         p.name: _raw_parameter(p.location, p.name, path_parameters, query, environ)
         for p in operation.parameters
@@ -174,14 +206,11 @@ def _operation(
     try:
         params = fake.validators.parse_parameters(operation, raw)
     except BadParameter as exc:
-        return error(400, str(exc)), operation_id, True
-    handler = HANDLERS.get(operation_id)
+        return error(400, str(exc)), True
+    handler = HANDLERS.get(operation.operation_id)
     if handler is None:
-        return error(501, f"capymock has no handler for operation {operation_id!r}"), operation_id, False
-    answer = handler(Context(operation, world.store, principal), params)
-    if method != "HEAD":  # HEAD shows no job, so reads none
-        world.timeline.record_reads(answer.reads)
-    return _hinted(answer, world), operation_id, True
+        return error(501, f"capymock has no handler for operation {operation.operation_id!r}"), False
+    return _hinted(handler(Context(operation, world.store, principal), params), world), True
 
 
 def _injected(
@@ -237,17 +266,24 @@ def _preflight(fake: FakeApi, environ: Environ, path: str) -> Answer:
     return Answer(204, b"", headers)
 
 
-def _checked(fake: FakeApi, operation_id: str, answer: Answer, body: bytes) -> tuple[Answer, bytes]:
+def _checked(fake: FakeApi, operation_id: str, answer: Answer) -> tuple[Answer, bool]:
+    """`answer` encoded, or a 500 when it breaks the spec (False: it did; the owner fails)."""
     operation = fake.spec.operation(operation_id)
     try:
-        sent = body if isinstance(answer.body, bytes) else plain(answer.body)
+        sent = answer.body if isinstance(answer.body, bytes) else plain(answer.body)
         fake.validators.check_body(operation, answer.status, sent)
     except BodyMismatch as exc:
         message = f"response does not match the spec: {exc}"
         fake.record_failure(message)
-        mismatch = error(500, f"capymock bug: {message}")
-        return mismatch, encode(mismatch.body)
-    return answer, body
+        return _encoded(error(500, f"capymock bug: {message}")), False
+    return _encoded(answer), True
+
+
+def _encoded(answer: Answer) -> Answer:
+    """`answer` with its body as the bytes sent."""
+    if isinstance(answer.body, bytes):
+        return answer
+    return Answer(answer.status, encode(answer.body), answer.headers, answer.reads, answer.content_type)
 
 
 NO_SCENARIO = (

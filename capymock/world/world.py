@@ -19,6 +19,7 @@ from capymock.core.clock import Clock, ManualClock
 from capymock.core.defaults import DEFAULT_ORGANIZATION
 from capymock.core.job import Job
 from capymock.core.journal import Journal
+from capymock.core.memo import Memo
 from capymock.core.spec import Spec
 from capymock.core.store import Store, StoreSnapshot
 from capymock.core.timestamps import format_timestamp
@@ -122,6 +123,8 @@ class World:
         self.faults = ArmedFaults(baseline.faults)
         self.timeline = Timeline(spec, self.store, clock, on_error, baseline.tracks)
         self.journal = Journal(journal_size)
+        self.answers = Memo()
+        """The API's answers as sent, by request and caller, at the store's version."""
         self.waiting = False
         """Its clock stands still until the first request to the API (`serve --start-on-first-request`)."""
 
