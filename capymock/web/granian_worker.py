@@ -14,9 +14,9 @@ back to waitress.
 
 from __future__ import annotations
 
-import asyncio
 import heapq
-import importlib
+import importlib.machinery
+import importlib.util
 import itertools
 import json
 import os
@@ -25,6 +25,7 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from capymock.web.environ import DEFERRABLE, TAKEN, Environ, HeldBack
@@ -40,6 +41,10 @@ WSGI_BASE: Environ = {
     "wsgi.input_terminated": True,
 }
 """What PEP 3333 asks for besides the request itself (never the process's environment)."""
+
+
+NATIVE = "granian._granian"
+"""The module of granian's Rust extension."""
 
 
 class Unavailable(Exception):
@@ -136,12 +141,7 @@ class GranianWorker:
         idle_timeout: float,
         clock: Callable[[], float],
     ) -> None:
-        try:  # typed Any: granian's stubs do not describe its worker API
-            native: Any = importlib.import_module("granian._granian")
-            futures: Any = importlib.import_module("granian._futures")
-            http: Any = importlib.import_module("granian.http")
-        except ImportError as exc:
-            raise Unavailable(f"granian cannot be imported: {exc}") from None
+        native = _native()
         family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
         self._listener = socket.create_server((host, port), family=family, backlog=1024)
         self.port = int(self._listener.getsockname()[1])
@@ -157,16 +157,18 @@ class GranianWorker:
                 py_threads=threads,
                 backpressure=connection_limit,
                 http_mode="1",
-                http1_opts=http.HTTP1Settings(header_read_timeout=int(idle_timeout * 1000), keep_alive=True),
+                http1_opts=_HTTP1(header_read_timeout=int(idle_timeout * 1000)),
             )
-            self._loop = asyncio.new_event_loop()
-            self._scheduler = futures._new_cbscheduler(
-                self._loop, _Adapter(app, self._later), impl_asyncio=True
+            self._loop = _NoEventLoop()
+            self._scheduler = native.CallbackScheduler(
+                self._loop, _Adapter(app, self._later), None, None, None
             )
             self._serve = self._worker.serve_str
         except (AttributeError, TypeError, ValueError) as exc:
             self.close()
-            raise Unavailable(f"granian {_version()} cannot be driven: {exc}") from None
+            raise Unavailable(
+                f"granian {getattr(native, '__version__', '?')} cannot be driven: {exc}"
+            ) from None
 
     def start(self) -> None:
         """Serve on granian's own threads; returns at once."""
@@ -181,10 +183,51 @@ class GranianWorker:
         self._listener.close()
 
 
-def _version() -> str:
-    try:
-        from granian import __version__
+@dataclass(frozen=True)
+class _HTTP1:
+    """granian's HTTP/1 settings, read by attribute (as its own `HTTP1Settings` holds them)."""
 
-        return str(__version__)
-    except ImportError:  # pragma: no cover - granian imported a moment ago
-        return "?"
+    header_read_timeout: int
+    keep_alive: bool = True
+    max_buffer_size: int = 8192 + 4096 * 100
+    pipeline_flush: bool = False
+
+
+class _NoEventLoop:
+    """What granian's callback scheduler is built with: a WSGI worker never runs a coroutine."""
+
+    def call_soon(self, *args: object, **kwargs: object) -> None:
+        raise RuntimeError("granian asked for an event loop; capymock serves WSGI only")
+
+
+def _native() -> Any:
+    """granian's Rust extension, loaded without running granian's package: that imports its
+    process manager, asyncio and logging set-up, a quarter of `capymock serve`'s cold start,
+    for nothing a single WSGI worker uses. Typed Any: its stubs do not describe the worker API."""
+    loaded = sys.modules.get(NATIVE)
+    if loaded is not None:
+        return loaded
+    try:
+        package = importlib.util.find_spec("granian")
+    except (ImportError, ValueError) as exc:
+        raise Unavailable(f"granian cannot be loaded: {exc}") from None
+    folders = package.submodule_search_locations if package is not None else None
+    found = [
+        os.path.join(folder, "_granian" + suffix)
+        for folder in folders or ()
+        for suffix in importlib.machinery.EXTENSION_SUFFIXES
+        if os.path.isfile(os.path.join(folder, "_granian" + suffix))
+    ]
+    if not found:
+        raise Unavailable("granian is not installed (no wheel for this platform?)")
+    spec = importlib.util.spec_from_file_location(NATIVE, found[0])
+    if spec is None or spec.loader is None:
+        raise Unavailable(f"granian cannot be loaded from {found[0]}")
+    try:
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[NATIVE] = module  # one copy: `import granian` later finds this one
+        spec.loader.exec_module(module)
+    except ImportError as exc:
+        sys.modules.pop(NATIVE, None)
+        raise Unavailable(f"granian cannot be loaded: {exc}") from None
+    return module
