@@ -2,8 +2,8 @@
 
 Run from the repository root (`make bench` installs what it needs, then runs this):
 
-    .venv/bin/python benchmarks/peers.py            # full run, ~5 minutes on 2 cores
-    .venv/bin/python benchmarks/peers.py --quick    # smoke run, ~1.5 minutes, results/quick.*.tmp
+    .venv/bin/python benchmarks/peers.py            # full run, ~7 minutes on 2 cores
+    .venv/bin/python benchmarks/peers.py --quick    # smoke run, ~2 minutes, results/quick.*.tmp
 
 Method (one run, one load generator, loopback only):
 
@@ -16,21 +16,30 @@ Method (one run, one load generator, loopback only):
   `BENCH_COLD_STARTS` (default 3) cold starts, after one uncounted start that warms the OS
   file cache and Python's bytecode cache (as after an install). Each server runs in its own
   process group, killed as a group; every wait and every load is bounded in time.
-- Throughput and latency: `wrk -t1 -c4 --latency` for `BENCH_SECONDS` (default 10) after a
-  `BENCH_WARMUP` (default 3) second warm-up on the server left running by the last cold
-  start. Without wrk, a small keep-alive load generator (http.client in 4 threads) stands in;
-  the report says which was used, and its figures are not comparable with wrk's.
+- Throughput and latency, two loads on the server left running by the last cold start:
+  `wrk -t1 -c4 --latency` for `BENCH_SECONDS` (default 10) after a `BENCH_WARMUP` (default 3)
+  second warm-up, then `wrk -t1 -c64 --latency` for `BENCH_SECONDS` after a 1 s warm-up at
+  64 connections (so a server that starts a thread per connection has started them). Each
+  gives req/s, p50 and p99. Without wrk, a small keep-alive load generator (http.client in 4,
+  then 64 threads) stands in; the report says which was used, and its figures are not
+  comparable with wrk's.
 - Peak RSS: `VmHWM` from `/proc/PID/status`, summed over the server's process group, read
-  after the load. Server CPU: the group's user + system time during the measured load, as %
-  of one core (from `/proc/PID/stat`): Python servers are held to about one core by the GIL,
+  after both loads. Server CPU: the group's user + system time during each measured load, as
+  % of one core (from `/proc/PID/stat`): Python servers are held to about one core by the GIL,
   and wrk takes most of the other.
-- Ratios put `capymock serve` (default, and `--quiet` where it has it) beside the peers
-  measured in the same run (noise between runs is ±10-20 %); "the same server" is told from
-  its `Server` header and keep-alive (`capymock_layer`). The in-process budgets come from
+- Ratios put `capymock serve` (default, `--quiet` where it has it, and the waitress fallback
+  `--quiet --server waitress` as context) beside the peers measured in the same run (noise
+  between runs is ±10-20 %): req/s over WireMock's and Prism's, p99 (c4 and c64) over the
+  lowest peer p99 (Prism, both rows; WireMock; pytest-httpserver: not the bare apps), cold
+  start over Prism's, req/s over the bare app on the same server, told from its `Server`
+  header and keep-alive (`capymock_layer`). The in-process budgets come from
   `benchmarks/budgets.py --json`, run first, while nothing else runs.
 - Serving-layer experiment (`measure_serving_layers`): capymock's WSGI app (validation on
-  and off) and the bare app under werkzeug's threaded dev server, waitress and cheroot (4
-  worker threads, and 1), via `benchmarks/serve_app.py`, with the same load.
+  and off) and the bare app on granian (through capymock's own `serve_until_stopped`, one
+  Python thread, as `capymock serve` runs it) and on waitress with 1 thread (the fallback),
+  via `benchmarks/serve_app.py`, with the same two loads. werkzeug and cheroot layers,
+  waitress with 4 threads and the unthreaded bare werkzeug app are not run: no ratio needs
+  them, and each row costs ~25 s.
 
 Writes `benchmarks/results/latest.md`, `latest.png` (matplotlib) and `latest.json`.
 A peer whose runtime (node, java, wrk, a Python package) is missing is skipped, saying so.
@@ -76,7 +85,6 @@ TOKEN = "capy_live_bench_0123456789abcdef"
 LIST_PATH = f"/v1/projects/{PROJECT}/jobs"
 REQUEST_PATH = f"{LIST_PATH}?limit=25"
 JOBS = 25
-LAYER_THREADS = 4
 
 START_TIMEOUT = 60.0  # seconds a server may take to answer its first 200
 STOP_TIMEOUT = 5.0  # seconds between SIGTERM and SIGKILL
@@ -108,6 +116,8 @@ class Settings:
     warmup: int = 3
     cold_starts: int = 3
     connections: int = 4
+    connections_high: int = 64
+    high_warmup: int = 1  # seconds at `connections_high` before its measured load
     loadgen: str = "wrk"  # or "python"
     budgets: bool = True
     only: tuple[str, ...] = ()
@@ -433,7 +443,10 @@ def _ms(text: str) -> float:
 
 def parse_wrk(output: str) -> Load:
     """Requests/s, p50 and p99 latency, requests and errors from `wrk --latency` output."""
-    percentile = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", output, re.MULTILINE))
+    # wrk pads a duration in seconds with a trailing space (`    99%    1.43s `).
+    percentile = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", output, re.MULTILINE))
+    if len(percentile) < 2:
+        raise ValueError("wrk printed no latency percentiles (no request answered?)")
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     errors = re.search(r"Socket errors: connect (\d+), read \d+, write (\d+), timeout (\d+)", output)
     return Load(
@@ -506,12 +519,21 @@ def run_python_load(port: int, seconds: int, connections: int) -> Load:
     )
 
 
-def apply_load(port: int, pgid: int, settings: Settings) -> tuple[Load, float]:
-    """Warm up, then the measured run; its figures and the server's CPU use during it (%)."""
-    run = run_wrk if settings.loadgen == "wrk" else run_python_load
-    run(port, settings.warmup, settings.connections)
+LoadRun = Callable[[int, int, int], Load]
+
+
+def load_runner(settings: Settings) -> LoadRun:
+    """wrk, or the Python load generator: `run(port, seconds, connections)`."""
+    return run_wrk if settings.loadgen == "wrk" else run_python_load
+
+
+def apply_load(port: int, pgid: int, settings: Settings, connections: int, warmup: int) -> tuple[Load, float]:
+    """Warm up, then the measured run with `connections`; its figures and the server's CPU use
+    during it (%)."""
+    run = load_runner(settings)
+    run(port, warmup, connections)
     before, begin = cpu_seconds(pgid), time.perf_counter()
-    load = run(port, settings.seconds, settings.connections)
+    load = run(port, settings.seconds, connections)
     used = cpu_seconds(pgid) - before
     return load, 100 * used / (time.perf_counter() - begin)
 
@@ -526,11 +548,15 @@ class Result:
     key: str
     label: str
     start_ms: float | None = None
-    rps: float | None = None
+    rps: float | None = None  # rps, p50_ms, p99_ms, cpu_percent: at c4 (`connections`)
     p50_ms: float | None = None
     p99_ms: float | None = None
+    rps_c64: float | None = None  # the same at c64 (`connections_high`)
+    p50_c64_ms: float | None = None
+    p99_c64_ms: float | None = None
     rss_mb: float | None = None
     cpu_percent: float | None = None
+    cpu_c64_percent: float | None = None
     server_header: str | None = None
     keeps_alive: bool | None = None
     body_ok: bool | None = None
@@ -582,21 +608,34 @@ def measure(server: Server, fixtures: Fixtures, settings: Settings) -> Result:
         print(f" {result.skipped}")
         return result
     result.start_ms = statistics.median(result.start_samples_ms)
-    print(f" {result.start_ms:.0f} ms to first 200, {result.rps:,.0f} req/s")
+    c64 = "not measured" if result.rps_c64 is None else f"{result.rps_c64:,.0f} req/s"
+    print(f" {result.start_ms:.0f} ms to first 200, c4 {result.rps:,.0f} req/s, c64 {c64}")
     return result
 
 
 def _measure_running(
     result: Result, process: subprocess.Popen[bytes], port: int, fixtures: Fixtures, settings: Settings
 ) -> None:
-    """Body and headers check, load and peak RSS on a server that answers."""
+    """Body and headers check, the c4 then the c64 load, and peak RSS on a server that answers.
+
+    A failed c64 load leaves its figures out (said in the row's note), not the c4 ones.
+    """
     answer = get(port)
     result.body_ok = answer.status == 200 and answer.body == fixtures.body
     result.body_bytes = len(answer.body)
     result.server_header, result.keeps_alive = answer.server, answer.keeps_alive
-    load, result.cpu_percent = apply_load(port, process.pid, settings)
-    result.rss_mb = peak_rss_mb(process.pid)
+    load, result.cpu_percent = apply_load(port, process.pid, settings, settings.connections, settings.warmup)
     result.rps, result.p50_ms, result.p99_ms, result.bad = load.rps, load.p50_ms, load.p99_ms, load.bad
+    try:
+        high, result.cpu_c64_percent = apply_load(
+            port, process.pid, settings, settings.connections_high, min(settings.warmup, settings.high_warmup)
+        )
+    except MEASURE_ERRORS as exc:
+        result.note = f"{result.note}; **c{settings.connections_high} failed: {exc}**".lstrip("; ")
+    else:
+        result.rps_c64, result.p50_c64_ms, result.p99_c64_ms = high.rps, high.p50_ms, high.p99_ms
+        result.bad += high.bad
+    result.rss_mb = peak_rss_mb(process.pid)
 
 
 # -- the servers -------------------------------------------------------------------------
@@ -633,7 +672,7 @@ def _wiremock_missing() -> str | None:
 
 
 def serve_app(
-    fixtures: Fixtures, server: str, app: str = "bare", validate: bool = True, threads: int = LAYER_THREADS
+    fixtures: Fixtures, server: str, app: str = "bare", validate: bool = True, threads: int = 1
 ) -> Callable[[int], list[str]]:
     """The command that runs `benchmarks/serve_app.py` with `app` on `server`."""
     source = ["--body", str(fixtures.body_file)] if app == "bare" else ["--scenario", str(fixtures.scenario)]
@@ -707,16 +746,17 @@ def peer_servers(fixtures: Fixtures) -> list[Server]:
             "context; " + ("no request log" if quiet else logging),
         ),
         Server(
+            "capymock-waitress",
+            f"capymock serve {' '.join([*quiet, '--server waitress'])}",
+            lambda p: [*capymock, *quiet, "--server", "waitress", "--port", str(p)],
+            capymock_missing,
+            "the fallback, 1 thread; " + ("no request log" if quiet else logging),
+        ),
+        Server(
             "werkzeug",
             "bare werkzeug app, `make_server(threaded=True)`",
             serve_app(fixtures, "werkzeug"),
-            note="no request log",
-        ),
-        Server(
-            "werkzeug-unthreaded",
-            "bare werkzeug app, unthreaded",
-            serve_app(fixtures, "werkzeug-unthreaded"),
-            note="context: one request at a time",
+            note="context: the server of `capymock.serve()` in tests; no request log",
         ),
         Server(
             "pytest-httpserver",
@@ -775,19 +815,15 @@ class Layer:
     @property
     def short(self) -> str:
         """A two-line name for the chart."""
-        threads = "thread per request" if self.server == "werkzeug" else f"{self.threads} thread(s)"
-        return f"{self.server}\n{threads}"
+        return f"{self.server}\n{self.threads} thread(s)"
 
 
 def _layers() -> list[Layer]:
-    """werkzeug (as `capymock serve` runs today), then waitress and cheroot with 4 and 1 threads."""
-    waitress, cheroot = _package_version("waitress"), _package_version("cheroot")
+    """granian (as `capymock serve` runs by default), then waitress with 1 thread (the fallback)."""
+    granian, waitress = _package_version("granian"), _package_version("waitress")
     return [
-        Layer("werkzeug", "werkzeug", LAYER_THREADS, "werkzeug dev server, threaded (thread per request)"),
-        Layer("waitress", "waitress", LAYER_THREADS, f"waitress {waitress}, threads={LAYER_THREADS}"),
-        Layer("cheroot", "cheroot", LAYER_THREADS, f"cheroot {cheroot}, numthreads={LAYER_THREADS}"),
+        Layer("granian", "granian", 1, f"granian {granian}, 1 Python thread (`serve_until_stopped`)"),
         Layer("waitress-1", "waitress", 1, f"waitress {waitress}, threads=1", ("bare", "capymock")),
-        Layer("cheroot-1", "cheroot", 1, f"cheroot {cheroot}, numthreads=1", ("bare", "capymock")),
     ]
 
 
@@ -812,21 +848,9 @@ def layer_servers(fixtures: Fixtures) -> list[Server]:
     return servers
 
 
-def measure_serving_layers(fixtures: Fixtures, settings: Settings, reuse: dict[str, Result]) -> list[Result]:
-    """Serve the bare app and capymock's app under each layer via `serve_app.py`; measure each.
-
-    The bare app on werkzeug's threaded server is the same command as the peer row
-    `werkzeug`; its result is reused (`reuse`) rather than measured twice.
-    """
-    results = []
-    for server in layer_servers(fixtures):
-        if not settings.wanted(server.key):
-            continue
-        if server.key == "layer-werkzeug-bare" and reuse.get("werkzeug") is not None:
-            results.append(replace(reuse["werkzeug"], key=server.key, label=server.label))
-            continue
-        results.append(measure(server, fixtures, settings))
-    return results
+def measure_serving_layers(fixtures: Fixtures, settings: Settings) -> list[Result]:
+    """Serve the bare app and capymock's app under each layer via `serve_app.py`; measure each."""
+    return [measure(s, fixtures, settings) for s in layer_servers(fixtures) if settings.wanted(s.key)]
 
 
 # -- budgets.py ----------------------------------------------------------------------------
@@ -870,30 +894,39 @@ class Ratio:
     budget: str
     met: bool | None
     why_missing: str = ""
+    detail: str = ""  # the two figures, where the ratio alone does not tell them
 
 
 def _ratio(
-    what: str, top: float | None, bottom: float | None, budget: str, holds: Callable[[float], bool]
+    what: str,
+    top: float | None,
+    bottom: float | None,
+    budget: str,
+    holds: Callable[[float], bool],
+    unit: str = "",
 ) -> Ratio:
+    """`top / bottom` against its budget; with `unit`, the two figures go into `detail`."""
     if top is None or bottom is None or bottom == 0:
         return Ratio(what, None, budget, None, "not measured in this run")
     value = top / bottom
-    return Ratio(what, value, budget, holds(value))
+    detail = f"{top:,.2f} {unit} ÷ {bottom:,.2f} {unit}" if unit else ""
+    return Ratio(what, value, budget, holds(value), detail=detail)
 
 
 SAME_SERVER_BARE = {
-    "werkzeug": "werkzeug",
+    "granian": "layer-granian-bare",
     "waitress": "layer-waitress-1-bare",
-    "cheroot": "layer-cheroot-bare",
+    "werkzeug": "werkzeug",
 }
 
 
 def capymock_layer(result: Result | None) -> tuple[str | None, str]:
     """Which serving layer `capymock serve` runs on, and how that was told.
 
-    From its `Server` header when that names werkzeug, waitress or cheroot; otherwise, for a
-    server that keeps connections alive, from the keep-alive server capymock depends on. The
-    ratio to the bare app uses the thread count `capymock serve` runs with: 1 on waitress.
+    From its `Server` header when that names granian, waitress or werkzeug; otherwise (waitress
+    as capymock runs it says `Server: capymock`), for a server that keeps connections alive,
+    from waitress, the keep-alive fallback capymock depends on. The ratio to the bare app uses
+    the thread count `capymock serve` runs with: 1 on granian and on waitress.
     """
     if result is None or not result.ok:
         return None, "not measured"
@@ -903,41 +936,62 @@ def capymock_layer(result: Result | None) -> tuple[str | None, str]:
             return layer, f"`Server: {header}`"
     if result.keeps_alive:
         requires = importlib.metadata.requires("capymock") or []
-        for layer in ("waitress", "cheroot"):
-            if any(re.match(rf"{layer}\b", requirement) for requirement in requires):
-                return layer, f"`Server: {header}`, keeps connections alive, capymock requires {layer}"
+        if any(re.match(r"waitress\b", requirement) for requirement in requires):
+            return "waitress", f"`Server: {header}`, keeps connections alive, capymock requires waitress"
     return None, f"unknown (`Server: {header}`)"
 
 
-CAPYMOCK_ROWS = {"capymock": "capymock serve", "capymock-quiet": "capymock serve --quiet"}
+CAPYMOCK_ROWS = {
+    "capymock": "capymock serve",
+    "capymock-quiet": "capymock serve --quiet",
+    "capymock-waitress": "capymock serve --quiet --server waitress (fallback, context)",
+}
+PEER_NAMES = {
+    "prism-quiet": "Prism (quiet)",
+    "prism": "Prism (default logging)",
+    "wiremock": "WireMock",
+    "pytest-httpserver": "pytest-httpserver",
+}
+"""The peers whose p99 capymock's is held under (not the bare apps, not the serving layers)."""
+
+
+def lowest_peer_p99(by_key: dict[str, Result], field_name: str) -> tuple[float | None, str]:
+    """The lowest `p99_ms` or `p99_c64_ms` among the measured `PEER_NAMES`, and whose it is."""
+    measured = [
+        (value, name)
+        for key, name in PEER_NAMES.items()
+        if (r := by_key.get(key)) and r.ok and (value := getattr(r, field_name)) is not None
+    ]
+    return min(measured) if measured else (None, "no peer")
 
 
 def ratios(by_key: dict[str, Result], mine: str = "capymock") -> list[Ratio]:
-    """capymock's throughput over the bare app on its server, Prism (quiet) and WireMock;
-    cold start over Prism's. `by_key` holds the peers and the serving-layer results; `mine`
-    is the capymock row to use."""
+    """capymock's throughput (c4) over WireMock's and Prism's (quiet), its p99 (c4, c64) over
+    the lowest peer p99, its cold start over Prism's and its throughput over the bare app on its
+    server. `by_key` holds the peers and the serving-layer results; `mine` is the capymock row."""
 
-    def rps(key: str) -> float | None:
+    def figure(key: str, name: str) -> float | None:
         result = by_key.get(key)
-        return result.rps if result and result.ok else None
-
-    def start(key: str) -> float | None:
-        result = by_key.get(key)
-        return result.start_ms if result and result.ok else None
+        return getattr(result, name) if result and result.ok else None
 
     layer, _ = capymock_layer(by_key.get(mine) or by_key.get("capymock"))
     bare = SAME_SERVER_BARE.get(layer or "", "")
-    server = next((each.label for each in LAYERS if bare == each.result_key("bare")), layer or "its server")
-    same = f"bare app on {server}"
+    same = _ratio("req/s (c4) ÷ the bare app's on the same server", figure(mine, "rps"), figure(bare, "rps"),
+                  f"≥ 0.7{TIMES}", lambda v: v >= 0.7)  # fmt: skip
+    p99_c4, p99_c4_peer = lowest_peer_p99(by_key, "p99_ms")
+    p99_c64, p99_c64_peer = lowest_peer_p99(by_key, "p99_c64_ms")
     return [
-        _ratio(
-            f"req/s ÷ {same} (same server)",
-            rps(mine), rps(bare), f"≥ 0.7{TIMES}", lambda v: v >= 0.7,
-        ),
-        _ratio("req/s ÷ Prism (quiet)", rps(mine), rps("prism-quiet"), f"> 1{TIMES}", lambda v: v > 1),
-        _ratio("req/s ÷ WireMock", rps(mine), rps("wiremock"), f"> 1{TIMES}", lambda v: v > 1),
-        _ratio("cold start ÷ Prism's (quiet)", start(mine), start("prism-quiet"),
+        _ratio("req/s (c4) ÷ WireMock's", figure(mine, "rps"), figure("wiremock", "rps"),
+               f"≥ 3{TIMES}", lambda v: v >= 3),
+        _ratio("req/s (c4) ÷ Prism's (quiet)", figure(mine, "rps"), figure("prism-quiet", "rps"),
+               f"≥ 5{TIMES}", lambda v: v >= 5),
+        _ratio(f"p99 (c4) ÷ the lowest peer p99 (c4), {p99_c4_peer}'s", figure(mine, "p99_ms"), p99_c4,
+               f"< 1{TIMES}", lambda v: v < 1, "ms"),
+        _ratio(f"p99 (c64) ÷ the lowest peer p99 (c64), {p99_c64_peer}'s", figure(mine, "p99_c64_ms"),
+               p99_c64, f"< 1{TIMES}", lambda v: v < 1, "ms"),
+        _ratio("cold start ÷ Prism's (quiet)", figure(mine, "start_ms"), figure("prism-quiet", "start_ms"),
                f"≤ 0.15{TIMES}", lambda v: v <= 0.15),
+        replace(same, detail=f"on {layer}") if layer and same.value is not None else same,
     ]  # fmt: skip
 
 
@@ -955,11 +1009,14 @@ def _body_cell(result: Result, expected: int) -> str:
 
 
 def peers_table(results: list[Result], expected: int) -> str:
-    """The peers as a markdown table; skipped ones as lines under it."""
+    """The peers as a markdown table (c4 and c64 loads); skipped ones as lines under it.
+
+    p50 at c4 and c64 is in latest.json.
+    """
     lines = [
-        "| server | start → first 200 (ms) | req/s | p50 ms | p99 ms | server CPU % | peak RSS MB "
-        "| keep-alive | body | notes |",
-        "|---|---:|---:|---:|---:|---:|---:|---|---|---|",
+        "| server | req/s c4 | p99 ms c4 | req/s c64 | p99 ms c64 | start → first 200 (ms) | peak RSS MB "
+        "| server CPU % c4 / c64 | keep-alive | body | notes |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|---|---|",
     ]
     for r in results:
         if not r.ok:
@@ -970,8 +1027,10 @@ def peers_table(results: list[Result], expected: int) -> str:
             note = f"serves on {layer or 'an unknown server'} ({how}); {note}"
         alive = {None: "—", True: "yes", False: "no"}[r.keeps_alive]
         lines.append(
-            f"| {r.label} | {_num(r.start_ms)} | {_num(r.rps)} | {_num(r.p50_ms, 2)} | {_num(r.p99_ms, 2)} "
-            f"| {_num(r.cpu_percent)} | {_num(r.rss_mb)} | {alive} | {_body_cell(r, expected)} | {note} |"
+            f"| {r.label} | {_num(r.rps)} | {_num(r.p99_ms, 2)} | {_num(r.rps_c64)} "
+            f"| {_num(r.p99_c64_ms, 2)} | {_num(r.start_ms)} | {_num(r.rss_mb)} "
+            f"| {_num(r.cpu_percent)} / {_num(r.cpu_c64_percent)} "
+            f"| {alive} | {_body_cell(r, expected)} | {note} |"
         )
     skipped = [f"- {r.label}: {r.skipped}" for r in results if not r.ok]
     return "\n".join(lines + (["", *skipped] if skipped else []))
@@ -987,36 +1046,48 @@ def ratios_table(by_key: dict[str, Result]) -> str:
     ]
     marks = {None: "—", True: "yes", False: "**no**"}
     for rows in zip(*columns.values(), strict=True):
-        values = [row.why_missing if row.value is None else f"{row.value:.2f}{TIMES}" for row in rows]
+        values = [_ratio_cell(row) for row in rows]
         met = " / ".join(marks[row.met] for row in rows)
         lines.append(f"| {rows[0].what} | {' | '.join(values)} | {rows[0].budget} | {met} |")
     return "\n".join(lines)
 
 
+def _ratio_cell(ratio: Ratio) -> str:
+    """The ratio, with its detail when it has one, e.g. `0.42x (1.10 ms ÷ 2.61 ms)`."""
+    if ratio.value is None:
+        return ratio.why_missing
+    return f"{ratio.value:.2f}{TIMES}" + (f" ({ratio.detail})" if ratio.detail else "")
+
+
 def _layer_cells(results: dict[str, Result], layer: Layer) -> list[str]:
-    """bare req/s, then capymock req/s and ÷ bare with validation on and off, p99, start-up."""
+    """At c4: bare req/s, then capymock req/s and ÷ bare with validation on and off; at c64: bare
+    req/s, capymock req/s (validation on) and ÷ bare; capymock's p99 at c4 and c64, start-up."""
 
-    def measured(app: str) -> Result | None:
+    def figure(app: str, name: str = "rps") -> float | None:
         result = results.get(layer.result_key(app))
-        return result if result is not None and result.ok and result.rps else None
+        return getattr(result, name) if result is not None and result.ok else None
 
-    bare = measured("bare")
-    cells = [_num(bare.rps) if bare else "—"]
+    def over(top: float | None, bottom: float | None) -> str:
+        return f"{top / bottom:.2f}{TIMES}" if top and bottom else "—"
+
+    cells = [_num(figure("bare"))]
     for app in ("capymock", "capymock-novalidate"):
-        mine = measured(app)
-        cells.append(_num(mine.rps) if mine else "—")
-        cells.append(f"{mine.rps / bare.rps:.2f}{TIMES}" if mine and bare else "—")  # type: ignore[operator]
-    mine = measured("capymock")
-    return [*cells, _num(mine.p99_ms, 2) if mine else "—", _num(mine.start_ms) if mine else "—"]
+        cells += [_num(figure(app)), over(figure(app), figure("bare"))]
+    bare_c64, mine_c64 = figure("bare", "rps_c64"), figure("capymock", "rps_c64")
+    cells += [_num(bare_c64), _num(mine_c64), over(mine_c64, bare_c64)]
+    cells += [_num(figure("capymock", "p99_ms"), 2), _num(figure("capymock", "p99_c64_ms"), 2)]
+    return [*cells, _num(figure("capymock", "start_ms"))]
 
 
 def layers_table(results: list[Result], peers: dict[str, Result]) -> str:
-    """Per serving layer: bare req/s, capymock req/s (validation on, off) and their ratios."""
+    """Per serving layer: bare and capymock req/s (validation on, off) and their ratios, c4 and c64."""
     by_key = {r.key: r for r in results}
     lines = [
-        "| serving layer | bare app req/s | capymock req/s (validation on) | ÷ bare | capymock req/s "
-        "(validation off) | ÷ bare | capymock p99 ms | capymock start → first 200 (ms) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| serving layer | bare app req/s c4 | capymock req/s c4 (validation on) | ÷ bare "
+        "| capymock req/s c4 (validation off) | ÷ bare | bare app req/s c64 "
+        "| capymock req/s c64 (validation on) | ÷ bare "
+        "| capymock p99 ms c4 | capymock p99 ms c64 | capymock start → first 200 (ms) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for layer in LAYERS:
         if any(layer.result_key(app) in by_key for app in layer.apps):
@@ -1030,7 +1101,8 @@ def layers_table(results: list[Result], peers: dict[str, Result]) -> str:
 
 
 def layer_verdict(by_key: dict[str, Result], peers: dict[str, Result]) -> str:
-    """One factual line: the fastest layer for capymock (validation on), against the peers."""
+    """One factual line: the fastest layer for capymock (validation on, c4), against the other
+    layers and the peers."""
     candidates = [
         (r.rps, layer.label)
         for layer in LAYERS
@@ -1039,14 +1111,14 @@ def layer_verdict(by_key: dict[str, Result], peers: dict[str, Result]) -> str:
     if not candidates:
         return "No serving layer was measured."
     best_rps, best = max(candidates)
-    parts = [f"Fastest layer for capymock (validation on): **{best}**, {best_rps:,.0f} req/s"]
-    werkzeug = by_key.get("layer-werkzeug-capymock")
-    if werkzeug and werkzeug.ok and werkzeug.rps:
-        parts.append(f"{best_rps / werkzeug.rps:.2f}{TIMES} werkzeug's threaded dev server")
-    for key, name in (("prism-quiet", "Prism (quiet)"), ("wiremock", "WireMock")):
+    parts = [f"Fastest layer for capymock (validation on, c4): **{best}**, {best_rps:,.0f} req/s"]
+    parts += [
+        f"{best_rps / rps:.2f}{TIMES} capymock on {label}" for rps, label in candidates if label != best
+    ]
+    for key in ("prism-quiet", "wiremock"):
         peer = peers.get(key)
         if peer and peer.ok and peer.rps:
-            parts.append(f"{best_rps / peer.rps:.2f}{TIMES} {name}")
+            parts.append(f"{best_rps / peer.rps:.2f}{TIMES} {PEER_NAMES[key]}")
     return "; ".join(parts) + "."
 
 
@@ -1079,21 +1151,29 @@ def environment(settings: Settings) -> dict[str, Any]:
 
 def method_line(settings: Settings, body_bytes: int) -> str:
     """How the load was applied, in one paragraph."""
+    low, high, seconds = settings.connections, settings.connections_high, settings.seconds
+    high_warmup = min(settings.warmup, settings.high_warmup)
     if settings.loadgen == "wrk":
-        gen = f"`wrk -t1 -c{settings.connections} -d{settings.seconds}s --latency`"
+        gen = (
+            f"`wrk -t1 -c{low} -d{seconds}s --latency` after a {settings.warmup} s warm-up (*c{low}*), "
+            f"then `wrk -t1 -c{high} -d{seconds}s --latency` after a {high_warmup} s warm-up at {high} "
+            f"connections (*c{high}*)"
+        )
     else:
         gen = (
-            f"**the Python fallback load generator** ({settings.connections} keep-alive http.client threads, "
-            f"{settings.seconds} s; wrk was not available, so these figures are not comparable with wrk's)"
+            f"**the Python fallback load generator** ({low}, then {high} keep-alive http.client threads, "
+            f"{seconds} s each after a {settings.warmup} s and a {high_warmup} s warm-up; wrk was not "
+            "available, so these figures are not comparable with wrk's)"
         )
     return (
         f"`GET {REQUEST_PATH}` with `Authorization: Bearer …`, the same {body_bytes:,}-byte {JOBS}-job "
-        f"compact JSON body from every server (checked: column *body*), {gen} after a {settings.warmup} s "
-        f"warm-up. Start-up: process start to first 200, median of {settings.cold_starts} cold start(s) "
+        f"compact JSON body from every server (checked: column *body*), {gen}, on the server left running "
+        "by the last cold start. Start-up: process start to first 200, median of "
+        f"{settings.cold_starts} cold start(s) "
         "after one uncounted start that warms the OS file cache and the Python bytecode cache. "
-        "Server CPU: user + system time of the server's process group during the measured load, "
+        "Server CPU: user + system time of the server's process group during each measured load, "
         "as % of one core (wrk takes most of the other core). "
-        "Peak RSS: `VmHWM` summed over the server's process group, after the load. Noise between runs "
+        "Peak RSS: `VmHWM` summed over the server's process group, after both loads. Noise between runs "
         "is ±10-20 %: compare figures within one run, as the ratios do."
     )
 
@@ -1121,12 +1201,13 @@ def render_markdown(
         ratios_table(by_key | {r.key: r for r in layers}),
         "## Serving layer (experiment)",
         "capymock's WSGI app (`capymock.Mock(scenario=...).wsgi_app`, validation on and off) and the "
-        "bare app serving the same bytes, under each candidate serving layer, started by "
-        "`benchmarks/serve_app.py` without request logging; same load as above. werkzeug's dev server "
-        "closes every connection and starts a thread per request; waitress and cheroot keep "
-        f"connections alive, with {LAYER_THREADS} worker threads and with 1 (idle keep-alive "
-        "connections then wait in the server's poller, not in a thread). waitress's `Task queue depth` "
-        "warning, logged for most requests under load, is silenced.",
+        "bare app serving the same bytes, on the two layers `capymock serve` runs on, started by "
+        "`benchmarks/serve_app.py` without request logging; same two loads as above. granian: through "
+        'capymock\'s own `capymock.web.servers.serve_until_stopped(server="granian")`, one granian WSGI '
+        "worker with the app called on 1 Python thread, as `capymock serve` runs it. waitress: "
+        "`waitress.serve(threads=1)`, the fallback (`capymock serve --server waitress`); its "
+        "`Task queue depth` warning, logged for most requests under load, is silenced. Only the two "
+        "layers `capymock serve` runs on are measured here.",
         layers_table(layers, by_key),
     ]
     if budgets_md is not None:
@@ -1146,14 +1227,14 @@ def draw_chart(peers: list[Result], layers: list[Result], path: Path) -> str:
         return "Chart skipped: matplotlib is not installed (`make bench` installs it)."
     measured = [r for r in peers if r.ok]
     shown_layers = [r for r in layers if r.ok]
-    panels = (2 if measured else 0) + (1 if shown_layers else 0)
+    panels = (3 if measured else 0) + (1 if shown_layers else 0)
     if not panels:
         return "Chart skipped: nothing was measured."
     figure, axes = plt.subplots(panels, 1, figsize=(10, 4 * panels), squeeze=False)
     remaining = list(axes[:, 0])
     try:
         if measured:
-            _draw_peers(remaining.pop(0), remaining.pop(0), measured)
+            _draw_peers(remaining.pop(0), remaining.pop(0), remaining.pop(0), measured)
         if shown_layers:
             _draw_layers(remaining.pop(0), shown_layers)
         figure.tight_layout()
@@ -1162,25 +1243,49 @@ def draw_chart(peers: list[Result], layers: list[Result], path: Path) -> str:
         return f"Chart failed: {exc}"
     finally:
         plt.close(figure)
-    return f"![throughput, start-up and serving layers]({path.name})"
+    return f"![throughput, latency, start-up and serving layers]({path.name})"
 
 
-def _draw_peers(throughput: Any, startup: Any, measured: list[Result]) -> None:
-    """Horizontal bars: req/s, and start-up on a log scale; capymock's rows in orange."""
+def _paired_barh(axis: Any, measured: list[Result], c4: list[float], c64: list[float], fmt: str) -> None:
+    """Two horizontal bars per server, c4 (dark) over c64 (light); capymock's rows in orange.
+
+    No legend (it would cover a bar): the panel titles say which shade is which.
+    """
+    height = 0.4
+    mine = [r.key.startswith("capymock") for r in measured]
+    for offset, values, label, shades in (
+        (-height / 2, c4, "c4", ("#d9822b", "#5b7db1")),
+        (height / 2, c64, "c64", ("#f2b880", "#a9bedf")),
+    ):
+        colours = [shades[0] if m else shades[1] for m in mine]
+        bars = axis.barh(
+            [i + offset for i in range(len(measured))], values, height, color=colours, label=label
+        )
+        axis.bar_label(bars, labels=[fmt.format(v) if v else "—" for v in values], padding=3, fontsize=7)
+    axis.set_yticks(range(len(measured)), [r.label.replace("**", "").replace("`", "") for r in measured])
+
+
+def _draw_peers(throughput: Any, latency: Any, startup: Any, measured: list[Result]) -> None:
+    """Horizontal bars: req/s and p99 at c4 and c64, and start-up (log scales for the latter two)."""
     import matplotlib.ticker
 
+    _paired_barh(throughput, measured, [r.rps or 0 for r in measured], [r.rps_c64 or 0 for r in measured],
+                 "{:,.0f}")  # fmt: skip
+    throughput.set_title("Throughput, GET 25-job list (req/s, higher is better; dark c4, light c64)")
+    _paired_barh(latency, measured, [r.p99_ms or 0 for r in measured], [r.p99_c64_ms or 0 for r in measured],
+                 "{:,.2f} ms")  # fmt: skip
+    latency.set_title("p99 latency (ms, log scale, lower is better; dark c4, light c64)")
     labels = [r.label.replace("**", "").replace("`", "") for r in measured]
     colours = ["#d9822b" if r.key.startswith("capymock") else "#5b7db1" for r in measured]
-    bars = throughput.barh(labels, [r.rps or 0 for r in measured], color=colours)
-    throughput.bar_label(bars, fmt="{:,.0f}", padding=3, fontsize=8)
-    throughput.set_title("Throughput, GET 25-job list (req/s, higher is better)")
     bars = startup.barh(labels, [r.start_ms or 0 for r in measured], color=colours)
     startup.bar_label(bars, fmt="{:,.0f} ms", padding=3, fontsize=8)
-    startup.set_xscale("log")
-    startup.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
-    startup.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     startup.set_title("Process start to first 200 (ms, log scale, lower is better)")
-    for axis in (throughput, startup):
+    for axis in (latency, startup):
+        axis.set_xscale("log")
+        axis.set_xlim(right=axis.get_xlim()[1] * 3)  # room for the labels of the longest bars
+        axis.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+        axis.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    for axis in (throughput, latency, startup):
         axis.invert_yaxis()
         axis.grid(axis="x", alpha=0.3)
         axis.margins(x=0.12)
@@ -1202,8 +1307,8 @@ def _draw_layers(axis: Any, layers: list[Result]) -> None:
         bars = axis.bar(offsets, [r.rps or 0 for _, r in placed], width, label=label, color=colour)
         axis.bar_label(bars, fmt="{:,.0f}", padding=2, fontsize=8)
     axis.set_xticks(range(len(shown)), [layer.short for layer in shown])
-    axis.set_title("Serving layer: bare app vs capymock (req/s)")
-    axis.legend(loc="upper left", fontsize=8)
+    axis.set_title("Serving layer: bare app vs capymock (req/s, c4)")
+    axis.legend(loc="upper right", fontsize=8)
     axis.margins(y=0.15)
     axis.grid(axis="y", alpha=0.3)
 
@@ -1241,7 +1346,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"peers ({settings.loadgen}, {settings.seconds} s each, {len(fixtures.body):,}-byte body):")
             peers = [measure(s, fixtures, settings) for s in peer_servers(fixtures) if settings.wanted(s.key)]
             print("serving layers:")
-            layers = measure_serving_layers(fixtures, settings, {r.key: r for r in peers if r.ok})
+            layers = measure_serving_layers(fixtures, settings)
     finally:
         stop_all()
     about = environment(settings)

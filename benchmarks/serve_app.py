@@ -1,6 +1,6 @@
 """Serve one WSGI app on one server until killed: a helper that `peers.py` runs as a subprocess.
 
-    python benchmarks/serve_app.py --server waitress --app capymock --scenario S.yaml --port 4011
+    python benchmarks/serve_app.py --server granian --app capymock --scenario S.yaml --port 4011
     python benchmarks/serve_app.py --server werkzeug --app bare --body BODY.json --port 4012
 
 `--app bare` answers every request with the bytes of `--body` (`application/json`), nothing
@@ -8,10 +8,12 @@ else: the ceiling of a server. `--app capymock` is `capymock.Mock(scenario=...).
 with response validation on unless `--no-validate`. Servers, all on 127.0.0.1, all quiet
 (no per-request log line):
 
-- `werkzeug`: `werkzeug.serving.make_server(threaded=True)`, the server `capymock serve` uses;
-- `werkzeug-unthreaded`: the same, one request at a time;
-- `waitress`: `waitress.serve(threads=N)`;
-- `cheroot`: `cheroot.wsgi.Server(numthreads=N)`;
+- `granian`: granian as `capymock serve` runs it, through capymock's own
+  `capymock.web.servers.serve_until_stopped(server="granian", threads=N)` (one granian WSGI
+  worker in this process, the app called on N Python threads);
+- `werkzeug`: `werkzeug.serving.make_server(threaded=True)`, the server of `capymock.serve()`
+  in tests;
+- `waitress`: `waitress.serve(threads=N)` (`capymock serve --server waitress` runs 1 thread);
 - `pytest-httpserver`: `pytest_httpserver.HTTPServer` with one permanent
   `respond_with_data(body, content_type="application/json")` handler (bare app only).
 
@@ -51,15 +53,15 @@ def capymock_app(scenario: Path, validate: bool) -> WSGIApp:
     return app
 
 
-def serve_werkzeug(app: WSGIApp, port: int, threads: int, *, threaded: bool = True) -> None:
-    """werkzeug's dev server (what `capymock serve` runs on), without request logging."""
+def serve_werkzeug(app: WSGIApp, port: int, threads: int) -> None:
+    """werkzeug's threaded dev server (`capymock.serve()` in tests), without request logging."""
     from werkzeug.serving import WSGIRequestHandler, make_server
 
     class Quiet(WSGIRequestHandler):
         def log(self, type: str, message: str, *args: Any) -> None:
             pass
 
-    make_server(HOST, port, app, threaded=threaded, request_handler=Quiet).serve_forever()
+    make_server(HOST, port, app, threaded=True, request_handler=Quiet).serve_forever()
 
 
 def serve_waitress(app: WSGIApp, port: int, threads: int) -> None:
@@ -76,11 +78,11 @@ def serve_waitress(app: WSGIApp, port: int, threads: int) -> None:
     waitress.serve(app, host=HOST, port=port, threads=threads, _quiet=True)
 
 
-def serve_cheroot(app: WSGIApp, port: int, threads: int) -> None:
-    """cheroot (CherryPy's server) with `threads` worker threads."""
-    from cheroot import wsgi
+def serve_granian(app: WSGIApp, port: int, threads: int) -> None:
+    """granian through capymock's own entry point, as `capymock serve` runs it (no request log)."""
+    from capymock.web.servers import serve_until_stopped
 
-    wsgi.Server((HOST, port), app, numthreads=threads).safe_start()
+    serve_until_stopped(app, HOST, port, on_ready=lambda url, layer: None, threads=threads, server="granian")
 
 
 def serve_pytest_httpserver(body: bytes, port: int) -> None:
@@ -95,9 +97,8 @@ def serve_pytest_httpserver(body: bytes, port: int) -> None:
 
 SERVERS: dict[str, Callable[[WSGIApp, int, int], None]] = {
     "werkzeug": serve_werkzeug,
-    "werkzeug-unthreaded": lambda app, port, threads: serve_werkzeug(app, port, threads, threaded=False),
     "waitress": serve_waitress,
-    "cheroot": serve_cheroot,
+    "granian": serve_granian,
 }
 
 
@@ -110,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scenario", type=Path, help="the scenario capymock loads")
     parser.add_argument("--no-validate", action="store_true", help="capymock: no response validation")
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--threads", type=int, default=4, help="worker threads (waitress, cheroot)")
+    parser.add_argument("--threads", type=int, default=4, help="Python threads (granian, waitress)")
     args = parser.parse_args(argv)
     if args.app == "bare" and args.body is None:
         parser.error("--app bare needs --body")
