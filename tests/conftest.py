@@ -4,7 +4,10 @@ against openapi.yaml (python-jsonschema, not the mock's own validators)."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
+import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Mapping
@@ -21,6 +24,22 @@ import yaml
 import capymock
 
 pytest_plugins = ["pytester"]
+
+_MADE_CACHE: list[str] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Parsed documents go to a folder of this run (workers and subprocesses inherit it), not
+    the user's cache: the suite parses hundreds of files it writes to temporary folders."""
+    if "CAPYMOCK_CACHE" not in os.environ:
+        os.environ["CAPYMOCK_CACHE"] = tempfile.mkdtemp(prefix="capymock-cache-")
+        _MADE_CACHE.append(os.environ["CAPYMOCK_CACHE"])
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    for folder in _MADE_CACHE:
+        shutil.rmtree(folder, ignore_errors=True)
+
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC_PATH = ROOT / "openapi.yaml"

@@ -7,16 +7,15 @@ This is the only module that reads the raw OpenAPI dictionaries; everything else
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from capymock.core import documents
 from capymock.core.lifecycle import Bound, Effect, Invariants, Lifecycle, Retry
 from capymock.core.refs import BrokenRef, follow_refs
-from capymock.core.yaml_loader import SafeLoader
 from capymock.errors import SpecError
 
 BUNDLED_SPEC = Path(__file__).parent.parent / "openapi.yaml"
@@ -118,9 +117,17 @@ class Spec:
 
 
 @functools.lru_cache(maxsize=8)
-def _load_cached(path: str, mtime_ns: int) -> Spec:
-    text = Path(path).read_text(encoding="utf-8")
-    return parse_spec(text, source=path)
+def _load_cached(path: str, mtime_ns: int, size: int) -> Spec:
+    try:
+        stat = os.stat(path)
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(f"{path}: cannot read the OpenAPI document ({exc})") from None
+    document = documents.recall("spec", path, stat)
+    if document is None:
+        document = _parse_document(text, path)
+        documents.keep("spec", path, stat, document)
+    return _SpecReader(document, path).read(text)
 
 
 def load_spec(path: str | Path | None = None) -> Spec:
@@ -136,18 +143,26 @@ def load_spec(path: str | Path | None = None) -> Spec:
         stat = resolved.stat()
     except OSError as exc:
         raise SpecError(f"{resolved}: cannot read the OpenAPI document ({exc.strerror})") from None
-    return _load_cached(str(resolved), stat.st_mtime_ns)
+    return _load_cached(str(resolved), stat.st_mtime_ns, stat.st_size)
 
 
 def parse_spec(text: str, *, source: str = "<string>") -> Spec:
     """Build a `Spec` from OpenAPI YAML or JSON text."""
+    return _SpecReader(_parse_document(text, source), source).read(text)
+
+
+def _parse_document(text: str, source: str) -> dict[str, Any]:
+    import yaml  # here: only a spec not parsed before needs PyYAML
+
+    from capymock.core.yaml_loader import SafeLoader
+
     try:
         document = yaml.load(text, Loader=SafeLoader)
     except yaml.YAMLError as exc:
         raise SpecError(f"{source}: not valid YAML: {exc}") from None
     if not isinstance(document, dict) or "paths" not in document:
         raise SpecError(f"{source}: not an OpenAPI document (no 'paths')")
-    return _SpecReader(document, source).read(text)
+    return document
 
 
 class _SpecReader:

@@ -16,8 +16,8 @@ from capymock.core.timestamps import parse_timestamp
 from capymock.core.transitions import transition
 from capymock.core.validation import validators_for
 from capymock.errors import IllegalTransition, Problem, ScenarioError
+from capymock.scenario.located import Located, format_path
 from capymock.scenario.model import DocPath, Fault, Scenario, ScriptedJob, Step
-from capymock.scenario.yaml_source import Located, format_path
 
 _SAMPLE_TIME = "2026-01-01T00:00:00Z"
 

@@ -8,6 +8,7 @@ names the file, line, column and path. Nothing here touches a running mock.
 from __future__ import annotations
 
 import functools
+import os
 import random
 from collections.abc import Mapping
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 
 import jsonschema_rs
 
+from capymock.core import documents
 from capymock.core.defaults import DEFAULT_ORGANIZATION, GENERATE_EVERY, GENERATED_TYPES
 from capymock.core.durations import parse_duration
 from capymock.core.job import DEFAULT_MAX_ATTEMPTS
@@ -23,10 +25,10 @@ from capymock.core.suggest import did_you_mean
 from capymock.core.timestamps import parse_timestamp
 from capymock.errors import Problem, ScenarioError
 from capymock.scenario.checks import check_semantics, check_values
+from capymock.scenario.located import Located
 from capymock.scenario.model import DocPath, Fault, Scenario, ScriptedJob, Step, TokenGrant
 from capymock.scenario.schema import build_scenario_schema
 from capymock.scenario.wording import schema_problem
-from capymock.scenario.yaml_source import Located, load_located
 
 BUNDLED_DIR = Path(__file__).parent.parent / "scenarios"
 
@@ -87,10 +89,24 @@ def load_scenario(reference: str | Path, spec: Spec, base: Path | None = None) -
 @functools.lru_cache(maxsize=64)
 def _load_file(path: str, mtime_ns: int, size: int, shown: str, spec: Spec) -> Scenario:
     try:
+        stat = os.stat(path)
+    except OSError as exc:
+        raise ScenarioError([Problem(None, "", f"{path}: cannot read: {exc}")]) from None
+    default_name = Path(path).stem
+    document = documents.recall("scenario", path, stat)
+    if document is not None:
+        try:
+            return _parse_located(Located(document, {}, {}), spec, shown, default_name)
+        except ScenarioError:
+            pass  # checked again below, to say where in the file each problem is
+    try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError([Problem(None, "", f"{path}: cannot read: {exc}")]) from None
-    return parse_scenario(text, spec, source=shown, default_name=Path(path).stem)
+    located = _located(text, shown)
+    scenario = _parse_located(located, spec, shown, default_name)
+    documents.keep("scenario", path, stat, located.data)
+    return scenario
 
 
 def parse_scenario(
@@ -101,10 +117,14 @@ def parse_scenario(
     Raises:
         ScenarioError: with every problem found, each with its location.
     """
+    return _parse_located(_located(text, source), spec, source, default_name)
+
+
+def _located(text: str, source: str) -> Located:
+    from capymock.scenario.yaml_source import load_located  # here: PyYAML only when parsing
+
     located = load_located(text, source)
-    if located.data is None:
-        located = Located({}, located.values, located.keys)
-    return _parse_located(located, spec, source, default_name)
+    return Located({}, located.values, located.keys) if located.data is None else located
 
 
 def check_fault(raw: Any, spec: Spec) -> Fault:

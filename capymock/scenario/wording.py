@@ -9,7 +9,7 @@ from typing import Any
 from capymock.core.refs import BrokenRef, follow_refs
 from capymock.core.suggest import did_you_mean
 from capymock.errors import Problem
-from capymock.scenario.yaml_source import Located, format_path
+from capymock.scenario.located import Located, format_path
 
 
 def schema_problem(error: Any, schema: Mapping[str, Any], located: Located) -> Problem:

@@ -25,7 +25,7 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 from capymock.web.environ import DEFERRABLE, TAKEN, Environ, HeldBack
@@ -142,8 +142,7 @@ class GranianWorker:
         clock: Callable[[], float],
     ) -> None:
         native = _native()
-        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
-        self._listener = socket.create_server((host, port), family=family, backlog=1024)
+        self._listener = socket.create_server((host, port), family=_family(host, port), backlog=1024)
         self.port = int(self._listener.getsockname()[1])
         self._later = _Later(clock)
         try:
@@ -157,7 +156,13 @@ class GranianWorker:
                 py_threads=threads,
                 backpressure=connection_limit,
                 http_mode="1",
-                http1_opts=_HTTP1(header_read_timeout=int(idle_timeout * 1000)),
+                # granian reads these by attribute (its own `HTTP1Settings` holds the same four)
+                http1_opts=SimpleNamespace(
+                    header_read_timeout=int(idle_timeout * 1000),
+                    keep_alive=True,
+                    max_buffer_size=8192 + 4096 * 100,
+                    pipeline_flush=False,
+                ),
             )
             self._loop = _NoEventLoop()
             self._scheduler = native.CallbackScheduler(
@@ -183,14 +188,16 @@ class GranianWorker:
         self._listener.close()
 
 
-@dataclass(frozen=True)
-class _HTTP1:
-    """granian's HTTP/1 settings, read by attribute (as its own `HTTP1Settings` holds them)."""
-
-    header_read_timeout: int
-    keep_alive: bool = True
-    max_buffer_size: int = 8192 + 4096 * 100
-    pipeline_flush: bool = False
+def _family(host: str, port: int) -> socket.AddressFamily:
+    """The address family of `host`: an IP address is read as such (resolving a name imports
+    the IDNA codec, a few milliseconds of the cold start)."""
+    for family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            socket.inet_pton(family, host)
+        except OSError:
+            continue
+        return family
+    return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
 
 
 class _NoEventLoop:

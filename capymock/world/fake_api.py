@@ -15,7 +15,6 @@ from capymock.core.auth import Principal, authenticate, mint_session_token
 from capymock.core.clock import Clock, ManualClock, SystemClock, check_speed, wall_clock_now
 from capymock.core.defaults import DEFAULT_PROJECT, DEFAULT_TOKEN
 from capymock.core.durations import parse_duration
-from capymock.core.expectations import assert_requested
 from capymock.core.job import Job, compose_job, segment_problem
 from capymock.core.journal import DEFAULT_SIZE, RecordedRequest
 from capymock.core.routing import router_for
@@ -436,6 +435,8 @@ class FakeApi:
             AssertionError: listing the requests the mock did see.
         """
         __tracebackhide__ = True
+        from capymock.core.expectations import assert_requested  # only tests use it
+
         assert_requested(self.requests, method, path, times, **filters)
 
     def record_failure(self, message: str) -> None:

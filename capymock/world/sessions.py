@@ -7,7 +7,6 @@ gives (so it shares the server's spec, validation and tokens), and nothing else 
 
 from __future__ import annotations
 
-import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -68,6 +67,8 @@ class Sessions:
                 )
         fake = self._make(speed)
         now = self._timer()
+        import secrets  # here: its import (hmac, hashlib) is a twentieth of `serve`'s cold start
+
         session = Session(f"s_{secrets.token_hex(6)}", fake, now, now)
         with self._lock:
             self._live[session.id] = session
