@@ -8,6 +8,7 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qs
 
 from capymock.core.auth import redact
 
@@ -49,7 +50,7 @@ class _Raw:
 
     method: str
     path: str
-    query: Mapping[str, list[str]]
+    query: str
     status: int
     environ_headers: list[tuple[str, str]]
     operation_id: str | None
@@ -57,7 +58,8 @@ class _Raw:
     def recorded(self) -> RecordedRequest:
         named = ((key[5:].replace("_", "-").title(), value) for key, value in self.environ_headers)
         headers = {name: redact_header(name, value) for name, value in named}
-        query = {name: values[0] if len(values) == 1 else list(values) for name, values in self.query.items()}
+        parsed = parse_qs(self.query, keep_blank_values=True)
+        query = {name: values[0] if len(values) == 1 else list(values) for name, values in parsed.items()}
         return RecordedRequest(self.method, self.path, query, self.status, headers, self.operation_id)
 
 
@@ -83,12 +85,12 @@ class Journal:
         self,
         method: str,
         path: str,
-        query: Mapping[str, list[str]],
+        query: str,
         status: int,
         environ: Mapping[str, Any],
         operation_id: str | None,
     ) -> None:
-        """Keep one answered request (`environ` for its `HTTP_*` headers)."""
+        """Keep one answered request (`query`: its query string; `environ` for its `HTTP_*` headers)."""
         headers = [(key, value) for key, value in environ.items() if key.startswith("HTTP_")]
         with self._lock:
             self._entries.append(_Raw(method, path, query, status, headers, operation_id))

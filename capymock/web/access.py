@@ -8,6 +8,7 @@ origins the user allows.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -83,6 +84,7 @@ class Access:
         return is_loopback(parts.hostname) and str(port) == str(environ.get("SERVER_PORT"))
 
 
+@functools.lru_cache(maxsize=1024)
 def is_loopback(name: str) -> bool:
     """`localhost`, or an address of the loopback network (127.0.0.0/8, ::1)."""
     if name in LOOPBACK_NAMES:
@@ -93,6 +95,7 @@ def is_loopback(name: str) -> bool:
         return False
 
 
+@functools.lru_cache(maxsize=1024)
 def _hostname(host: str) -> str:
     """A `Host` header or `--host` value without its port and brackets, lower case."""
     host = host.strip().lower().rstrip(".")

@@ -63,8 +63,7 @@ class App:
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         method = environ["REQUEST_METHOD"].upper()
         path = request_path(environ)
-        raw_query = environ.get("QUERY_STRING")
-        query = parse_qs(raw_query, keep_blank_values=True) if raw_query else {}
+        query = environ.get("QUERY_STRING") or ""  # parsed only where a fault or a parameter needs it
         operation_id, checked, cors = None, False, False
         fake, path, missing = self._resolve(path)
         world = fake.world
@@ -129,9 +128,7 @@ def _crashed(fake: FakeApi, what: str, exc: Exception) -> Answer:
     return crashed(exc)
 
 
-def _api(
-    fake: FakeApi, world: World, environ: Environ, method: str, path: str, query: dict[str, list[str]]
-) -> Answered:
+def _api(fake: FakeApi, world: World, environ: Environ, method: str, path: str, query: str) -> Answered:
     try:
         match = fake.router.match(method, path)
     except NoRoute:
@@ -153,7 +150,7 @@ def _operation(
     path_parameters: dict[str, str],
     environ: Environ,
     path: str,
-    query: dict[str, list[str]],
+    query: str,
 ) -> Answered:
     operation_id = operation.operation_id
     asked = environ.get("HTTP_PREFER")
@@ -195,12 +192,13 @@ def _answer(
     operation: Operation,
     principal: Principal,
     path_parameters: dict[str, str],
-    query: dict[str, list[str]],
+    query: str,
     environ: Environ,
 ) -> tuple[Answer, bool]:
     """The handler's answer, and whether the spec must hold for it."""
+    values = parse_qs(query, keep_blank_values=True)
     raw = {
-        p.name: _raw_parameter(p.location, p.name, path_parameters, query, environ)
+        p.name: _raw_parameter(p.location, p.name, path_parameters, values, environ)
         for p in operation.parameters
     }
     try:
@@ -218,7 +216,7 @@ def _injected(
     operation: Operation,
     method: str,
     path: str,
-    query: dict[str, list[str]],
+    query: str,
     environ: Environ,
 ) -> Answer | None:
     """The answer of an injected fault (None: no fault, or only a delay); not a read.
@@ -227,7 +225,10 @@ def _injected(
     (the request is run again with the fault it took, once the delay is over); else by
     sleeping on this thread.
     """
-    fault = environ.get(TAKEN) or world.faults.take(method, path, operation.operation_id, query)
+    fault = environ.get(TAKEN)
+    if fault is None and world.faults.armed():
+        values = parse_qs(query, keep_blank_values=True)
+        fault = world.faults.take(method, path, operation.operation_id, values)
     if fault is None:
         return None
     if fault.delay and TAKEN not in environ:

@@ -253,6 +253,9 @@ def _serve_waitress(app: Any, host: str, port: int, on_ready: Any, threads: Any)
         connection_limit=CONNECTION_LIMIT,
         asyncore_use_poll=True,
         channel_timeout=IDLE_TIMEOUT,
+        # Reading a connection's next request while one is answered: without it, 64 busy
+        # connections on one thread answer ~100 requests a second instead of thousands.
+        channel_request_lookahead=5,
     )
     on_ready(_url(host, server.effective_port), "waitress")
     resized = threading.Event()

@@ -85,6 +85,10 @@ class ArmedFaults:
                     return armed.fault
         return None
 
+    def armed(self) -> bool:
+        """Whether any fault is armed."""
+        return bool(self._armed)
+
     def delaying(self) -> bool:
         """Whether a request is held back by a fault's delay, or an armed fault may hold one back."""
         return self._holding > 0 or any(armed.fault.delay for armed in self._armed)

@@ -160,11 +160,13 @@ class Timeline:
         with self.lock:
             for job_id in (job.id for job in jobs):
                 track = self._tracks.get(job_id)
-                if track is None or not track.created:
+                if track is None or not track.created or not track.steps:
+                    continue
+                polls = track.steps[0].after_polls
+                if polls is None:  # only a step that waits for reads counts them; each starts at 0
                     continue
                 track = self._tracks[job_id] = replace(track, reads=track.reads + 1)  # due unchanged
-                polls = track.steps[0].after_polls if track.steps else None
-                if polls is not None and track.reads >= polls:
+                if track.reads >= polls:
                     fired.extend(self._fire(job_id, self._clock.now()))
         return fired
 
