@@ -823,7 +823,13 @@ def _layers() -> list[Layer]:
     granian, waitress = _package_version("granian"), _package_version("waitress")
     return [
         Layer("granian", "granian", 1, f"granian {granian}, 1 Python thread (`serve_until_stopped`)"),
-        Layer("waitress-1", "waitress", 1, f"waitress {waitress}, threads=1", ("bare", "capymock")),
+        Layer(
+            "waitress-1",
+            "waitress",
+            1,
+            f"waitress {waitress}, 1 thread (`serve_until_stopped`)",
+            ("bare", "capymock"),
+        ),
     ]
 
 
@@ -1204,9 +1210,9 @@ def render_markdown(
         "bare app serving the same bytes, on the two layers `capymock serve` runs on, started by "
         "`benchmarks/serve_app.py` without request logging; same two loads as above. granian: through "
         'capymock\'s own `capymock.web.servers.serve_until_stopped(server="granian")`, one granian WSGI '
-        "worker with the app called on 1 Python thread, as `capymock serve` runs it. waitress: "
-        "`waitress.serve(threads=1)`, the fallback (`capymock serve --server waitress`); its "
-        "`Task queue depth` warning, logged for most requests under load, is silenced. Only the two "
+        "worker with the app called on 1 Python thread, as `capymock serve` runs it. waitress: the same "
+        'entry point with `server="waitress"`, 1 thread, the fallback (`capymock serve --server '
+        "waitress`), its `Task queue depth` warning silenced. Only the two "
         "layers `capymock serve` runs on are measured here.",
         layers_table(layers, by_key),
     ]

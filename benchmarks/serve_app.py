@@ -13,7 +13,8 @@ with response validation on unless `--no-validate`. Servers, all on 127.0.0.1, a
   worker in this process, the app called on N Python threads);
 - `werkzeug`: `werkzeug.serving.make_server(threaded=True)`, the server of `capymock.serve()`
   in tests;
-- `waitress`: `waitress.serve(threads=N)` (`capymock serve --server waitress` runs 1 thread);
+- `waitress`: waitress as `capymock serve --server waitress` runs it, through the same entry
+  point (`threads=N`; `capymock serve` runs 1);
 - `pytest-httpserver`: `pytest_httpserver.HTTPServer` with one permanent
   `respond_with_data(body, content_type="application/json")` handler (bare app only).
 
@@ -65,17 +66,10 @@ def serve_werkzeug(app: WSGIApp, port: int, threads: int) -> None:
 
 
 def serve_waitress(app: WSGIApp, port: int, threads: int) -> None:
-    """waitress with `threads` worker threads, its "Task queue depth" warnings silenced.
+    """waitress as `capymock serve --server waitress` runs it, through capymock's own entry point."""
+    from capymock.web.servers import serve_until_stopped
 
-    waitress logs a warning on the `waitress.queue` logger for every request that waits for a
-    free thread, which under a steady load is most of them; a mock server would silence it.
-    """
-    import logging
-
-    import waitress
-
-    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    waitress.serve(app, host=HOST, port=port, threads=threads, _quiet=True)
+    serve_until_stopped(app, HOST, port, on_ready=lambda url, layer: None, threads=threads, server="waitress")
 
 
 def serve_granian(app: WSGIApp, port: int, threads: int) -> None:

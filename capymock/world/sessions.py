@@ -75,17 +75,22 @@ class Sessions:
         return session
 
     def get(self, session_id: str) -> Session | None:
-        """The live session `session_id`, touched (its idle time starts again); None if there is none."""
-        with self._lock:
-            session = self._live.get(session_id)
-            if session is None:
-                return None
-            now = self._timer()
-            if now - session.last_used > self.ttl.total_seconds():
-                del self._live[session_id]
-                return None
-            session.last_used = now
-            return session
+        """The live session `session_id`, touched (its idle time starts again); None if there is none.
+
+        Without the lock while the session is live (one dict read, one attribute write: each
+        atomic), as every request in a session asks.
+        """
+        session = self._live.get(session_id)
+        if session is None:
+            return None
+        now = self._timer()
+        if now - session.last_used > self.ttl.total_seconds():
+            with self._lock:
+                if self._live.get(session_id) is session:
+                    del self._live[session_id]
+            return None
+        session.last_used = now
+        return session
 
     def end(self, session_id: str) -> bool:
         """End a session; False if it was not live."""
