@@ -47,26 +47,46 @@ def validators_for(spec: Spec) -> Validators:
 
 
 class Validators:
-    """The compiled validators of one spec: parameters and response bodies."""
+    """The compiled validators of one spec: parameters and response bodies.
+
+    A body or field schema is compiled when first used: compiling them all is a few
+    milliseconds of `capymock serve`'s cold start, for answers most runs never give.
+    """
 
     def __init__(self, spec: Spec) -> None:
-        components = spec.document.get("components", {})
+        self._components = spec.document.get("components", {})
         self._parameters = {
             op.operation_id: tuple(_compile_parameter(p) for p in op.parameters) for op in spec.operations
         }
-        self._bodies = {
-            (op.operation_id, status): _compile_body(schema, components)
+        self._body_schemas = {
+            (op.operation_id, status): schema
             for op in spec.operations
             for status, schema in op.responses.items()
             if schema is not None
         }
-        self.job = _compile_body({"$ref": f"#/components/schemas/{JOB_SCHEMA}"}, components)
+        self._bodies: dict[tuple[str, int], Any] = {}
+        self.job = _compile_body({"$ref": f"#/components/schemas/{JOB_SCHEMA}"}, self._components)
         self._lifecycle = spec.lifecycle
-        properties = spec.job_schema["properties"]
+        self._properties = spec.job_schema["properties"]
         self._timestamps = tuple(
-            name for name in spec.job_fields if properties[name].get("format") == "date-time"
+            name for name in spec.job_fields if self._properties[name].get("format") == "date-time"
         )
-        self._fields = {name: _compile_body(properties[name], components) for name in spec.job_fields}
+        self._fields: dict[str, Any] = {}
+
+    def _body(self, operation_id: str, status: int) -> Any:
+        """The compiled schema of a body (None: the status has no JSON body)."""
+        key = (operation_id, status)
+        compiled = self._bodies.get(key)
+        if compiled is None and key in self._body_schemas:
+            compiled = self._bodies[key] = _compile_body(self._body_schemas[key], self._components)
+        return compiled
+
+    def _field(self, name: str) -> Any:
+        """The compiled schema of a `Job` field (None: no such field)."""
+        compiled = self._fields.get(name)
+        if compiled is None and name in self._properties:
+            compiled = self._fields[name] = _compile_body(self._properties[name], self._components)
+        return compiled
 
     def parse_parameters(self, operation: Operation, raw: Mapping[str, str | None]) -> dict[str, Any]:
         """Typed parameter values from raw strings keyed by name (None: absent).
@@ -96,7 +116,7 @@ class Validators:
         """
         if not operation.documents(status):
             raise BodyMismatch(f"{operation.operation_id} does not document status {status}")
-        validator = self._bodies.get((operation.operation_id, status))
+        validator = self._body(operation.operation_id, status)
         if validator is None:
             return
         _check_body(validator, body, f"{operation.operation_id} {status}")
@@ -105,7 +125,7 @@ class Validators:
         self, operation: Operation, status: int, body: Any
     ) -> list[tuple[tuple[str | int, ...], str]]:
         """Every place a JSON body breaks the schema documented for `status`: (path, message)."""
-        validator = self._bodies.get((operation.operation_id, status))
+        validator = self._body(operation.operation_id, status)
         if validator is None:
             return []
         return [(tuple(error.instance_path), error.message) for error in validator.iter_errors(body)]
@@ -118,7 +138,7 @@ class Validators:
         """Where given `Job` field values break their schemas (unknown names are not checked here)."""
         found = []
         for name, value in fields.items():
-            validator = self._fields.get(name)
+            validator = self._field(name)
             error = next(iter(validator.iter_errors(value)), None) if validator is not None else None
             if error is not None:
                 found.append(f"{name}: {error.message}")
