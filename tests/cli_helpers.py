@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.server as web_server
 import os
 import queue
 import re
@@ -113,3 +114,28 @@ def serving(
 def _pump(stream: Any, into: list[str]) -> None:
     for line in iter(stream.readline, ""):
         into.append(line)
+
+
+@contextmanager
+def page_server(html: str) -> Iterator[str]:
+    """A page of `html` at a URL of its own (another loopback port: another origin) for the block."""
+
+    class Page(web_server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = html.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = web_server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -4,16 +4,14 @@ another origin, polls a job while the test pauses, steps and resumes the clock."
 
 from __future__ import annotations
 
-import http.server as web_server
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from cli_helpers import Served, serving
+from cli_helpers import Served, page_server, serving
 from conftest import http
 
 pytestmark = [
@@ -183,23 +181,8 @@ async function poll(mock, token) {
 
 @pytest.fixture
 def poller_page() -> Iterator[str]:
-    class Page(web_server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = POLLER.encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = web_server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    with page_server(POLLER) as url:
+        yield url
 
 
 def test_a_polling_page_sees_every_state_while_the_test_steps_the_clock(

@@ -7,19 +7,17 @@ Capy API; a `Host` that is not the mock's (DNS rebinding) is refused; signals al
 
 from __future__ import annotations
 
-import http.server as web_server
 import os
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from cli_helpers import Served, serving
+from cli_helpers import Served, page_server, serving
 from conftest import http
 
 pytestmark = pytest.mark.slow
@@ -235,24 +233,8 @@ async function main(mock, token) {
 @pytest.fixture
 def elsewhere() -> Iterator[str]:
     """A page on another origin (a different loopback port), as a site the developer visits."""
-
-    class Page(web_server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = ATTACK_PAGE.encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = web_server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    with page_server(ATTACK_PAGE) as url:
+        yield url
 
 
 @needs_chromium
