@@ -82,7 +82,10 @@ class _Later:
                 if self._stopped:
                     return
                 _, _, function = heapq.heappop(self._due)
-            function()
+            try:
+                function()
+            except Exception:  # one failed reply must not stop the replies due after it
+                traceback.print_exc()
 
 
 class _Adapter:
@@ -177,7 +180,13 @@ class GranianWorker:
 
     def start(self) -> None:
         """Serve on granian's own threads; returns at once."""
-        self._serve(self._scheduler, self._loop, self._signal)
+        try:
+            self._serve(self._scheduler, self._loop, self._signal)
+        except (RuntimeError, TypeError, ValueError) as exc:
+            self.close()
+            raise Unavailable(
+                f"granian {getattr(_native(), '__version__', '?')} cannot serve: {exc}"
+            ) from None
 
     def stop(self) -> None:
         self._signal.set()

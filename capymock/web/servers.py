@@ -217,12 +217,12 @@ def _serve_granian(app: Any, host: str, port: int, on_ready: Any, threads: Any) 
             idle_timeout=IDLE_TIMEOUT,
             clock=time.monotonic,
         )
-    except Unavailable as exc:
+        worker.start()
+    except Unavailable as exc:  # nothing served yet: the caller may serve with waitress instead
         raise NoServer(str(exc)) from None
     stopping = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stopping.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        worker.start()
         on_ready(_url(host, worker.port), "granian")
         while not stopping.wait(0.5):
             pass
