@@ -250,12 +250,13 @@ def _duration(value: str, option: str) -> timedelta:
 def _start(value: str | None) -> datetime | Literal["now"] | None:
     """`--start`: now (the real time of each load), or a date-time."""
     from capymock.core.timestamps import parse_timestamp, timestamp_problem
+    from capymock.scenario.checks import start_problem
 
     if value is None:
         return None
     if value == "now":
         return "now"
-    problem = timestamp_problem(value)
+    problem = timestamp_problem(value) or start_problem(parse_timestamp(value))
     if problem:
         raise CliError(f"--start {value!r} {problem}; give now or a date-time such as 2026-01-01T09:00:00Z")
     return parse_timestamp(value)

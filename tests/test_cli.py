@@ -98,6 +98,22 @@ def test_a_missing_spec_is_a_clear_error(tmp_path) -> None:
     assert result.stderr.strip() == expected
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["serve", "--port", "0", "--start", "0001-01-01T00:00:00Z"], "is outside the years 1970 to 8899"),
+        (["record", "--base-url", "http://127.0.0.1:9", "--project-id", "p", "-o", "-", "--token",
+          "capy_live_x_0123456789", "--rate-limit", "inf"], "expected a whole number per second"),
+        (["contract", "--base-url", "http://127.0.0.1:9", "--project-id", "p", "--token",
+          "capy_live_x_0123456789", "--rate-limit", "1e400/m"], "expected a whole number per second"),
+    ],
+)  # fmt: skip
+def test_values_beyond_range_are_clear_errors(args: list[str], message: str) -> None:
+    done = subprocess.run([*CAPYMOCK, *args], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert message in done.stderr and "Traceback" not in done.stderr
+
+
 def test_a_bad_option_is_a_usage_error() -> None:
     result = run("serve", "--port", "http")
     assert result.returncode == 2

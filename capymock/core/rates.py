@@ -21,7 +21,7 @@ def parse_rate(rate: str | float | None) -> str | None:
         value = float(number)
     except ValueError:
         value = -1.0
-    if unit not in SECONDS or value < 0 or (value and value != int(value)):
+    if unit not in SECONDS or not 0 <= value < 1e9 or value != int(value):
         raise ValueError(f"{text!r}: expected a whole number per second, minute or hour: 10/s, 300/m, 5")
     return f"{int(value)}/{unit}" if value else None
 

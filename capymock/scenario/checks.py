@@ -34,6 +34,11 @@ def _locator(located: Located) -> Callable[[DocPath, str], Problem]:
     return problem
 
 
+def start_problem(moment: datetime) -> str | None:
+    """Why a clock cannot start at `moment` (None: it can)."""
+    return None if EARLIEST_START <= moment <= LATEST_START else "is outside the years 1970 to 8899"
+
+
 def check_values(data: dict[str, Any], located: Located) -> list[Problem]:
     """Values a schema lets through but the mock cannot use: durations, the start, generate spans."""
     problem = _locator(located)
@@ -45,8 +50,9 @@ def check_values(data: dict[str, Any], located: Located) -> list[Problem]:
         except ValueError as exc:
             found.append(problem(("start",), f"{start!r} is not a date-time capymock can use: {exc}"))
         else:
-            if not EARLIEST_START <= moment <= LATEST_START:
-                found.append(problem(("start",), f"{start!r} is outside the years 1970 to 8899"))
+            outside = start_problem(moment)
+            if outside:
+                found.append(problem(("start",), f"{start!r} {outside}"))
     for index, entry in enumerate(data.get("jobs", [])):
         if "generate" in entry and not found:
             span = parse_duration(entry.get("every", GENERATE_EVERY)) * entry["generate"]

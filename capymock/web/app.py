@@ -65,9 +65,9 @@ class App:
         path = request_path(environ)
         query = environ.get("QUERY_STRING") or ""  # parsed only where a fault or a parameter needs it
         operation_id, checked, cors = None, False, False
-        fake, path, missing = self._resolve(path)
+        misdirected = self.access.misdirected(environ)  # first: a refused request touches no session
+        fake, path, missing = self._resolve(path) if misdirected is None else (self._root, path, None)
         world = fake.world
-        misdirected = self.access.misdirected(environ)
         if misdirected is not None:
             answer = error(421, misdirected)
         elif missing is not None:
