@@ -19,6 +19,7 @@ from capymock.core.defaults import DEFAULT_PROJECT
 from capymock.core.spec import LIST_JOBS
 from capymock.errors import CapymockError
 from capymock.version import __version__
+from capymock.web.servers import SERVERS
 
 if TYPE_CHECKING:
     from capymock.contract.report import ContractReport
@@ -129,7 +130,7 @@ DELAY_THREADS = 8
 @click.option(
     "--server",
     "server",
-    type=click.Choice(["auto", "granian", "waitress"]),
+    type=click.Choice(SERVERS),
     default="auto",
     show_default=True,
     help="HTTP server: granian (HTTP in Rust), waitress (pure Python), or auto: granian where it installs.",
@@ -211,11 +212,15 @@ def serve(
     except NoServer as exc:
         raise CliError(f"--server {server}: {exc}") from None
     except OSError as exc:
-        reason = os.strerror(exc.errno) if exc.errno else str(exc)
-        raise CliError(f"cannot listen on {host}:{port}: {reason} (try --port 0)") from None
+        raise _cannot_listen(host, port, exc) from None
     finally:
         stop.set()
     click.echo("capymock: stopped")
+
+
+def _cannot_listen(host: str, port: int, exc: OSError) -> CliError:
+    reason = os.strerror(exc.errno) if exc.errno else str(exc)
+    return CliError(f"cannot listen on {host}:{port}: {reason} (try --port 0)")
 
 
 def _delaying(mock: Mock) -> bool:
@@ -448,7 +453,7 @@ def contract(
     try:
         report = _run_contract(
             base_url,
-            token or os.environ.get(token_env, ""),
+            token,
             token_env,
             **{
                 "project_id": project_id,
@@ -473,12 +478,18 @@ def contract(
     return report.exit_code
 
 
-def _run_contract(base_url: str, token: str, token_env: str, **options: Any) -> ContractReport:
+def _run_contract(base_url: str, token: str | None, token_env: str, **options: Any) -> ContractReport:
     from capymock.contract import run_contract  # needs the contract extra
 
-    if not token:
+    return run_contract(base_url, _secret(token, token_env), token_variable=token_env, **options)
+
+
+def _secret(token: str | None, token_env: str) -> str:
+    """--token, else the variable --token-env names; a CliError when neither holds a token."""
+    secret = token or os.environ.get(token_env, "")
+    if not secret:
         raise CliError(f"no token: pass --token or set ${token_env}")
-    return run_contract(base_url, token, token_variable=token_env, **options)
+    return secret
 
 
 @cli.command()
@@ -574,9 +585,8 @@ def record(
     from capymock.record.writer import Options
 
     loaded = load_spec(spec)
-    unknown = [
-        name for name in filter(None, map(str.strip, redact.split(","))) if name not in loaded.job_fields
-    ]
+    redacted = tuple(filter(None, map(str.strip, redact.split(","))))
+    unknown = [name for name in redacted if name not in loaded.job_fields]
     if unknown:
         raise CliError(
             f"--redact {','.join(unknown)}: not a job field; job fields: {', '.join(loaded.job_fields)}"
@@ -586,7 +596,7 @@ def record(
     except ValueError as exc:
         raise CliError(f"--rate-limit {exc}") from None
     options = Options(
-        redact=tuple(filter(None, map(str.strip, redact.split(",")))),
+        redact=redacted,
         rename=rename,
         schema=schema_location or _schema_location(output),
         interval=None if proxy else _duration(interval, "--interval").total_seconds(),
@@ -605,9 +615,7 @@ def record(
             raise CliError("poll mode needs --base-url and --project-id (or --proxy --target URL)")
         from capymock.record.poll import Target
 
-        secret = token or os.environ.get(token_env, "")
-        if not secret:
-            raise CliError(f"no token: pass --token or set ${token_env}")
+        secret = _secret(token, token_env)
         watch = Target(
             _base_url(base_url, "--base-url"),
             secret,
@@ -696,27 +704,20 @@ def _record_as_proxy(
     try:
         serve_until_stopped(proxy, host, port, on_ready=ready, threads=DELAY_THREADS)
     except OSError as exc:
-        reason = os.strerror(exc.errno) if exc.errno else str(exc)
-        raise CliError(f"cannot listen on {host}:{port}: {reason} (try --port 0)") from None
+        raise _cannot_listen(host, port, exc) from None
     return proxy.recording
 
 
 def _write_recording(recording: Any, spec: Any, options: Any, output: str) -> int:
-    from capymock.errors import ScenarioError
-    from capymock.record.writer import write_scenario
-    from capymock.scenario.loader import parse_scenario
+    from capymock.record.writer import write_checked
 
-    text = write_scenario(recording, spec, options)
     shown = "standard output" if output == "-" else output
-    try:
-        parse_scenario(text, spec, source=shown)
-    except ScenarioError as exc:  # a defect of the writer: keep the file, say so
+    text, problem = write_checked(recording, spec, options, shown_as=shown)
+    if problem is not None:  # a defect of the writer: keep the file, say so
         click.echo(
-            f"capymock record: defect (please report it): the recording does not validate:\n{exc}", err=True
+            f"capymock record: defect (please report it): the recording does not validate:\n{problem}",
+            err=True,
         )
-        problem = 1
-    else:
-        problem = 0
     try:
         if output == "-":
             click.echo(text, nl=False)
@@ -730,7 +731,7 @@ def _write_recording(recording: Any, spec: Any, options: Any, output: str) -> in
     jobs, changes, faults = len(recording.jobs), recording.changes(), len(recording.failures)
     counts = f"{_count(jobs, 'job')}, {_count(changes, 'change')}, {_count(faults, 'failure')}"
     click.echo(f"capymock record: wrote {shown}: {counts} seen", err=True)
-    return problem
+    return 0 if problem is None else 1
 
 
 @cli.command()

@@ -152,14 +152,13 @@ def capy_mock(request: pytest.FixtureRequest, _capy_session: _Session) -> Iterat
             f"needs capy_mock to script the API, but this run is against the deployment at {live.url}"
         )
     from capymock.errors import CapymockError, MockDefect, ScenarioError
-    from capymock.remote import RemoteMock
 
     problem = None
     server = _server(request.config)
     mock: Mock | RemoteMock | None = None
     try:
         paths = _scenario_paths(request)
-        mock = _remote(server, request, paths) if server else _capy_session.prepare(paths)
+        mock = _remote(server, paths) if server else _capy_session.prepare(paths)
     except ScenarioError as exc:
         problem = f"capy_scenario: {exc}"
     except CapymockError as exc:
@@ -172,25 +171,20 @@ def capy_mock(request: pytest.FixtureRequest, _capy_session: _Session) -> Iterat
     except MockDefect as exc:
         problem = f"{type(exc).__name__}: {exc}"
     finally:
-        if isinstance(mock, RemoteMock):
-            mock.end()
+        if server:  # a session of its own on the shared server
+            mock.end()  # type: ignore[union-attr]
     if problem is not None:
         pytest.fail(problem, pytrace=False)
 
 
-def _remote(server: str, request: pytest.FixtureRequest, paths: list[Path]) -> RemoteMock:
+def _remote(server: str, paths: list[Path]) -> RemoteMock:
     """A session on the shared server, loaded like the in-process mock would be."""
     from capymock.remote import RemoteMock
+    from capymock.scenario.loader import BUNDLED_DIR
 
-    marker = request.node.get_closest_marker(MARKER)
-    names = [str(name) for name in marker.args] if marker is not None else []
-    bundled = {
-        path.stem
-        for path in paths
-        if path.parent.name == "scenarios" and path.parent.parent.name == "capymock"
-    }
-    references: list[str | Path] = [
-        name if name in bundled else path for name, path in zip(names, paths, strict=True)
+    bundled = BUNDLED_DIR.resolve()
+    references: list[str | Path] = [  # a bundled scenario by its name: the server has it too
+        path.stem if path.parent.resolve() == bundled else path for path in paths
     ]
     return RemoteMock(server, *references)
 

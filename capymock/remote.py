@@ -26,7 +26,7 @@ from capymock.errors import (
     ScenarioError,
     SourceLocation,
 )
-from capymock.scenario.loader import bundled_scenarios
+from capymock.scenario.loader import bundled_scenarios, fault_document
 
 
 class RemoteMock:
@@ -135,11 +135,12 @@ class RemoteMock:
         version: int = 2,
     ) -> str:
         """A Clerk session token valid from the session's now (for `org_id`, default: its organization)."""
+        state = self.state()
         return mint_session_token(
-            organization_id=org_id or self.state()["organization"],
+            organization_id=org_id or state["organization"],
             user_id=user_id,
-            issued_at=parse_timestamp(self.clock_state()["now"]),
-            lifetime=parse_duration(expires_in),
+            issued_at=parse_timestamp(state["now"]),
+            lifetime=expires_in,
             version=version,
         )
 
@@ -154,13 +155,7 @@ class RemoteMock:
         body: Any = None,
     ) -> None:
         """Answer matching requests with `status` (and/or after `delay`), `times` times (None: always)."""
-        fault: dict[str, Any] = {"match": {"path": path, **({"method": method} if method else {})}}
-        if delay is not None:
-            fault["delay"] = parse_duration(delay).total_seconds()
-        fault.update(
-            {k: v for k, v in {"status": status, "times": times, "body": body}.items() if v is not None}
-        )
-        self.add_fault(fault)
+        self.add_fault(fault_document(method, path, status, times, delay, body))
 
     def add_fault(self, raw: dict[str, Any]) -> None:
         self._control("POST", "faults", raw)
@@ -170,11 +165,7 @@ class RemoteMock:
     @property
     def requests(self) -> list[RecordedRequest]:
         """The requests the session answered (tokens redacted), oldest first."""
-        entries = self._control("GET", "requests")["requests"]
-        return [
-            RecordedRequest(e["method"], e["path"], e["query"], e["status"], e["headers"], e["operation_id"])
-            for e in entries
-        ]
+        return [RecordedRequest(**entry) for entry in self._control("GET", "requests")["requests"]]
 
     def assert_requested(self, method: str, path: str, times: int | None = None, **filters: Any) -> None:
         """As `Mock.assert_requested`: `AssertionError` listing what the session saw."""

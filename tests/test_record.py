@@ -7,6 +7,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -487,3 +488,44 @@ def test_the_proxy_records_timeouts_as_504_faults_but_not_an_unreachable_target(
     assert faults == [{**timed_out, "times": 1}]
     assert "faults" not in yaml.safe_load(dead.read_text(encoding="utf-8"))
     assert validate(slow).returncode == validate(dead).returncode == 0
+
+
+def answer_of(url: str, token: str) -> tuple[int, Any]:
+    try:
+        return 200, get(url, token)
+    except urllib.error.HTTPError as failure:
+        with failure:
+            return failure.code, json.loads(failure.read())
+
+
+def raw_status(url: str, target: bytes, token: str) -> int:
+    """The status of a GET of `target` sent as raw bytes (urllib refuses non-ASCII in a URL)."""
+    host, port = url.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(
+            b"GET " + target + b" HTTP/1.1\r\nHost: " + f"{host}:{port}".encode()
+            + f"\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n".encode()
+        )  # fmt: skip
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    return int(answer.split(b" ", 2)[1])
+
+
+def test_the_proxy_forwards_a_path_with_a_space_or_non_ascii_and_answers_as_the_deployment(
+    tmp_path: Path,
+) -> None:
+    output = tmp_path / "proxied.yaml"
+    with (
+        serving(["--scenario", "retry-then-succeed", "--quiet", "--paused"]) as real,
+        proxying(real.url, output) as (url, process, lines),
+    ):
+        for path in ["/v1/jobs/a%20b", "/v1/jobs/caf%C3%A9", "/v1/jobs/a%2520b"]:
+            direct = answer_of(f"{real.url}{path}", RETRY_TOKEN)
+            assert direct[0] == 404, direct
+            assert answer_of(f"{url}{path}", RETRY_TOKEN) == direct
+        raw = "/v1/jobs/job_deploy_1?x=café".encode()
+        assert raw_status(url, raw, RETRY_TOKEN) == raw_status(real.url, raw, RETRY_TOKEN) != 500
+    assert process.returncode == 0, lines
+    assert "Traceback" not in "".join(lines)
+    assert validate(output).returncode == 0

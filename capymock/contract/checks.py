@@ -9,7 +9,7 @@ schemathesis run of someone else's in the same process), they check nothing.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +17,7 @@ import schemathesis
 
 from capymock.contract import rules
 from capymock.contract.rules import Finding, Findings
-from capymock.core.spec import GET_JOB, JOB, LIST_JOBS, Spec
+from capymock.core.spec import GET_JOB, JOB, LIST_JOBS, Spec, jobs_in_body
 
 
 @dataclass
@@ -30,6 +30,14 @@ class RunContext:
     jobs_checked: int = 0
     """Job bodies seen in 2xx answers (a run that saw none has checked no `Job`)."""
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def remember(self, jobs: Iterable[Any]) -> None:
+        """What a list said of each job, for the read-back checks."""
+        with self.lock:
+            for job in jobs:
+                identifier = rules.job_id(job)
+                if identifier is not None:
+                    self.listed[identifier] = {f: job.get(f) for f in (JOB.project, JOB.organization)}
 
 
 def operation_id(case: Any) -> str | None:
@@ -79,15 +87,12 @@ class JobLifecycleInvariants(_CapymockCheck):
         if not 200 <= response.status_code < 300:
             return None
         operation = operation_id(case)
-        jobs = list(rules.located_jobs(run.spec, operation, body))
+        jobs = list(jobs_in_body(run.spec, operation, body))
         with run.lock:
             run.jobs_checked += sum(1 for _, job in jobs if isinstance(job, Mapping))
-            if operation == LIST_JOBS:
-                for _, job in jobs:
-                    identifier = rules.job_id(job)
-                    if identifier is not None:
-                        run.listed[identifier] = {f: job.get(f) for f in (JOB.project, JOB.organization)}
-        return rules.lifecycle(run.spec, operation, body)
+        if operation == LIST_JOBS:
+            run.remember(job for _, job in jobs)
+        return rules.lifecycle_of(run.spec, jobs)
 
 
 @schemathesis.check
@@ -149,11 +154,12 @@ class ListedJobReadsBack(_CapymockCheck):
         if operation_id(case) != GET_JOB or response.status_code not in (200, 404):
             return None
         requested = (case.path_parameters or {}).get(run.spec.operation(GET_JOB).path_parameter)
-        with run.lock:
-            listed = dict(run.listed)
         requested = requested if isinstance(requested, str) else None
+        with run.lock:
+            seen = run.listed.get(requested) if requested is not None else None
+        listed = {requested: seen} if requested is not None and seen is not None else {}
         if response.status_code == 404:
-            return rules.missing(listed, requested, run.spec)
+            return rules.missing(listed, requested)
         return rules.read_back(listed, requested, body, run.spec)
 
 

@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from collections.abc import Mapping
 from typing import Any
 
-from capymock.contract.checks import OWN_CHECKS, body_of
+from capymock.contract.checks import OWN_CHECKS, body_of, operation_id
 from capymock.contract.report import ContractReport, Violation
 from capymock.contract.rules import Findings, header, job_id
 from capymock.core.auth import redact
 from capymock.core.spec import Spec
 from capymock.core.validation import validators_for
+from capymock.scenario.located import format_path
 
 EXCERPT = 300
 OWN_NAMES = {check.__name__: check.check_name for check in OWN_CHECKS}
@@ -77,13 +79,18 @@ class FailureReader:
     ) -> list[Violation]:
         """Each place the body breaks its schema, worded in full (capymock's validator, not a cut message)."""
         body, status = body_of(response), getattr(response, "status_code", 0)
-        operation = self.spec.operation(case.operation.definition.raw.get("operationId"))
-        errors = self.validators.body_errors(operation, status, body) if operation.documents(status) else []
+        identifier = operation_id(case)  # every operation has one: `load_spec` makes sure
+        operation = self.spec.operation(identifier) if identifier is not None else None
+        errors = (
+            self.validators.body_errors(operation, status, body)
+            if operation is not None and operation.documents(status)
+            else []
+        )
         if not errors:
             errors = [(tuple(getattr(failure, "instance_path", ()) or ()), _gist(failure))]
         seen: dict[str, Violation] = {}
         for path, message in errors[:20]:
-            where = _format_path(path)
+            where = format_path(path)
             violation = self.violation(
                 case, name, f"{where or 'body'}: {message}", response, curl, where, _job_at(body, path)
             )
@@ -128,15 +135,14 @@ class FailureReader:
         response: Any,
         path: str,
         where: str,
-        without: str | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> Violation:
-        """A violation seen on one of capymock's own requests (`without`: no token, a garbage one)."""
-        auth = {
-            None: f' -H "Authorization: Bearer ${self.variable}"',
-            "no token": "",
-            "a garbage token": " -H 'Authorization: Bearer capymock-contract-not-a-token'",
-            "an unknown API key": " -H 'Authorization: Bearer capy_live_capymock_contract_unknown_key'",
-        }[without]
+        """A violation seen on one of capymock's own requests, sent with the token or with `headers`
+        (the ones an auth check sent instead: none, a garbage token)."""
+        if headers is None:
+            auth = f' -H "Authorization: Bearer ${self.variable}"'
+        else:
+            auth = "".join(f" -H {shlex.quote(f'{name}: {value}')}" for name, value in headers.items())
         base = getattr(getattr(response, "request", None), "url", None) or path
         return Violation(
             label,
@@ -199,13 +205,6 @@ def _gist(failure: Any) -> str:
     return "\n".join([title, *kept])
 
 
-def _format_path(path: Path) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else f".{part}"
-    return text.lstrip(".")
-
-
 def _parse_path(where: str) -> Path:
     parts: list[str | int] = []
     for name, index in re.findall(r"([^.\[\]]+)|\[(\d+)\]", where):
@@ -216,17 +215,16 @@ def _parse_path(where: str) -> Path:
 def _job_at(body: Any, path: Path) -> str | None:
     """The id of the job a path points into (`jobs[3]...` or `job...`)."""
     node: Any = body
-    for depth, part in enumerate(path):
+    for part in path:
         if isinstance(node, Mapping) and isinstance(part, str):
             node = node.get(part)
         elif isinstance(node, list) and isinstance(part, int) and part < len(node):
             node = node[part]
         else:
             return None
-        if depth >= 1 or (depth == 0 and isinstance(node, Mapping) and "id" in node):
-            found = job_id(node)
-            if found is not None:
-                return found
+        found = job_id(node)
+        if found is not None:
+            return found
     return None
 
 

@@ -9,14 +9,13 @@ schema check's to report.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from capymock.core.spec import GET_JOB, JOB, LIST_JOBS, Spec
-from capymock.core.timestamps import parse_timestamp
+from capymock.core.spec import GET_JOB, JOB, LIST_JOBS, Spec, jobs_in_body
+from capymock.core.timestamps import aware_timestamp
 
 
 @dataclass(frozen=True)
@@ -50,18 +49,6 @@ LOCK_FIELD, LOCKING_STATE = "locked_resource", "running"
 AUTH = "auth_required"
 
 
-def located_jobs(spec: Spec, operation_id: str | None, body: Any) -> Iterator[tuple[str, Any]]:
-    """(JSON path, job) for each job of a list or single-job body; nothing for other shapes."""
-    if not isinstance(body, Mapping) or operation_id not in (LIST_JOBS, GET_JOB):
-        return
-    envelope = spec.operation(operation_id).envelope
-    value = body.get(envelope) if envelope else None
-    if operation_id == LIST_JOBS and isinstance(value, list):
-        yield from ((f"{envelope}[{index}]", job) for index, job in enumerate(value))
-    elif operation_id == GET_JOB and value is not None:
-        yield str(envelope), value
-
-
 def job_id(job: Any) -> str | None:
     """The job's id, if it has a usable one."""
     value = job.get(JOB.id) if isinstance(job, Mapping) else None
@@ -70,8 +57,13 @@ def job_id(job: Any) -> str | None:
 
 def lifecycle(spec: Spec, operation_id: str | None, body: Any) -> list[Finding]:
     """Every job keeps every invariant of the spec's `x-lifecycle`."""
+    return lifecycle_of(spec, jobs_in_body(spec, operation_id, body))
+
+
+def lifecycle_of(spec: Spec, jobs: Iterable[tuple[str, Any]]) -> list[Finding]:
+    """`lifecycle` for jobs already found in a body, as `jobs_in_body` gives them (JSON path, job)."""
     found = []
-    for path, job in located_jobs(spec, operation_id, body):
+    for path, job in jobs:
         state = job.get(spec.lifecycle.field) if isinstance(job, Mapping) else None
         for field, sentence in spec.lifecycle.broken(job):
             rule = f"in state {state!r}: {sentence}" if isinstance(state, str) else sentence
@@ -81,11 +73,11 @@ def lifecycle(spec: Spec, operation_id: str | None, body: Any) -> list[Finding]:
 
 def limit(spec: Spec, query: Mapping[str, Any], body: Any) -> list[Finding]:
     """A list never holds more jobs than `limit` asks for, or than its default without one."""
-    jobs = _list(spec, body)
+    jobs = listed_jobs(spec, body)
     if jobs is None:
         return []
     given = query.get("limit")
-    wanted = _as_int(given) if given is not None else _limit_default(spec)
+    wanted = _as_int(given) if given is not None else limit_keyword(spec, "default")
     if wanted is None or len(jobs) <= wanted:
         return []
     asked = f"limit={given}" if given is not None else f"no limit (the default is {wanted})"
@@ -95,7 +87,7 @@ def limit(spec: Spec, query: Mapping[str, Any], body: Any) -> list[Finding]:
 
 def order(spec: Spec, body: Any) -> list[Finding]:
     """Newest `created_at` first, ties by `id` descending."""
-    jobs = _list(spec, body) or []
+    jobs = listed_jobs(spec, body) or []
     keys = [_sort_key(job) for job in jobs]
     envelope = spec.operation(LIST_JOBS).envelope
     for index in range(1, len(keys)):
@@ -112,7 +104,7 @@ def order(spec: Spec, body: Any) -> list[Finding]:
 
 def membership(spec: Spec, project_id: str | None, body: Any) -> list[Finding]:
     """A project's list holds that project's jobs only, all of one organization."""
-    jobs = _list(spec, body) or []
+    jobs = listed_jobs(spec, body) or []
     envelope = spec.operation(LIST_JOBS).envelope
     found = []
     organization = None
@@ -143,7 +135,7 @@ def locks(spec: Spec, body: Any) -> list[Finding]:
     envelope = spec.operation(LIST_JOBS).envelope
     holders: dict[str, int] = {}
     found = []
-    for index, job in enumerate(_list(spec, body) or []):
+    for index, job in enumerate(listed_jobs(spec, body) or []):
         if not isinstance(job, Mapping) or job.get(spec.lifecycle.field) != LOCKING_STATE:
             continue
         resource = job.get(LOCK_FIELD)
@@ -165,7 +157,7 @@ def page(spec: Spec, full: Any, limited: Any, size: int) -> list[Finding]:
     `full` is read just before `limited`: a job in `limited` that `full` does not have was created
     in between (it is newer still), so it moves the cut by one.
     """
-    whole, head = _list(spec, full), _list(spec, limited)
+    whole, head = listed_jobs(spec, full), listed_jobs(spec, limited)
     if whole is None or head is None:
         return []
     order = [job_id(job) for job in whole]
@@ -183,7 +175,7 @@ def page(spec: Spec, full: Any, limited: Any, size: int) -> list[Finding]:
     return []
 
 
-def missing(listed: Mapping[str, Mapping[str, Any]], requested: str | None, spec: Spec) -> list[Finding]:
+def missing(listed: Mapping[str, Mapping[str, Any]], requested: str | None) -> list[Finding]:
     """A job the list showed is there to read: its `getJob` is not a 404."""
     if requested is None or requested not in listed:
         return []
@@ -238,7 +230,8 @@ def header(headers: Mapping[str, Any], name: str) -> str | None:
     return None
 
 
-def _list(spec: Spec, body: Any) -> list[Any] | None:
+def listed_jobs(spec: Spec, body: Any) -> list[Any] | None:
+    """The jobs a `listProjectJobs` body holds (its envelope's list), or None for any other shape."""
     value = body.get(spec.operation(LIST_JOBS).envelope) if isinstance(body, Mapping) else None
     return value if isinstance(value, list) else None
 
@@ -253,20 +246,15 @@ def _as_int(value: Any) -> int | None:
     return number
 
 
-def _limit_default(spec: Spec) -> int | None:
-    parameter = next((p for p in spec.operation(LIST_JOBS).parameters if p.name == "limit"), None)
-    default = parameter.schema.get("default") if parameter else None
-    return default if isinstance(default, int) else None
+def limit_keyword(spec: Spec, keyword: str) -> int | None:
+    """An integer the list's `limit` parameter's schema gives (`default`, `minimum`, `maximum`), if any."""
+    parameter = spec.operation(LIST_JOBS).parameter("limit")
+    value = parameter.schema.get(keyword) if parameter is not None else None
+    return value if isinstance(value, int) else None
 
 
 def _sort_key(job: Any) -> tuple[datetime, str] | None:
     if not isinstance(job, Mapping):
         return None
-    created, identifier = job.get(JOB.created), job.get(JOB.id)
-    if not isinstance(created, str) or not isinstance(identifier, str):
-        return None
-    try:
-        moment = parse_timestamp(created)
-    except ValueError:
-        return None
-    return (moment, identifier) if moment.tzinfo is not None and math.isfinite(moment.timestamp()) else None
+    moment, identifier = aware_timestamp(job.get(JOB.created)), job.get(JOB.id)
+    return (moment, identifier) if moment is not None and isinstance(identifier, str) else None

@@ -18,8 +18,7 @@ import random
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-from urllib.parse import quote
+from typing import Any, cast
 
 try:
     import requests
@@ -36,7 +35,7 @@ from capymock.contract.failures import FailureReader
 from capymock.contract.report import ContractReport
 from capymock.core import rates
 from capymock.core.refs import follow_refs
-from capymock.core.spec import GET_JOB, JOB, LIST_JOBS, Operation, Spec, load_spec
+from capymock.core.spec import GET_JOB, JOB, LIST_JOBS, Operation, Spec, jobs_in_body, load_spec
 from capymock.errors import ContractError
 
 BUILT_IN_CHECKS = (
@@ -57,6 +56,8 @@ MISSING = "capymock-contract-missing"
 """A project and job id no deployment has: the unknown-ids pass asks for them, for the 404s."""
 MAX_READS = 25
 """Listed jobs read one by one (as examples of `getJob`)."""
+WHOLE_LIST = 100
+"""The `limit` that reads a project's whole list when the spec gives `limit` no maximum."""
 _PHASES = ("examples", "coverage", "fuzzing", "stateful")
 _UNKNOWN_IDS = ("coverage", "fuzzing")
 GARBAGE_TOKEN = "capymock-contract-not-a-token"
@@ -213,7 +214,7 @@ class _Runner:
         if job_id is not None:
             getting = self.spec.operation(GET_JOB)
             body = self.read_real(getting, {getting.path_parameter: job_id}, f"job {job_id!r}")
-            job = body.get(getting.envelope or "") if isinstance(body, dict) else None
+            job = next((job for _, job in jobs_in_body(self.spec, GET_JOB, body)), None)
             ids.jobs.append(job_id)
             owner = job.get(JOB.project) if isinstance(job, dict) else None
             if ids.project is None and isinstance(owner, str):
@@ -222,11 +223,12 @@ class _Runner:
         if ids.project is not None:
             listing = self.spec.operation(LIST_JOBS)
             where = {listing.path_parameter: ids.project}
-            whole = {"limit": _limit_bound(listing, "maximum", 100)}
+            most = rules.limit_keyword(self.spec, "maximum")
+            whole = {"limit": WHOLE_LIST if most is None else most}
             body = self.read_real(listing, where, f"project {ids.project!r}", whole)
-            jobs = body.get(listing.envelope or "") if isinstance(body, dict) else None
-            ids.jobs += _reads(self.spec, jobs if isinstance(jobs, list) else [])
-            self.remember(jobs if isinstance(jobs, list) else [])
+            jobs = rules.listed_jobs(self.spec, body) or []
+            ids.jobs += _reads(self.spec, jobs)
+            self.context.remember(jobs)
             self.check_page(listing, where, body)
             self.check_limit_bounds(listing, where)
         if project_id is None and job_id is None:
@@ -237,7 +239,7 @@ class _Runner:
     def read_real(
         self, operation: Operation, parameters: dict[str, str], what: str, query: dict[str, Any] | None = None
     ) -> Any:
-        path = _fill(operation.path, parameters)
+        path = operation.fill(parameters)
         response = self.send(path, query=query)
         if response.status_code == 401:
             raise ContractError(
@@ -254,21 +256,13 @@ class _Runner:
             )
         return body_of(response)
 
-    def remember(self, jobs: list[Any]) -> None:
-        """What the list said of each job, for the read-back checks."""
-        with self.context.lock:
-            for job in jobs:
-                identifier = rules.job_id(job)
-                if identifier is not None:
-                    self.context.listed[identifier] = {f: job.get(f) for f in (JOB.project, JOB.organization)}
-
     def check_page(self, listing: Operation, where: dict[str, str], whole: Any) -> None:
         """A list cut short by `limit` must be the newest jobs of the whole list."""
-        jobs = whole.get(listing.envelope or "") if isinstance(whole, dict) else None
-        if not isinstance(jobs, list) or len(jobs) < 2:
+        jobs = rules.listed_jobs(self.spec, whole)
+        if jobs is None or len(jobs) < 2:
             return
         size = max(1, min(3, len(jobs) - 1))
-        path = _fill(listing.path, where)
+        path = listing.fill(where)
         response = self.send(path, query={"limit": size})
         label = f"{listing.method} {listing.path}"
         found = rules.page(self.spec, whole, body_of(response), size) if response.status_code == 200 else []
@@ -282,19 +276,14 @@ class _Runner:
             self.report.passed(label, rules.PAGE)
 
     def check_limit_bounds(self, listing: Operation, where: dict[str, str]) -> None:
-        """`limit` at and beyond each bound, whatever the seed: out of range or not an integer is a
-        400, the bounds themselves are accepted."""
-        low, high = _limit_bound(listing, "minimum", 1), _limit_bound(listing, "maximum", 100)
-        path, label = _fill(listing.path, where), f"{listing.method} {listing.path}"
-        probes = [
-            (low - 1, 400),
-            (high + 1, 400),
-            ("", 400),
-            ("abc", 400),
-            ("1.5", 400),
-            (low, 200),
-            (high, 200),
-        ]
+        """`limit` at and beyond each bound the spec gives, whatever the seed: out of range or not an
+        integer is a 400, the bounds themselves are accepted."""
+        low, high = rules.limit_keyword(self.spec, "minimum"), rules.limit_keyword(self.spec, "maximum")
+        path, label = listing.fill(where), f"{listing.method} {listing.path}"
+        beyond = [bound + step for bound, step in ((low, -1), (high, 1)) if bound is not None]
+        within = [bound for bound in (low, high) if bound is not None]
+        probes = [(value, 400) for value in (*beyond, "", "abc", "1.5")] + [(value, 200) for value in within]
+        span = f"{'' if low is None else low}..{'' if high is None else high}"
         for value, expected in probes:
             response = self.send(path, query={"limit": value})
             if response.status_code == expected:
@@ -302,7 +291,7 @@ class _Runner:
                 continue
             rule = (
                 f"limit={value!r} is {'outside' if expected == 400 else 'within'} the parameter's schema "
-                f"(an integer {low}..{high}): the answer is {expected}, not {response.status_code}"
+                f"(an integer {span}): the answer is {expected}, not {response.status_code}"
             )
             self.report.violated(
                 self.reader.plain(
@@ -313,7 +302,7 @@ class _Runner:
     def check_token(self) -> None:
         """Without real ids, one request tells whether the token is accepted at all."""
         listing = self.spec.operation(LIST_JOBS)
-        path = listing.path.replace("{" + _path_name(self.spec, LIST_JOBS) + "}", "capymock-contract-probe")
+        path = listing.fill({listing.path_parameter: "capymock-contract-probe"})
         if self.send(path).status_code == 401:
             raise ContractError("the deployment rejected the token (401): is it expired or rotated?")
 
@@ -339,7 +328,7 @@ class _Runner:
     def document(self) -> dict[str, Any]:
         """A copy of the spec's document for schemathesis, which changes what it is given: the
         `Spec` (shared by every run in the process) must stay as it was read."""
-        return copy.deepcopy(dict(self.spec.document))
+        return cast("dict[str, Any]", copy.deepcopy(self.spec.document))  # a dict: `load_spec` reads one
 
     def engine(self, document: dict[str, Any], config: SchemathesisConfig) -> None:
         schema = schemathesis.openapi.from_dict(document, config=config)
@@ -372,9 +361,9 @@ class _Runner:
         `fix_job`), `phases` only if given."""
         parameters = {}
         if ids.project is not None:
-            parameters[f"path.{_path_name(self.spec, LIST_JOBS)}"] = ids.project
+            parameters[f"path.{self.spec.operation(LIST_JOBS).path_parameter}"] = ids.project
         if fix_job and ids.jobs:
-            parameters[f"path.{_path_name(self.spec, GET_JOB)}"] = ids.jobs[0]
+            parameters[f"path.{self.spec.operation(GET_JOB).path_parameter}"] = ids.jobs[0]
         checks: dict[str, Any] = {"enabled": False}
         checks.update({name: {"enabled": True} for name in BUILT_IN_CHECKS})
         checks.update({check.__name__: {"enabled": True, "run": self.context} for check in OWN_CHECKS})
@@ -418,7 +407,7 @@ class _Runner:
                 if response.status_code != 401:
                     rule = f"with {kind}, {label} answers 401, not {response.status_code}"
                     self.report.violated(
-                        self.reader.plain(label, rules.AUTH, rule, response, path, "Authorization", kind)
+                        self.reader.plain(label, rules.AUTH, rule, response, path, "Authorization", headers)
                     )
                     continue
                 found = rules.challenge(401, response.headers, body_of(response))
@@ -431,21 +420,20 @@ class _Runner:
                             response,
                             path,
                             finding.where,
-                            kind,
+                            headers,
                         )
                     )
                 if not found:
                     self.report.passed(label, rules.AUTH)
 
     def real_path(self, operation: Operation, ids: _Ids) -> str:
-        values = {
-            _path_name(self.spec, LIST_JOBS): ids.project or "capymock-contract",
-            _path_name(self.spec, GET_JOB): ids.jobs[0] if ids.jobs else "capymock-contract",
-        }
-        path = operation.path
-        for name, value in values.items():
-            path = path.replace("{" + name + "}", quote(value, safe=""))
-        return path
+        """`operation`'s path with the real project and job (a made-up id where none is known)."""
+        return operation.fill(
+            {
+                self.spec.operation(LIST_JOBS).path_parameter: ids.project or "capymock-contract",
+                self.spec.operation(GET_JOB).path_parameter: ids.jobs[0] if ids.jobs else "capymock-contract",
+            }
+        )
 
 
 def _reads(spec: Spec, jobs: list[Any]) -> list[str]:
@@ -461,23 +449,6 @@ def _reads(spec: Spec, jobs: list[Any]) -> list[str]:
         if isinstance(state, str):
             by_state.setdefault(state, identifier)
     return list(dict.fromkeys([*by_state.values(), *ordered]))[:MAX_READS]
-
-
-def _fill(template: str, parameters: dict[str, str]) -> str:
-    for name, value in parameters.items():
-        template = template.replace("{" + name + "}", quote(value, safe=""))
-    return template
-
-
-def _limit_bound(operation: Operation, bound: str, fallback: int) -> int:
-    parameter = next((p for p in operation.parameters if p.name == "limit"), None)
-    value = parameter.schema.get(bound) if parameter is not None else None
-    return value if isinstance(value, int) else fallback
-
-
-def _path_name(spec: Spec, operation_id: str) -> str:
-    """The name of the one path parameter of an operation (`projectID`, `jobID`)."""
-    return spec.operation(operation_id).path_parameter
 
 
 def _reason(exc: BaseException) -> str:

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeGuard
 
+from capymock.core.durations import parse_duration
+
 API_KEY_PREFIX = "capy_live_"
 MAX_TOKEN = 8192
 """Longer bearer tokens are refused unread."""
@@ -41,6 +43,10 @@ class Principal:
 
 class Denied(Exception):
     """The request carries no acceptable credentials; the message says why."""
+
+
+class UnknownKey(Denied):
+    """An API key of the right shape that the keyring does not hold."""
 
 
 class Keyring:
@@ -87,7 +93,7 @@ def authenticate(
         if looks_like_jwt(token):
             return read_session_token(token, now)
         if token.startswith(API_KEY_PREFIX):
-            raise Denied(f"unknown API key {redact(token)}")
+            raise UnknownKey(f"unknown API key {redact(token)}")
         raise Denied(f"the bearer token is neither an API key ({API_KEY_PREFIX}...) nor a session token")
     except Denied:
         if any_token_organization is None:
@@ -179,11 +185,12 @@ def mint_session_token(
     organization_id: str,
     user_id: str,
     issued_at: datetime,
-    lifetime: timedelta = timedelta(hours=1),
+    lifetime: timedelta | float | str = timedelta(hours=1),
     version: int = 2,
     role: str = "admin",
 ) -> str:
-    """A Clerk-style session token (unsigned) the mock accepts while it holds.
+    """A Clerk-style session token (unsigned) the mock accepts while it holds (`lifetime`: a
+    duration as `parse_duration` reads it).
 
     Version 2 puts the organization in `"o"`; version 1 uses `org_id` and `org_role`.
     """
@@ -196,7 +203,7 @@ def mint_session_token(
         "iss": "https://clerk.capymock.invalid",
         "iat": issued,
         "nbf": issued,
-        "exp": issued + int(lifetime.total_seconds()),
+        "exp": issued + int(parse_duration(lifetime).total_seconds()),
     }
     if version == 2:
         claims.update(v=2, o={"id": organization_id, "rol": role, "slg": organization_id})

@@ -34,8 +34,8 @@ def cache_folder() -> Path | None:
     return Path(base) / "capymock"
 
 
-def recall(kind: str, path: str, stat: os.stat_result) -> Any:
-    """The `kind` document kept for the file at `path` as `stat` describes it, or None."""
+def recall(kind: str, path: str, size: int, mtime_ns: int) -> Any:
+    """The `kind` document kept for the file at `path` of this size and modification time, or None."""
     entry = _entry(kind, path)
     if entry is None:
         return None
@@ -43,18 +43,18 @@ def recall(kind: str, path: str, stat: os.stat_result) -> Any:
         kept = json.loads(entry.read_bytes())
     except (OSError, ValueError):
         return None
-    if not isinstance(kept, dict) or kept.get("key") != _key(kind, path, stat):
+    if not isinstance(kept, dict) or kept.get("key") != _key(kind, path, size, mtime_ns):
         return None
     return kept.get("document")
 
 
-def keep(kind: str, path: str, stat: os.stat_result, document: Any) -> None:
-    """Keep `document`, parsed from the file at `path` as `stat` describes it (best effort)."""
+def keep(kind: str, path: str, size: int, mtime_ns: int, document: Any) -> None:
+    """Keep `document`, parsed from the file at `path` of this size and modification time (best effort)."""
     entry = _entry(kind, path)
     if entry is None or document is None:
         return
     try:
-        text = json.dumps({"key": _key(kind, path, stat), "document": document}, ensure_ascii=False)
+        text = json.dumps({"key": _key(kind, path, size, mtime_ns), "document": document}, ensure_ascii=False)
     except (TypeError, ValueError):  # a timestamp, a number too large: not JSON
         return
     if json.loads(text)["document"] != document:  # a number as a mapping key comes back a string
@@ -77,5 +77,5 @@ def _entry(kind: str, path: str) -> Path | None:
     return folder / f"{kind}-{zlib.crc32(where):08x}.json"
 
 
-def _key(kind: str, path: str, stat: os.stat_result) -> list[Any]:
-    return [kind, os.path.abspath(path), stat.st_size, stat.st_mtime_ns, __version__]
+def _key(kind: str, path: str, size: int, mtime_ns: int) -> list[Any]:
+    return [kind, os.path.abspath(path), size, mtime_ns, __version__]

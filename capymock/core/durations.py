@@ -48,15 +48,20 @@ def _show(value: object) -> str:
 
 
 def format_duration(delta: timedelta) -> str:
-    """A short human form: "250ms", "2s", "1.5s", "3m", "1h30m"."""
-    seconds = delta.total_seconds()
-    if seconds < 1 and seconds != 0:
-        return f"{seconds * 1000:g}ms"
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    parts = [
-        f"{int(hours)}h" if hours else "",
-        f"{int(minutes)}m" if minutes else "",
-        f"{secs:g}s" if secs else "",
-    ]
-    return "".join(parts) or "0s"
+    """The duration in one unit, as `parse_duration` reads it back exactly: "250ms", "1.5s",
+    "90s", "10m", "2h" (to the microsecond: "0.5ms", "2.000001s")."""
+    micro = delta // timedelta(microseconds=1)
+    if micro < 0:
+        return "-" + format_duration(-delta)
+    if micro % 1_000_000:
+        return f"{_decimal(micro, 1000)}ms" if micro < 1_000_000 else f"{_decimal(micro, 1_000_000)}s"
+    seconds = micro // 1_000_000
+    if seconds and seconds % 3600 == 0:
+        return f"{seconds // 3600}h"
+    return f"{seconds // 60}m" if seconds and seconds % 60 == 0 else f"{seconds}s"
+
+
+def _decimal(number: int, unit: int) -> str:
+    """`number / unit` as a decimal without trailing zeros (`unit` a power of ten)."""
+    whole, part = divmod(number, unit)
+    return f"{whole}.{part:0{len(str(unit)) - 1}d}".rstrip("0").rstrip(".")

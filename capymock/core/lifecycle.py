@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeGuard
 
-from capymock.core.timestamps import parse_timestamp
+from capymock.core.timestamps import aware_timestamp
 
 
 @dataclass(frozen=True)
@@ -156,11 +156,4 @@ def _check_not_before(field: str, other: str, job: Mapping[str, Any]) -> Broken:
 
 
 def _timestamp(job: Mapping[str, Any], field: str) -> datetime | None:
-    value = job.get(field)
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = parse_timestamp(value)
-    except ValueError:
-        return None  # not a date-time: the schema's format check says so
-    return moment if moment.tzinfo is not None else None
+    return aware_timestamp(job.get(field))  # None for what is no date-time: the schema says so

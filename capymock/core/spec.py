@@ -7,11 +7,11 @@ This is the only module that reads the raw OpenAPI dictionaries; everything else
 from __future__ import annotations
 
 import functools
-import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from capymock.core import documents
 from capymock.core.lifecycle import Bound, Effect, Invariants, Lifecycle, Retry
@@ -76,11 +76,20 @@ class Operation:
         return status in self.responses
 
     @functools.cached_property
-    def header_keys(self) -> tuple[str, ...]:
-        """The WSGI environ keys of its header parameters (`HTTP_X_REQUEST_ID`)."""
-        return tuple(
-            "HTTP_" + p.name.upper().replace("-", "_") for p in self.parameters if p.location == "header"
-        )
+    def header_names(self) -> tuple[str, ...]:
+        """The names of its header parameters."""
+        return tuple(p.name for p in self.parameters if p.location == "header")
+
+    def parameter(self, name: str) -> Parameter | None:
+        """Its parameter called `name`, or None."""
+        return next((p for p in self.parameters if p.name == name), None)
+
+    def fill(self, values: Mapping[str, str]) -> str:
+        """Its path with each `{name}` replaced by `values[name]`, percent-encoded."""
+        path = self.path
+        for name, value in values.items():
+            path = path.replace("{" + name + "}", quote(value, safe=""))
+        return path
 
     @property
     def path_parameter(self) -> str:
@@ -116,17 +125,29 @@ class Spec:
         return {op.operation_id: op for op in self.operations}
 
 
+def jobs_in_body(spec: Spec, operation_id: str | None, body: Any) -> Iterator[tuple[str, Any]]:
+    """(JSON path, job) for each job a `listProjectJobs` or `getJob` body shows, read from the
+    operation's envelope; nothing for any other operation or shape."""
+    if not isinstance(body, Mapping) or operation_id not in (LIST_JOBS, GET_JOB):
+        return
+    envelope = spec.operation(operation_id).envelope
+    value = body.get(envelope) if envelope else None
+    if operation_id == LIST_JOBS and isinstance(value, list):
+        yield from ((f"{envelope}[{index}]", job) for index, job in enumerate(value))
+    elif operation_id == GET_JOB and value is not None:
+        yield str(envelope), value
+
+
 @functools.lru_cache(maxsize=8)
 def _load_cached(path: str, mtime_ns: int, size: int) -> Spec:
     try:
-        stat = os.stat(path)
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise SpecError(f"{path}: cannot read the OpenAPI document ({exc})") from None
-    document = documents.recall("spec", path, stat)
+    document = documents.recall("spec", path, size, mtime_ns)
     if document is None:
         document = _parse_document(text, path)
-        documents.keep("spec", path, stat, document)
+        documents.keep("spec", path, size, mtime_ns, document)
     return _SpecReader(document, path).read(text)
 
 

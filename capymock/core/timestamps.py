@@ -14,6 +14,17 @@ def parse_timestamp(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
 
 
+def aware_timestamp(value: object) -> datetime | None:
+    """`value` as an aware datetime, when it is a date-time string with a time zone; else None."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = parse_timestamp(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
 def timestamp_problem(value: str) -> str | None:
     """Why `value` is not a date-time capymock can compute with (None: it is one)."""
     try:

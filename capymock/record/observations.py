@@ -59,7 +59,8 @@ class Recording:
 
     def failed(self, method: str, path: str, status: int | None, seen: float, body: bytes = b"") -> None:
         with self._lock:
-            self.failures.append(Failure(method, path, status, seen, _small_json(body)))
+            kept = json_body(body) if len(body) <= BODY_LIMIT else None
+            self.failures.append(Failure(method, path, status, seen, kept))
 
     def changes(self) -> int:
         """State or field changes seen, beyond each job's first sighting."""
@@ -71,11 +72,10 @@ BODY_LIMIT = 4096
 """Failure bodies longer than this are not kept (a gateway's HTML page, a stack trace)."""
 
 
-def _small_json(body: bytes) -> Any:
-    if not body or len(body) > BODY_LIMIT:
-        return None
+def json_body(body: bytes) -> Any:
+    """An answer's body as JSON (None: empty, or not JSON)."""
     try:
-        return json.loads(body)
+        return json.loads(body or b"null")
     except ValueError:
         return None
 

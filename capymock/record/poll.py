@@ -5,7 +5,6 @@ job is finished, or the user stops it (Ctrl-C)."""
 from __future__ import annotations
 
 import contextlib
-import json
 import time
 import urllib.error
 import urllib.request
@@ -13,13 +12,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote
 
 from capymock.core.rates import per_second
-from capymock.core.spec import GET_JOB, JOB, LIST_JOBS, Spec
+from capymock.core.spec import GET_JOB, JOB, LIST_JOBS, Operation, Spec, jobs_in_body
 from capymock.core.transitions import legal_targets
 from capymock.errors import CapymockError
-from capymock.record.observations import BODY_LIMIT, Recording, public_url
+from capymock.record.observations import BODY_LIMIT, Recording, json_body, public_url
 
 
 @dataclass(frozen=True)
@@ -37,6 +35,10 @@ class Target:
     rate: str | None = None
     """At most this many requests ("10/s", "300/m"; None: as fast as the interval allows)."""
     timeout: float = 10.0
+
+
+PAGE = 100
+"""Jobs asked for in one list request when the spec gives `limit` no maximum."""
 
 
 class RecordError(CapymockError):
@@ -65,6 +67,8 @@ class _Poller:
         self.target, self.spec, self.recording, self.on_change = target, spec, recording, on_change
         self.began = time.monotonic()
         self.next_request = 0.0
+        self.spacing = 1.0 / per_second(target.rate) if target.rate else 0.0
+        """Seconds between two requests' starts (0: no limit)."""
         self.watched: tuple[str, ...] = target.job_ids
 
     def run(self) -> None:
@@ -101,10 +105,9 @@ class _Poller:
 
     def poll_list(self, first: bool) -> list[Any]:
         listing = self.spec.operation(LIST_JOBS)
-        path = listing.path.replace(
-            "{" + listing.path_parameter + "}", quote(self.target.project_id, safe="")
-        )
-        status, body = self.get(f"{path}?limit=100")
+        path = listing.fill({listing.path_parameter: self.target.project_id})
+        status, body = self.get(f"{path}?limit={_page(listing)}")
+        # Read here, not by `jobs_in_body`: an empty list is an answer, another shape is not.
         jobs = body.get(listing.envelope or "") if isinstance(body, dict) else None
         if first and not isinstance(jobs, list) and status is not None and status < 500:
             what = (
@@ -122,9 +125,9 @@ class _Poller:
 
     def poll_job(self, job_id: str, first: bool) -> None:
         getting = self.spec.operation(GET_JOB)
-        path = getting.path.replace("{" + getting.path_parameter + "}", quote(job_id, safe=""))
+        path = getting.fill({getting.path_parameter: job_id})
         status, body = self.get(path)
-        job = body.get(getting.envelope or "") if isinstance(body, dict) else None
+        job = next((job for _, job in jobs_in_body(self.spec, GET_JOB, body)), None)
         if isinstance(job, dict):
             self.note(job)
         elif first and status in (403, 404):
@@ -137,17 +140,17 @@ class _Poller:
     def get(self, path: str) -> tuple[int | None, Any]:
         """One request, paced, with the token (never shown): its status (None: no answer) and
         JSON body. A failure is noted, not fatal, once the recording has seen a job."""
-        if self.target.rate:
+        if self.spacing:
             wait = self.next_request - time.monotonic()
             if wait > 0:
                 time.sleep(wait)
-            self.next_request = max(self.next_request, time.monotonic()) + 1.0 / per_second(self.target.rate)
+            self.next_request = max(self.next_request, time.monotonic()) + self.spacing
         url = self.target.base_url + path
         request = urllib.request.Request(url, headers={"Authorization": f"Bearer {self.target.token}"})
         seen = time.monotonic() - self.began
         try:
             with urllib.request.urlopen(request, timeout=self.target.timeout) as response:
-                return response.status, _json(response.read())
+                return response.status, json_body(response.read())
         except urllib.error.HTTPError as failure:
             with failure:
                 if failure.code == 401 and not self.recording.jobs:
@@ -157,7 +160,7 @@ class _Poller:
                 body = failure.read(BODY_LIMIT + 1)
                 if failure.code >= 500:
                     self.recording.failed("GET", path.split("?")[0], failure.code, seen, body)
-                return failure.code, _json(body)
+                return failure.code, json_body(body)
         except (urllib.error.URLError, TimeoutError, OSError) as failure:
             reason = getattr(failure, "reason", failure)
             if not self.recording.jobs:
@@ -167,8 +170,8 @@ class _Poller:
             return None, None
 
 
-def _json(body: bytes) -> Any:
-    try:
-        return json.loads(body or b"null")
-    except ValueError:
-        return None
+def _page(listing: Operation) -> int:
+    """The most jobs one list request may ask for: the spec's maximum of `limit`."""
+    parameter = listing.parameter("limit")
+    maximum = parameter.schema.get("maximum") if parameter is not None else None
+    return maximum if isinstance(maximum, int) and not isinstance(maximum, bool) and maximum > 0 else PAGE

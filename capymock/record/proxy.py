@@ -11,13 +11,17 @@ import urllib.request
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
-from capymock.core.spec import JOB, Spec
+from capymock.core.job import encode
+from capymock.core.routing import NoRoute, WrongMethod, router_for
+from capymock.core.spec import JOB, Spec, jobs_in_body
 from capymock.record.observations import Recording
 from capymock.web.access import Access
-from capymock.web.environ import STATUS_LINES, read_body
+from capymock.web.answer import Answer, error
+from capymock.web.environ import STATUS_LINES, StartResponse, header, read_body, request_path
 
-StartResponse = Callable[..., Any]
+Reply = tuple[int, list[tuple[str, str]], bytes]
 FORWARDED = (
     "Authorization",
     "Accept",
@@ -34,7 +38,10 @@ FORWARDED = (
 MAX_BODY = 1 << 20
 """The largest request body forwarded (the Capy Jobs API takes none)."""
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "server", "date"}
-_LINES = STATUS_LINES
+PATH_SAFE = "/:@!$&'()*+,;="
+"""What a path may hold as it is (RFC 3986); the rest, and `%` (WSGI decoded the path), is encoded."""
+QUERY_SAFE = PATH_SAFE + "?%"
+"""The query string is handed over as sent: only what a request line may not hold is encoded."""
 
 
 class RecordingProxy:
@@ -50,32 +57,25 @@ class RecordingProxy:
         self.on_change: Callable[[str, dict[str, Any]], None] | None = None
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        method = environ["REQUEST_METHOD"].upper()
         misdirected = self.access.misdirected(environ)
         if misdirected:
-            body = json.dumps({"error": misdirected}).encode()
-            start_response(
-                "421 Misdirected Request",
-                [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
-            )
-            return [body]
-        method = environ["REQUEST_METHOD"].upper()
-        path = environ.get("PATH_INFO", "") or "/"
-        query = environ.get("QUERY_STRING", "")
-        status, headers, body = self.forward(environ, method, path, query)
-        start_response(_LINES.get(status, str(status)), [*headers, ("Content-Length", str(len(body)))])
+            status, headers, body = _reply(error(421, misdirected))
+        else:
+            query = quote(str(environ.get("QUERY_STRING", "")).encode("latin-1"), safe=QUERY_SAFE)
+            status, headers, body = self.forward(environ, method, request_path(environ), query)
+        start_response(STATUS_LINES.get(status, str(status)), [*headers, ("Content-Length", str(len(body)))])
         return [b"" if method == "HEAD" else body]
 
-    def forward(
-        self, environ: dict[str, Any], method: str, path: str, query: str
-    ) -> tuple[int, list[tuple[str, str]], bytes]:
+    def forward(self, environ: dict[str, Any], method: str, path: str, query: str) -> Reply:
         try:
             data = read_body(environ, MAX_BODY) or None
         except ValueError:
             return _error(400, "Content-Length is not a number")
         if data is not None and len(data) > MAX_BODY:
             return _error(413, f"the body is larger than {MAX_BODY} bytes")
-        headers = {name: value for name in FORWARDED if (value := _header(environ, name)) is not None}
-        url = self.target + path + (f"?{query}" if query else "")
+        headers = {name: value for name in FORWARDED if (value := header(environ, name)) is not None}
+        url = self.target + quote(path, safe=PATH_SAFE) + (f"?{query}" if query else "")
         request = urllib.request.Request(url, data=data, method=method, headers=headers)
         seen = time.monotonic() - self.began
         try:
@@ -93,28 +93,25 @@ class RecordingProxy:
         if status >= 500:
             self.recording.failed(method, path, status, seen, body)
         elif 200 <= status < 300:
-            self.note(body, seen)
+            self.note(method, path, body, seen)
         kept = [(name, value) for name, value in answer.items() if name.lower() not in HOP_BY_HOP]
         return status, kept, body
 
-    def note(self, body: bytes, seen: float) -> None:
+    def note(self, method: str, path: str, body: bytes, seen: float) -> None:
+        """Note the jobs a 2xx answer of a job operation (list, get) shows."""
         try:
+            operation = router_for(self.spec).match(method, path).operation
             value = json.loads(body)
-        except ValueError:
+        except (NoRoute, WrongMethod, ValueError):
             return
-        for operation in self.spec.operations:
-            shown = value.get(operation.envelope) if isinstance(value, dict) and operation.envelope else None
-            for job in shown if isinstance(shown, list) else [shown] if isinstance(shown, dict) else []:
-                if self.recording.saw(job, seen) and self.on_change is not None:
-                    self.on_change(str(job.get(JOB.id)), job)
+        for _, job in jobs_in_body(self.spec, operation.operation_id, value):
+            if self.recording.saw(job, seen) and self.on_change is not None:
+                self.on_change(str(job.get(JOB.id)), job)
 
 
-def _header(environ: dict[str, Any], name: str) -> str | None:
-    key = name.upper().replace("-", "_")
-    value = environ.get(key if key == "CONTENT_TYPE" else "HTTP_" + key)
-    return value if isinstance(value, str) else None
+def _error(status: int, message: str) -> Reply:
+    return _reply(error(status, f"capymock record: {message}"))
 
 
-def _error(status: int, message: str) -> tuple[int, list[tuple[str, str]], bytes]:
-    body = json.dumps({"error": f"capymock record: {message}"}).encode()
-    return status, [("Content-Type", "application/json")], body
+def _reply(answer: Answer) -> Reply:
+    return answer.status, [("Content-Type", answer.content_type)], encode(answer.body)

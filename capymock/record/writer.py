@@ -9,21 +9,24 @@ text in, text out.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import secrets
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import unquote
 
 from capymock.core.auth import API_KEY_PREFIX
+from capymock.core.durations import format_duration
 from capymock.core.job import Job, compose_job
 from capymock.core.lifecycle import Effect, Lifecycle
+from capymock.core.routing import NoRoute, WrongMethod, router_for
 from capymock.core.spec import GET_JOB, JOB, LIST_JOBS, Spec
-from capymock.core.timestamps import format_timestamp, parse_timestamp
+from capymock.core.timestamps import aware_timestamp, format_timestamp
 from capymock.core.transitions import legal_targets, transition
 from capymock.core.validation import validators_for
 from capymock.errors import IllegalTransition, ScenarioError
@@ -57,6 +60,14 @@ class _Step:
 def write_scenario(recording: Recording, spec: Spec, options: Options = Options()) -> str:
     """The scenario that replays `recording`, as YAML text with comments. It always validates:
     a job or fault the checks refuse is written again more simply, or as a comment."""
+    return write_checked(recording, spec, options)[0]
+
+
+def write_checked(
+    recording: Recording, spec: Spec, options: Options = Options(), *, shown_as: str = "recorded"
+) -> tuple[str, ScenarioError | None]:
+    """`write_scenario`'s text, and why it does not validate after all (None: it does; else a
+    defect of the writer), its problems located in a file called `shown_as`."""
     names = _Names(options.rename)
     reference = _reference_time(recording)
     jobs = [(job_id, sightings) for job_id, sightings in recording.jobs.items() if sightings]
@@ -86,18 +97,23 @@ def write_scenario(recording: Recording, spec: Spec, options: Options = Options(
     token = f"{API_KEY_PREFIX}recorded_{secrets.token_hex(8)}"
     header += ["tokens:", f"  - {{token: {token}}}   # an organization-wide key of this file's own"]
     writers = [_JobWriter(job_id, sightings, spec, reference, names, options) for job_id, sightings in jobs]
-    blocks = [writer.lines(_FULL) for writer in writers]
+    blocks = [writer.lines(_Fallback.FULL) for writer in writers]
     faults = _fault_lines(recording, spec, names, options) if recording.failures else []
     for _ in range(len(blocks) * _Fallback.COMMENT + len(faults) + 1):  # each round simplifies one
         text = _assemble(header, blocks, faults)
-        try:
-            parse_scenario(text, spec, source="recorded")
-        except ScenarioError as exc:
-            if not _simplify(exc, blocks, writers, faults):
-                return text  # not a job's or a fault's doing: left for the caller's check to report
-        else:
-            return text
-    return _assemble(header, blocks, faults)
+        problem = _problem(text, spec, shown_as)
+        if problem is None or not _simplify(problem, blocks, writers, faults):
+            return text, problem  # a problem no job or fault explains: the caller reports it
+    text = _assemble(header, blocks, faults)
+    return text, _problem(text, spec, shown_as)
+
+
+def _problem(text: str, spec: Spec, shown_as: str) -> ScenarioError | None:
+    try:
+        parse_scenario(text, spec, source=shown_as)
+    except ScenarioError as exc:
+        return exc
+    return None
 
 
 def _assemble(header: list[str], blocks: list[list[str]], faults: list[str]) -> str:
@@ -105,7 +121,7 @@ def _assemble(header: list[str], blocks: list[list[str]], faults: list[str]) -> 
     for block in blocks:
         lines += block
     if faults:
-        lines += ["faults:" if any(line.startswith("  - ") for line in faults) else "faults: []", *faults]
+        lines += ["faults:" if _is_entry(faults) else "faults: []", *faults]
     return "\n".join(lines) + "\n"
 
 
@@ -143,9 +159,6 @@ _INDEXED = re.compile(r"^(jobs|faults)\[(\d+)\]")
 
 class _Fallback:
     FULL, PLAIN, COMMENT = 0, 1, 2
-
-
-_FULL = _Fallback.FULL
 
 
 def _segment(value: Any) -> bool:
@@ -209,20 +222,9 @@ class _Names:
 
 def _reference_time(recording: Recording) -> datetime | None:
     """The deployment's time when the recording began: the latest `updated_at` of the first sightings."""
-    moments = [_moment(s[0]) for s in recording.jobs.values() if s]
+    moments = [aware_timestamp(s[0].job.get(JOB.updated)) for s in recording.jobs.values() if s]
     known = [m for m in moments if m is not None]
     return max(known) if known else None
-
-
-def _moment(sighting: Sighting) -> datetime | None:
-    value = sighting.job.get(JOB.updated)
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = parse_timestamp(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else None
 
 
 class _JobWriter:
@@ -241,6 +243,13 @@ class _JobWriter:
         self.job_id, self.sightings, self.spec = job_id, sightings, spec
         self.reference, self.names, self.options = reference, names, options
         self.level = _Fallback.FULL
+        self.skipped = set(managed_fields(spec)) | _derived_timestamps(spec)
+        """Fields the replay sets by itself: never written."""
+
+    @functools.cached_property
+    def fixed(self) -> tuple[dict[str, Any], str]:
+        """`_fixed_fields` of the first sighting (only for a usable job: it composes one)."""
+        return _fixed_fields(self.sightings[0].job, self.spec, self.skipped)
 
     def lines(self, level: int, why: str = "") -> list[str]:
         lifecycle, first = self.spec.lifecycle, dict(self.sightings[0].job)
@@ -253,9 +262,8 @@ class _JobWriter:
             f"  - id: {_flow(names.job(self.job_id))}",
             f"    project: {_flow(names.project(str(first[JOB.project])))}",
         ]
-        skipped = set(managed_fields(self.spec)) | _derived_timestamps(self.spec)
         if level == _Fallback.FULL:
-            fixed, dropped = _fixed_fields(first, self.spec, skipped)
+            fixed, dropped = self.fixed
             if dropped:
                 lines.append(
                     f"    # not replayed (the spec has no such field, or refuses the value): {dropped}"
@@ -266,9 +274,7 @@ class _JobWriter:
         age, delay = _placement(first, self.sightings[0], self.reference)
         if age:
             lines.append(f"    age: {_seconds(age)}")
-        steps, notes = _steps(
-            self.sightings, self.spec, self.reference, skipped, self._replayed(level, skipped)
-        )
+        steps, notes = _steps(self.sightings, self.spec, self.reference, self.skipped, self._replayed(level))
         lines.append("    steps:")
         for step in [_Step(str(first[lifecycle.field]), delay), *steps]:
             if level != _Fallback.FULL:
@@ -289,10 +295,10 @@ class _JobWriter:
             return f"it shows state {first.get(self.spec.lifecycle.field)!r}, which is not a state"
         return ""
 
-    def _replayed(self, level: int, skipped: set[str]) -> Job:
+    def _replayed(self, level: int) -> Job:
         """The job as the replay creates it."""
         first = self.sightings[0].job
-        given = _fixed_fields(first, self.spec, skipped)[0] if level == _Fallback.FULL else {}
+        given = self.fixed[0] if level == _Fallback.FULL else {}
         lifecycle = self.spec.lifecycle
         return compose_job(
             self.spec,
@@ -331,12 +337,8 @@ def _placement(
     first: Mapping[str, Any], sighting: Sighting, reference: datetime | None
 ) -> tuple[float, float]:
     """(age, delay): how long before the recording began the job was created, or how long after."""
-    created = first.get(JOB.created)
-    try:
-        moment = parse_timestamp(created) if isinstance(created, str) else None
-    except ValueError:
-        moment = None
-    if reference is None or moment is None or moment.tzinfo is None:
+    moment = aware_timestamp(first.get(JOB.created))
+    if reference is None or moment is None:
         return 0.0, sighting.seen
     offset = (moment - reference).total_seconds()
     return (max(0.0, -offset), 0.0) if offset <= 0 else (0.0, offset)
@@ -470,13 +472,8 @@ def _stamps(lifecycle: Lifecycle) -> list[str]:
 
 
 def _stamp(value: Any, reference: datetime | None) -> float | None:
-    if reference is None or not isinstance(value, str):
-        return None
-    try:
-        moment = parse_timestamp(value)
-    except ValueError:
-        return None
-    return (moment - reference).total_seconds() if moment.tzinfo is not None else None
+    moment = aware_timestamp(value)
+    return (moment - reference).total_seconds() if reference is not None and moment is not None else None
 
 
 WALK_LIMIT = 10_000
@@ -532,7 +529,7 @@ def _differences(shown: Mapping[str, Any], replayed: Mapping[str, Any], skipped:
 
 
 def _when(sighting: Sighting, reference: datetime | None) -> float:
-    moment = _moment(sighting)
+    moment = aware_timestamp(sighting.job.get(JOB.updated))
     if reference is None or moment is None:
         return sighting.seen
     return (moment - reference).total_seconds()
@@ -569,16 +566,8 @@ def _comment(text: str) -> str:
 
 
 def _seconds(value: float | None) -> str:
-    """A duration as scenario files write it, to the millisecond: 250ms, 2.5s, 90s, 10m, 2h."""
-    milliseconds = round((value or 0.0) * 1000)
-    if milliseconds < 1000:
-        return f"{milliseconds}ms" if milliseconds else "0s"
-    if milliseconds % 1000:
-        return f"{milliseconds // 1000}.{milliseconds % 1000:03d}".rstrip("0") + "s"
-    seconds = milliseconds // 1000
-    if seconds % 3600 == 0:
-        return f"{seconds // 3600}h"
-    return f"{seconds // 60}m" if seconds % 60 == 0 else f"{seconds}s"
+    """A duration in seconds as scenario files write it, to the millisecond: 250ms, 2.5s, 90s, 10m."""
+    return format_duration(timedelta(milliseconds=round((value or 0.0) * 1000)))
 
 
 def _fault_lines(recording: Recording, spec: Spec, names: _Names, options: Options) -> list[str]:
@@ -614,24 +603,21 @@ def _fault_lines(recording: Recording, spec: Spec, names: _Names, options: Optio
 
 def _spec_path(method: str, path: str, spec: Spec, names: _Names) -> str | None:
     """`path` with its ids renamed, if it is a path of one of the spec's operations for `method`."""
-    given = path.split("/")
-    for operation in spec.operations:
-        template = operation.path.split("/")
-        if operation.method.upper() != method or len(template) != len(given):
-            continue
-        written = []
-        for part, value in zip(template, given, strict=True):
-            if part.startswith("{") and part.endswith("}"):
-                if not value:
-                    break
-                written.append(_renamed_id(operation.operation_id, value, names))
-            elif part == value:
-                written.append(part)
-            else:
-                break
-        else:
-            return "/".join(written)
-    return None
+    try:
+        found = router_for(spec).match(method, path)
+    except (NoRoute, WrongMethod):
+        return None
+    operation = found.operation
+    if operation.method != method:
+        return None  # HEAD, which the router serves as GET: not an operation of its own
+    values = {
+        name: _renamed_id(operation.operation_id, value, names)
+        for name, value in found.path_parameters.items()
+    }
+    return _PARAMETER.sub(lambda parameter: values[parameter.group(1)], operation.path)
+
+
+_PARAMETER = re.compile(r"\{([^{}]+)\}")
 
 
 def _renamed_id(operation_id: str, value: str, names: _Names) -> str:

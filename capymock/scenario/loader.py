@@ -8,9 +8,9 @@ names the file, line, column and path. Nothing here touches a running mock.
 from __future__ import annotations
 
 import functools
-import os
 import random
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -88,12 +88,8 @@ def load_scenario(reference: str | Path, spec: Spec, base: Path | None = None) -
 
 @functools.lru_cache(maxsize=64)
 def _load_file(path: str, mtime_ns: int, size: int, shown: str, spec: Spec) -> Scenario:
-    try:
-        stat = os.stat(path)
-    except OSError as exc:
-        raise ScenarioError([Problem(None, "", f"{path}: cannot read: {exc}")]) from None
     default_name = Path(path).stem
-    document = documents.recall("scenario", path, stat)
+    document = documents.recall("scenario", path, size, mtime_ns)
     if document is not None:
         try:
             return _parse_located(Located(document, {}, {}), spec, shown, default_name)
@@ -105,7 +101,7 @@ def _load_file(path: str, mtime_ns: int, size: int, shown: str, spec: Spec) -> S
         raise ScenarioError([Problem(None, "", f"{path}: cannot read: {exc}")]) from None
     located = _located(text, shown)
     scenario = _parse_located(located, spec, shown, default_name)
-    documents.keep("scenario", path, stat, located.data)
+    documents.keep("scenario", path, size, mtime_ns, located.data)
     return scenario
 
 
@@ -125,6 +121,22 @@ def _located(text: str, source: str) -> Located:
 
     located = load_located(text, source)
     return Located({}, located.values, located.keys) if located.data is None else located
+
+
+def fault_document(
+    method: str | None,
+    path: str,
+    status: int | None,
+    times: int | None,
+    delay: timedelta | float | str | None,
+    body: Any,
+) -> dict[str, Any]:
+    """A fault in its scenario-file form, from `Mock.fail`'s arguments (a timedelta delay in seconds)."""
+    raw: dict[str, Any] = {"match": {"path": path, **({"method": method} if method else {})}}
+    if isinstance(delay, timedelta):
+        delay = delay.total_seconds()
+    given = {"status": status, "times": times, "delay": delay, "body": body}
+    return raw | {key: value for key, value in given.items() if value is not None}
 
 
 def check_fault(raw: Any, spec: Spec) -> Fault:

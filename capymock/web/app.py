@@ -16,7 +16,7 @@ import traceback
 from collections.abc import Callable, Iterable
 from urllib.parse import parse_qs
 
-from capymock.core.auth import Denied, Principal
+from capymock.core.auth import Denied, Principal, UnknownKey
 from capymock.core.job import encode, plain
 from capymock.core.minimal_bodies import minimal_body
 from capymock.core.routing import NoRoute, WrongMethod
@@ -45,8 +45,8 @@ _CHALLENGE = (("WWW-Authenticate", 'Bearer realm="capy"'),)
 _PREFER_CODE = re.compile(r"(?:^|[\s,;])code=(\d{3})(?:$|[\s,;])")
 _ALLOWED_HEADERS = "Authorization, Content-Type, Prefer"
 
-Answered = tuple[Answer, str | None, bool]
-"""An answer, its operationId, and whether the spec must hold for it."""
+Answered = tuple[Answer, str | None]
+"""An answer as sent, and its operationId."""
 
 
 class App:
@@ -64,7 +64,7 @@ class App:
         method = environ["REQUEST_METHOD"].upper()
         path = request_path(environ)
         query = environ.get("QUERY_STRING") or ""  # parsed only where a fault or a parameter needs it
-        operation_id, checked, cors = None, False, False
+        operation_id, cors = None, False
         misdirected = self.access.misdirected(environ)  # first: a refused request touches no session
         fake, path, missing = self._resolve(path) if misdirected is None else (self._root, path, None)
         world = fake.world
@@ -73,17 +73,15 @@ class App:
         elif missing is not None:
             answer, cors = missing, True
         elif control.owns(path):
-            answer, _, _ = _guarded(fake, path, lambda: self._control(fake, method, path, environ))
+            answer = _guarded(fake, path, lambda: self._control(fake, method, path, environ))
         elif method == "OPTIONS" and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ:
             answer, cors = _preflight(fake, environ, path), True
         else:
             if world.waiting:
                 fake.begin(world)
-            answer, operation_id, checked = _api(fake, world, environ, method, path, query)
+            answer, operation_id = _api(fake, world, environ, method, path, query)
             world.journal.record(method, path, query, answer.status, environ, operation_id)
             cors = True
-        if checked and operation_id is not None and fake.validate:
-            answer, _ = _checked(fake, operation_id, answer)
         body = answer.body if isinstance(answer.body, bytes) else encode(answer.body)
         headers = [("Content-Type", answer.content_type), ("Content-Length", str(len(body))), *answer.headers]
         if cors:
@@ -94,33 +92,24 @@ class App:
     def _resolve(self, path: str) -> tuple[FakeApi, str, Answer | None]:
         """The fake API a path is for (a session's, or the server's own), the path within it, and
         the answer when it names no live session."""
-        found = split_session(path) if self.sessions is not None else None
-        if found is None or self.sessions is None:
+        if self.sessions is None or (found := split_session(path)) is None:
             return self._root, path, None
         session_id, rest = found
         session = self.sessions.get(session_id)
         if session is None:
-            gone = error(
-                404,
-                f"no session {session_id[:64]!r}: it was ended, expired after "
-                f"{self.sessions.ttl.total_seconds() / 60:g} min without a request, or never existed; "
-                "POST /_capymock/sessions starts one",
-            )
-            return self._root, rest, gone
+            return self._root, rest, error(404, self.sessions.gone(session_id))
         return session.fake, rest, None
 
-    def _control(self, fake: FakeApi, method: str, path: str, environ: Environ) -> Answered:
+    def _control(self, fake: FakeApi, method: str, path: str, environ: Environ) -> Answer:
         sessions = self.sessions if fake is self._root else None
-        return control.handle(fake, self.access, method, path, environ, sessions), None, False
+        return control.handle(fake, self.access, method, path, environ, sessions)
 
 
-def _guarded(
-    fake: FakeApi, what: str, compute: Callable[[], Answered], operation_id: str | None = None
-) -> Answered:
+def _guarded(fake: FakeApi, what: str, compute: Callable[[], Answer]) -> Answer:
     try:
         return compute()
     except Exception as exc:  # a capymock bug: answer JSON, fail the owning test later
-        return _crashed(fake, what, exc), operation_id, False
+        return _crashed(fake, what, exc)
 
 
 def _crashed(fake: FakeApi, what: str, exc: Exception) -> Answer:
@@ -132,15 +121,15 @@ def _api(fake: FakeApi, world: World, environ: Environ, method: str, path: str, 
     try:
         match = fake.router.match(method, path)
     except NoRoute:
-        return error(404, f"no route for {path}; see the spec for the API's paths"), None, False
+        return error(404, f"no route for {path}; see the spec for the API's paths"), None
     except WrongMethod as exc:
-        return _wrong_method(method, path, exc.allowed), None, False
+        return _wrong_method(method, path, exc.allowed), None
     try:
         return _operation(fake, world, match.operation, match.path_parameters, environ, path, query)
     except HeldBack:
         raise
     except Exception as exc:  # a capymock bug: answer JSON, fail the owning test later
-        return _crashed(fake, f"{method} {path}", exc), match.operation.operation_id, False
+        return _crashed(fake, f"{method} {path}", exc), match.operation.operation_id
 
 
 def _operation(
@@ -157,33 +146,37 @@ def _operation(
     prefer = _PREFER_CODE.search(asked) if asked else None
     if prefer is not None:
         status = int(prefer.group(1))
-        return _preferred(fake, operation, status), operation_id, operation.documents(status)
+        answer = _preferred(fake, operation, status)
+        return _sent(fake, operation_id, answer, operation.documents(status))[0], operation_id
     method = environ["REQUEST_METHOD"].upper()
     injected = _injected(world, operation, method, path, query, environ)
     if injected is not None:
-        return injected, operation_id, False  # deliberate: not checked
+        return injected, operation_id  # deliberate: not checked
     world.timeline.settle()
     try:
         principal = fake.authenticate(operation, environ.get("HTTP_AUTHORIZATION"), world)
     except Denied as exc:
-        return _hinted(error(401, str(exc), _CHALLENGE), world), operation_id, True
+        denied = error(401, str(exc), _CHALLENGE)
+        if isinstance(exc, UnknownKey):
+            denied = _hinted(denied, world)
+        return _sent(fake, operation_id, denied)[0], operation_id
     # The answer is a function of the request, the caller and the store: remembered per store
     # version, as sent (encoded, and checked when validating).
-    headers = tuple([environ.get(name) for name in operation.header_keys]) if operation.header_keys else ()
-    key = (operation_id, path, environ.get("QUERY_STRING", ""), headers, principal, fake.validate)
+    headers = (
+        tuple([header(environ, name) for name in operation.header_names]) if operation.header_names else ()
+    )
+    key = (operation_id, path, query, headers, principal, fake.validate)
     version = world.store.version
     answer = world.answers.get(key, version)
     if answer is None:
-        answer, checked = _answer(fake, world, operation, principal, path_parameters, query, environ)
-        if checked and fake.validate:
-            answer, sound = _checked(fake, operation_id, answer)
-        else:
-            answer, sound = _encoded(answer), True
+        answer, sound = _sent(
+            fake, operation_id, *_answer(fake, world, operation, principal, path_parameters, query, environ)
+        )
         if sound:
             world.answers.put(key, version, answer)
     if method != "HEAD":  # HEAD shows no job, so reads none
         world.timeline.record_reads(answer.reads)
-    return answer, operation_id, False  # checked already
+    return answer, operation_id
 
 
 def _answer(
@@ -208,7 +201,8 @@ def _answer(
     handler = HANDLERS.get(operation.operation_id)
     if handler is None:
         return error(501, f"capymock has no handler for operation {operation.operation_id!r}"), False
-    return _hinted(handler(Context(operation, world.store, principal), params), world), True
+    answer = handler(Context(operation, world.store, principal), params)
+    return (_hinted(answer, world) if answer.status == 404 else answer), True
 
 
 def _injected(
@@ -267,8 +261,11 @@ def _preflight(fake: FakeApi, environ: Environ, path: str) -> Answer:
     return Answer(204, b"", headers)
 
 
-def _checked(fake: FakeApi, operation_id: str, answer: Answer) -> tuple[Answer, bool]:
-    """`answer` encoded, or a 500 when it breaks the spec (False: it did; the owner fails)."""
+def _sent(fake: FakeApi, operation_id: str, answer: Answer, checked: bool = True) -> tuple[Answer, bool]:
+    """`answer` as sent: encoded and, when the spec must hold for it and the mock validates,
+    checked; a 500 when it breaks the spec (False: it did, and the owner fails)."""
+    if not (checked and fake.validate):
+        return _encoded(answer), True
     operation = fake.spec.operation(operation_id)
     try:
         sent = answer.body if isinstance(answer.body, bytes) else plain(answer.body)
@@ -294,14 +291,12 @@ NO_SCENARIO = (
 
 
 def _hinted(answer: Answer, world: World) -> Answer:
-    """A 404, or a 401 for an unknown key, from an empty mock with no scenario says so: the usual
-    cause in a fresh test."""
+    """An error (a 404, an unknown key's 401) from an empty mock with no scenario says so: the
+    usual cause in a fresh test."""
     if world.scenario is not None or len(world.store) or not isinstance(answer.body, dict):
         return answer
     message = str(answer.body.get("error", ""))
-    if answer.status == 404 or (answer.status == 401 and message.startswith("unknown API key")):
-        return Answer(answer.status, {"error": message + NO_SCENARIO}, answer.headers, answer.reads)
-    return answer
+    return Answer(answer.status, {"error": message + NO_SCENARIO}, answer.headers, answer.reads)
 
 
 def _wrong_method(method: str, path: str, allowed: tuple[str, ...]) -> Answer:

@@ -113,8 +113,8 @@ def _answer(
         return error(415, str(exc))
     except _NoSessions:
         return error(404, "sessions are started on the server's own control API, not inside a session")
-    except _UnknownSession as exc:
-        return error(404, f"no session {str(exc)[:64]!r}: it was ended, expired, or never existed")
+    except _UnknownSession as exc:  # raised only where `sessions` is given
+        return error(404, sessions.gone(str(exc)) if sessions is not None else str(exc))
 
 
 def _preflight(environ: Environ) -> Answer:
@@ -333,9 +333,10 @@ def _get_job(call: _Call) -> Answer:
 
 def _patch_job(call: _Call) -> Answer:
     fields = _object(call.body)
-    state = fields.pop("state", None)
+    name = call.fake.spec.lifecycle.field
+    state = fields.pop(name, None)
     if not isinstance(state, str):
-        raise _BadBody('expected {"state": "<state>", ...fields}')
+        raise _BadBody(f'expected {{"{name}": "<{name}>", ...fields}}')
     scripted = call.fake.world.timeline.has_script(call.job_id)
     try:
         job = call.fake.set_state(call.job_id, state, **fields)

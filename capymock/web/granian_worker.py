@@ -23,6 +23,7 @@ import os
 import socket
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from types import SimpleNamespace
@@ -54,7 +55,7 @@ class Unavailable(Exception):
 class _Later:
     """Runs functions at a time to come, on one thread, in the order they fall due."""
 
-    def __init__(self, clock: Callable[[], float]) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._due: list[tuple[float, int, Callable[[], None]]] = []
         self._order = itertools.count()
@@ -126,28 +127,19 @@ class _Adapter:
 
 
 class GranianWorker:
-    """One granian worker serving `app` on `host:port` from `start()` until `stop()`.
+    """One granian worker serving `app` on `listener` (a bound socket it then owns) from
+    `start()` until `stop()`.
 
     `threads` Python threads call the app (one is fastest; more only for apps that block,
-    such as a proxy). Raises OSError when the address cannot be bound, `Unavailable` when
-    granian cannot serve.
+    such as a proxy). Raises `Unavailable` when granian cannot serve.
     """
 
     def __init__(
-        self,
-        app: Any,
-        host: str,
-        port: int,
-        *,
-        threads: int,
-        connection_limit: int,
-        idle_timeout: float,
-        clock: Callable[[], float],
+        self, app: Any, listener: socket.socket, *, threads: int, connection_limit: int, idle_timeout: float
     ) -> None:
         native = _native()
-        self._listener = socket.create_server((host, port), family=_family(host, port), backlog=1024)
-        self.port = int(self._listener.getsockname()[1])
-        self._later = _Later(clock)
+        self._listener = listener
+        self._later = _Later()
         try:
             holder = native.SocketHolder(os.dup(self._listener.fileno()), False, 1024)
             self._signal = native.WorkerSignal()
@@ -195,18 +187,6 @@ class GranianWorker:
     def close(self) -> None:
         self._later.stop()
         self._listener.close()
-
-
-def _family(host: str, port: int) -> socket.AddressFamily:
-    """The address family of `host`: an IP address is read as such (resolving a name imports
-    the IDNA codec, a few milliseconds of the cold start)."""
-    for family in (socket.AF_INET, socket.AF_INET6):
-        try:
-            socket.inet_pton(family, host)
-        except OSError:
-            continue
-        return family
-    return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
 
 
 class _NoEventLoop:

@@ -67,8 +67,7 @@ class BackgroundServer:
 
     @property
     def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return _url(self.host, self.port)
 
     def start(self) -> BackgroundServer:
         self._thread.start()
@@ -100,9 +99,21 @@ class BackgroundServer:
         self.stop()
 
 
-def _listen(host: str, port: int) -> socket.socket:
-    family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
-    return socket.create_server((host, port), family=family, backlog=128)
+def _listen(host: str, port: int, backlog: int = 128) -> socket.socket:
+    """A socket listening on `host:port`. Raises OSError when the address cannot be bound."""
+    return socket.create_server((host, port), family=_family(host, port), backlog=backlog)
+
+
+def _family(host: str, port: int) -> socket.AddressFamily:
+    """The address family of `host`: an IP address is read as such (resolving a name imports
+    the IDNA codec, a few milliseconds of the cold start)."""
+    for family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            socket.inet_pton(family, host)
+        except OSError:
+            continue
+        return family
+    return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
 
 
 class _RequestLog:
@@ -203,27 +214,25 @@ def serve_until_stopped(
 
 
 def _serve_granian(app: Any, host: str, port: int, on_ready: Any, threads: Any) -> None:
-    import time
-
     from capymock.web.granian_worker import GranianWorker, Unavailable
 
+    listener = _listen(host, port, backlog=1024)
     try:
         worker = GranianWorker(
             app,
-            host,
-            port,
+            listener,
             threads=1 if callable(threads) else threads,
             connection_limit=CONNECTION_LIMIT,
             idle_timeout=IDLE_TIMEOUT,
-            clock=time.monotonic,
         )
         worker.start()
     except Unavailable as exc:  # nothing served yet: the caller may serve with waitress instead
+        listener.close()
         raise NoServer(str(exc)) from None
     stopping = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stopping.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        on_ready(_url(host, worker.port), "granian")
+        on_ready(_url(host, listener.getsockname()[1]), "granian")
         while not stopping.wait(0.5):
             pass
     finally:

@@ -25,7 +25,7 @@ from capymock.core.transitions import transition
 from capymock.core.validation import validators_for
 from capymock.errors import CapymockError, InvalidJob, MockDefect
 from capymock.scenario.checks import check_disjoint
-from capymock.scenario.loader import check_fault, load_scenario
+from capymock.scenario.loader import check_fault, fault_document, load_scenario
 from capymock.scenario.model import Fault, Scenario
 from capymock.world.faults import ArmedFaults
 from capymock.world.timeline import Fired
@@ -366,7 +366,7 @@ class FakeApi:
             organization_id=org_id or world.organization_id,
             user_id=user_id,
             issued_at=world.clock.now(),
-            lifetime=parse_duration(expires_in),
+            lifetime=expires_in,
             version=version,
         )
 
@@ -402,12 +402,7 @@ class FakeApi:
         Raises:
             ScenarioError: no operation has this path or method.
         """
-        raw: dict[str, Any] = {"match": {"path": path}}
-        if method:
-            raw["match"]["method"] = method
-        given = {"status": status, "times": times, "delay": delay, "body": body}
-        raw.update({key: value for key, value in given.items() if value is not None})
-        return self.add_fault(raw)
+        return self.add_fault(fault_document(method, path, status, times, delay, body))
 
     def add_fault(self, raw: dict[str, Any]) -> Fault:
         """Add a fault given in its scenario-file form (`{"match": {...}, "status": ...}`).

@@ -103,6 +103,13 @@ class Sessions:
             self._purge()
             return sorted(self._live.values(), key=lambda session: session.created)
 
+    def gone(self, session_id: str) -> str:
+        """What a request naming a session that is not live is told."""
+        return (
+            f"no session {session_id[:64]!r}: it was ended, expired after {_minutes(self.ttl)} without a "
+            "request, or never existed; POST /_capymock/sessions starts one"
+        )
+
     def expires_in(self, session: Session) -> float:
         """Seconds until `session` expires unless it is used."""
         return max(0.0, session.last_used + self.ttl.total_seconds() - self._timer())
