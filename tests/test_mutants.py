@@ -40,7 +40,7 @@ STATES = DOCUMENT["components"]["schemas"]["JobState"]["enum"]
 LIMIT = next(
     p for p in DOCUMENT["paths"]["/v1/projects/{projectID}/jobs"]["get"]["parameters"] if p["name"] == "limit"
 )["schema"]
-KNOWN_INVARIANTS = {"bounded", "set_in", "exactly_in", "null_in", "ordered", "not_before"}
+KNOWN_INVARIANTS = {"bounded", "set_in", "exactly_in", "null_in", "ordered", "not_before", "exclusive"}
 JOB = ORACLE.validator("/components/schemas/Job")
 
 SAMPLE = (
@@ -131,6 +131,9 @@ def test_every_job_has_every_field_and_keeps_every_invariant(base_url: str) -> N
         assert broken_invariants(job) == [], job
     for job in served:
         assert get(base_url, f"/v1/jobs/{job['id']}").body == {"job": job}
+    for name, states in LIFECYCLE["invariants"].get("exclusive", {}).items():  # across jobs
+        held = [job[name] for job in served if job[LIFECYCLE["field"]] in states and job[name] is not None]
+        assert len(held) == len(set(held)), f"exclusive {name}"
 
 
 def test_the_data_covers_states_ties_retries_and_both_sides_of_every_nullable_field(base_url: str) -> None:

@@ -44,8 +44,6 @@ READ_BACK = "listed_job_reads_back"
 LOCKS = "exclusive_locks"
 PAGE = "limited_list_is_newest"
 BOUNDS = "limit_bounds"
-LOCK_FIELD, LOCKING_STATE = "locked_resource", "running"
-"""The spec's words on `locked_resource`: "a resource only one running job may hold at a time"."""
 AUTH = "auth_required"
 
 
@@ -129,25 +127,26 @@ def membership(spec: Spec, project_id: str | None, body: Any) -> list[Finding]:
 
 
 def locks(spec: Spec, body: Any) -> list[Finding]:
-    """No two running jobs of a list hold the same `locked_resource`."""
-    if LOCK_FIELD not in spec.job_fields or LOCKING_STATE not in spec.lifecycle.states:
-        return []
+    """No two jobs of a list hold the same value of a field the lifecycle's `exclusive` invariant
+    names (`locked_resource` while `running`)."""
     envelope = spec.operation(LIST_JOBS).envelope
-    holders: dict[str, int] = {}
+    jobs = listed_jobs(spec, body) or []
     found = []
-    for index, job in enumerate(listed_jobs(spec, body) or []):
-        if not isinstance(job, Mapping) or job.get(spec.lifecycle.field) != LOCKING_STATE:
-            continue
-        resource = job.get(LOCK_FIELD)
-        if not isinstance(resource, str):
-            continue
-        if resource in holders:
-            rule = (
-                f"only one {LOCKING_STATE} job may hold a resource at a time; {resource!r} is held by "
-                f"{envelope}[{holders[resource]}] too"
-            )
-            found.append(Finding(LOCKS, rule, f"{envelope}[{index}].{LOCK_FIELD}", job_id(job)))
-        holders.setdefault(resource, index)
+    for field, states in spec.lifecycle.invariants.exclusive.items():
+        holders: dict[str, int] = {}
+        for index, job in enumerate(jobs):
+            if not isinstance(job, Mapping) or job.get(spec.lifecycle.field) not in states:
+                continue
+            resource = job.get(field)
+            if not isinstance(resource, str):
+                continue
+            if resource in holders:
+                rule = (
+                    f"only one {' or '.join(sorted(states))} job may hold a resource at a time; "
+                    f"{resource!r} is held by {envelope}[{holders[resource]}] too"
+                )
+                found.append(Finding(LOCKS, rule, f"{envelope}[{index}].{field}", job_id(job)))
+            holders.setdefault(resource, index)
     return found
 
 

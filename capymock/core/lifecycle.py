@@ -51,6 +51,8 @@ class Invariants:
     null_in: Mapping[str, frozenset[str]]
     ordered: tuple[str, ...]
     not_before: Mapping[str, str]
+    exclusive: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    """Field -> the states in which no two jobs may hold the same value (across jobs, not one)."""
 
 
 @dataclass(frozen=True)

@@ -338,6 +338,7 @@ class _SpecReader:
                 null_in=check.field_states(inv.get("null_in", {})),
                 ordered=tuple(map(check.field, inv.get("ordered", ()))),
                 not_before={check.field(f): check.field(o) for f, o in inv.get("not_before", {}).items()},
+                exclusive=check.field_states(inv.get("exclusive", {})),
             ),
         )
 
