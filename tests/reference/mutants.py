@@ -305,7 +305,9 @@ def field_mutants(facts: Facts) -> Iterator[Mutant]:
         if "enum" in schema:
             yield from _enum_mutants(facts, name, schema["enum"])
     optional = [name for name in facts.properties if name not in facts.required]
-    in_lifecycle = json.dumps(facts.lifecycle["invariants"])
+    # A field an invariant may need present; `exclusive` constrains only values that are there.
+    needing = {kind: rule for kind, rule in facts.lifecycle["invariants"].items() if kind != "exclusive"}
+    in_lifecycle = json.dumps(needing)
     for name in optional:
         if f'"{name}"' not in in_lifecycle:
             yield Mutant(
