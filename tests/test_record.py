@@ -87,7 +87,10 @@ def test_a_recorded_retry_replays_the_same_states_attempts_and_timing(tmp_path: 
     assert validate(original).returncode == 0, validate(original).stdout
 
     replayed = tmp_path / "replayed.yaml"
-    with serving(["--scenario", str(original), *served_args[2:], "--quiet"]) as replay:
+    # Replayed slower: a state the original showed for two polls (the retry's `after_polls`) is
+    # replayed as that much deployment time, which polls on a loaded machine could step over.
+    replay_args = ["--speed", str(SPEED / 4), "--start-on-first-request", "--quiet"]
+    with serving(["--scenario", str(original), *replay_args]) as replay:
         second = record(
             *poll_args(replay.url, replayed, "--job-id", "job_deploy_1"), token=recorded_token(original)
         )
