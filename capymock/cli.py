@@ -16,7 +16,7 @@ import click
 
 from capymock.core.auth import redact
 from capymock.core.defaults import DEFAULT_PROJECT
-from capymock.core.spec import LIST_JOBS
+from capymock.core.spec import JOB
 from capymock.errors import CapymockError
 from capymock.version import __version__
 from capymock.web.servers import SERVERS
@@ -271,8 +271,9 @@ def _print_banner(mock: Mock, layer: str) -> None:
     store = mock.world.store
     projects = [p for p in store.projects() if store.project_organization(p) == mock.organization_id]
     project = projects[0] if projects else DEFAULT_PROJECT
-    listing = mock.spec.operation(LIST_JOBS)
-    jobs_url = f"{mock.url}{listing.path.replace('{' + listing.path_parameter + '}', project)}?limit=2"
+    listing = mock.spec.listing
+    page = f"?{listing.page_size.name}=2" if listing.page_size is not None else ""
+    jobs_url = f"{mock.url}{listing.fill_fields({JOB.project: project})}{page}"
     clock = mock.clock_state()
     pace = f", clock at {clock['speed']:g}x" if clock["speed"] not in (0, 1) else ""
     click.echo(f"capymock {__version__}: {mock.spec.title} mock at {mock.url}")
@@ -436,6 +437,12 @@ def _rate_limit_option(prefix: str) -> Callable[[F], F]:
 @click.option(
     "--spec", type=click.Path(dir_okay=False), help="OpenAPI document to check against (default: bundled)."
 )
+@click.option(
+    "--allow-writes",
+    is_flag=True,
+    help="Also send operations that write (POST, PATCH, ...), only with no or forged tokens. "
+    "Without it, only safe methods are sent.",
+)
 def contract(
     base_url: str,
     token: str | None,
@@ -448,6 +455,7 @@ def contract(
     max_time: float,
     junit_xml: str | None,
     spec: str | None,
+    allow_writes: bool,
 ) -> int:
     """Check that a deployment honours the spec. Exit 0 conformant, 1 violations, 2 could not tell."""
     try:
@@ -463,6 +471,7 @@ def contract(
                 "rate_limit": rate_limit,
                 "max_time": max_time,
                 "spec": spec,
+                "allow_writes": allow_writes,
             },
         )
     except (CapymockError, ImportError, CliError) as exc:

@@ -80,6 +80,7 @@ class Mock(FakeApi):
             any_token=self.any_token,
             token=self.token,
             control_token=self.control_token,
+            handlers=self.handlers,
         )
 
 

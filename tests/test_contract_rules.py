@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 import capymock
 from capymock.contract import rules
 from capymock.contract.failures import _centred, _parse_path
-from capymock.core.spec import GET_JOB, LIST_JOBS
 
 SPEC = capymock.load_spec()
 FIELDS = list(SPEC.job_fields)
@@ -54,12 +53,12 @@ ANY = settings(max_examples=400, deadline=timedelta(seconds=5), suppress_health_
 
 def _all_findings(body: Any, query: Any, listed: Any) -> list[rules.Finding]:
     found = [
-        *rules.lifecycle(SPEC, LIST_JOBS, body),
-        *rules.lifecycle(SPEC, GET_JOB, body),
-        *rules.limit(SPEC, query if isinstance(query, dict) else {}, body),
-        *rules.order(SPEC, body),
-        *rules.membership(SPEC, "proj_1", body),
-        *rules.read_back(listed if isinstance(listed, dict) else {}, "job_1", body, SPEC),
+        *rules.lifecycle(SPEC, SPEC.listing.operation_id, body),
+        *rules.lifecycle(SPEC, SPEC.reading.operation_id, body),
+        *rules.limit(SPEC.listing, query if isinstance(query, dict) else {}, body),
+        *rules.order(SPEC.listing, body),
+        *rules.membership(SPEC.listing, "proj_1", body),
+        *rules.read_back(listed if isinstance(listed, dict) else {}, "job_1", body, SPEC.reading),
         *rules.challenge(401, {"WWW-Authenticate": "Bearer"}, body),
     ]
     return found
@@ -106,5 +105,5 @@ def test_timestamps_without_a_zone_or_out_of_range_are_no_crash() -> None:
             "started_at": stamp,
             "updated_at": stamp,
         }
-        rules.lifecycle(SPEC, GET_JOB, {"job": job})
-        rules.order(SPEC, {"jobs": [job, {**job, "created_at": "2019-08-24T14:15:22Z"}]})
+        rules.lifecycle(SPEC, SPEC.reading.operation_id, {"job": job})
+        rules.order(SPEC.listing, {"jobs": [job, {**job, "created_at": "2019-08-24T14:15:22Z"}]})

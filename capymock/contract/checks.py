@@ -17,7 +17,8 @@ import schemathesis
 
 from capymock.contract import rules
 from capymock.contract.rules import Finding, Findings
-from capymock.core.spec import GET_JOB, JOB, LIST_JOBS, Spec, jobs_in_body
+from capymock.core.operations import Operation, Role
+from capymock.core.spec import JOB, Spec
 
 
 @dataclass
@@ -43,6 +44,25 @@ class RunContext:
 def operation_id(case: Any) -> str | None:
     value = case.operation.definition.raw.get("operationId")
     return value if isinstance(value, str) else None
+
+
+def operation_of(run: RunContext, case: Any) -> Operation | None:
+    """The spec's operation a schemathesis case called (None: one the spec does not have)."""
+    identifier = operation_id(case)
+    try:
+        return run.spec.operation(identifier) if identifier is not None else None
+    except KeyError:
+        return None
+
+
+def listing_of(run: RunContext, case: Any, response: Any) -> Operation | None:
+    """The operation of a 200 answer that lists jobs (None: another answer)."""
+    operation = operation_of(run, case)
+    return (
+        operation
+        if operation is not None and operation.role is Role.LISTS and response.status_code == 200
+        else None
+    )
 
 
 def body_of(response: Any) -> Any:
@@ -86,11 +106,11 @@ class JobLifecycleInvariants(_CapymockCheck):
     def findings(self, run: RunContext, response: Any, case: Any, body: Any) -> list[Finding] | None:
         if not 200 <= response.status_code < 300:
             return None
-        operation = operation_id(case)
-        jobs = list(jobs_in_body(run.spec, operation, body))
+        operation = operation_of(run, case)
+        jobs = list(operation.jobs_in(body)) if operation is not None else []
         with run.lock:
             run.jobs_checked += sum(1 for _, job in jobs if isinstance(job, Mapping))
-        if operation == LIST_JOBS:
+        if operation is not None and operation.role is Role.LISTS:
             run.remember(job for _, job in jobs)
         return rules.lifecycle_of(run.spec, jobs)
 
@@ -102,9 +122,8 @@ class LimitHonoured(_CapymockCheck):
     check_name = rules.LIMIT
 
     def findings(self, run: RunContext, response: Any, case: Any, body: Any) -> list[Finding] | None:
-        if operation_id(case) != LIST_JOBS or response.status_code != 200:
-            return None
-        return rules.limit(run.spec, case.query or {}, body)
+        listing = listing_of(run, case, response)
+        return None if listing is None else rules.limit(listing, case.query or {}, body)
 
 
 @schemathesis.check
@@ -114,9 +133,8 @@ class NewestFirst(_CapymockCheck):
     check_name = rules.ORDER
 
     def findings(self, run: RunContext, response: Any, case: Any, body: Any) -> list[Finding] | None:
-        if operation_id(case) != LIST_JOBS or response.status_code != 200:
-            return None
-        return rules.order(run.spec, body)
+        listing = listing_of(run, case, response)
+        return None if listing is None else rules.order(listing, body)
 
 
 @schemathesis.check
@@ -126,10 +144,11 @@ class ListMembership(_CapymockCheck):
     check_name = rules.MEMBERSHIP
 
     def findings(self, run: RunContext, response: Any, case: Any, body: Any) -> list[Finding] | None:
-        if operation_id(case) != LIST_JOBS or response.status_code != 200:
+        listing = listing_of(run, case, response)
+        if listing is None:
             return None
-        project = (case.path_parameters or {}).get(run.spec.operation(LIST_JOBS).path_parameter)
-        return rules.membership(run.spec, project if isinstance(project, str) else None, body)
+        project = (case.path_parameters or {}).get(listing.parameter_for(JOB.project) or "")
+        return rules.membership(listing, project if isinstance(project, str) else None, body)
 
 
 @schemathesis.check
@@ -139,9 +158,8 @@ class ExclusiveLocks(_CapymockCheck):
     check_name = rules.LOCKS
 
     def findings(self, run: RunContext, response: Any, case: Any, body: Any) -> list[Finding] | None:
-        if operation_id(case) != LIST_JOBS or response.status_code != 200:
-            return None
-        return rules.locks(run.spec, body)
+        listing = listing_of(run, case, response)
+        return None if listing is None else rules.locks(run.spec, listing, body)
 
 
 @schemathesis.check
@@ -151,16 +169,17 @@ class ListedJobReadsBack(_CapymockCheck):
     check_name = rules.READ_BACK
 
     def findings(self, run: RunContext, response: Any, case: Any, body: Any) -> list[Finding] | None:
-        if operation_id(case) != GET_JOB or response.status_code not in (200, 404):
+        reading = operation_of(run, case)
+        if reading is None or reading.role is not Role.READS or response.status_code not in (200, 404):
             return None
-        requested = (case.path_parameters or {}).get(run.spec.operation(GET_JOB).path_parameter)
+        requested = (case.path_parameters or {}).get(reading.parameter_for(JOB.id) or "")
         requested = requested if isinstance(requested, str) else None
         with run.lock:
             seen = run.listed.get(requested) if requested is not None else None
         listed = {requested: seen} if requested is not None and seen is not None else {}
         if response.status_code == 404:
             return rules.missing(listed, requested)
-        return rules.read_back(listed, requested, body, run.spec)
+        return rules.read_back(listed, requested, body, reading)
 
 
 @schemathesis.check

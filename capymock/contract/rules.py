@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from capymock.core.spec import GET_JOB, JOB, LIST_JOBS, Spec, jobs_in_body
+from capymock.core.operations import Operation
+from capymock.core.spec import JOB, Spec, jobs_in_body
 from capymock.core.timestamps import aware_timestamp
 
 
@@ -69,25 +70,26 @@ def lifecycle_of(spec: Spec, jobs: Iterable[tuple[str, Any]]) -> list[Finding]:
     return found
 
 
-def limit(spec: Spec, query: Mapping[str, Any], body: Any) -> list[Finding]:
-    """A list never holds more jobs than `limit` asks for, or than its default without one."""
-    jobs = listed_jobs(spec, body)
-    if jobs is None:
+def limit(listing: Operation, query: Mapping[str, Any], body: Any) -> list[Finding]:
+    """A list never holds more jobs than its page size (`limit`) asks for, or than its default."""
+    jobs = listed_jobs(listing, body)
+    if jobs is None or listing.page_size is None:
         return []
-    given = query.get("limit")
-    wanted = _as_int(given) if given is not None else limit_keyword(spec, "default")
+    name = listing.page_size.name
+    given = query.get(name)
+    wanted = _as_int(given) if given is not None else limit_keyword(listing, "default")
     if wanted is None or len(jobs) <= wanted:
         return []
-    asked = f"limit={given}" if given is not None else f"no limit (the default is {wanted})"
+    asked = f"{name}={given}" if given is not None else f"no {name} (the default is {wanted})"
     rule = f"asked with {asked}, a list holds at most {wanted} jobs; this one holds {len(jobs)}"
-    return [Finding(LIMIT, rule, f"{spec.operation(LIST_JOBS).envelope}[{wanted}]")]
+    return [Finding(LIMIT, rule, f"{listing.envelope}[{wanted}]")]
 
 
-def order(spec: Spec, body: Any) -> list[Finding]:
+def order(listing: Operation, body: Any) -> list[Finding]:
     """Newest `created_at` first, ties by `id` descending."""
-    jobs = listed_jobs(spec, body) or []
+    jobs = listed_jobs(listing, body) or []
     keys = [_sort_key(job) for job in jobs]
-    envelope = spec.operation(LIST_JOBS).envelope
+    envelope = listing.envelope
     for index in range(1, len(keys)):
         before, after = keys[index - 1], keys[index]
         if before is None or after is None or after <= before:
@@ -100,10 +102,10 @@ def order(spec: Spec, body: Any) -> list[Finding]:
     return []
 
 
-def membership(spec: Spec, project_id: str | None, body: Any) -> list[Finding]:
+def membership(listing: Operation, project_id: str | None, body: Any) -> list[Finding]:
     """A project's list holds that project's jobs only, all of one organization."""
-    jobs = listed_jobs(spec, body) or []
-    envelope = spec.operation(LIST_JOBS).envelope
+    jobs = listed_jobs(listing, body) or []
+    envelope = listing.envelope
     found = []
     organization = None
     for index, job in enumerate(jobs):
@@ -126,11 +128,11 @@ def membership(spec: Spec, project_id: str | None, body: Any) -> list[Finding]:
     return found
 
 
-def locks(spec: Spec, body: Any) -> list[Finding]:
+def locks(spec: Spec, listing: Operation, body: Any) -> list[Finding]:
     """No two jobs of a list hold the same value of a field the lifecycle's `exclusive` invariant
     names (`locked_resource` while `running`)."""
-    envelope = spec.operation(LIST_JOBS).envelope
-    jobs = listed_jobs(spec, body) or []
+    envelope = listing.envelope
+    jobs = listed_jobs(listing, body) or []
     found = []
     for field, states in spec.lifecycle.invariants.exclusive.items():
         holders: dict[str, int] = {}
@@ -150,19 +152,19 @@ def locks(spec: Spec, body: Any) -> list[Finding]:
     return found
 
 
-def page(spec: Spec, full: Any, limited: Any, size: int) -> list[Finding]:
+def page(listing: Operation, full: Any, limited: Any, size: int) -> list[Finding]:
     """A list cut by `limit` is the newest jobs, the head of the whole list.
 
     `full` is read just before `limited`: a job in `limited` that `full` does not have was created
     in between (it is newer still), so it moves the cut by one.
     """
-    whole, head = listed_jobs(spec, full), listed_jobs(spec, limited)
+    whole, head = listed_jobs(listing, full), listed_jobs(listing, limited)
     if whole is None or head is None:
         return []
     order = [job_id(job) for job in whole]
     fresh = sum(1 for job in head if job_id(job) not in order)
     allowed = set(order[: size + fresh])
-    envelope = spec.operation(LIST_JOBS).envelope
+    envelope = listing.envelope
     for index, job in enumerate(head):
         identifier = job_id(job)
         if identifier in order and identifier not in allowed:
@@ -183,10 +185,11 @@ def missing(listed: Mapping[str, Mapping[str, Any]], requested: str | None) -> l
 
 
 def read_back(
-    listed: Mapping[str, Mapping[str, Any]], requested: str | None, body: Any, spec: Spec
+    listed: Mapping[str, Mapping[str, Any]], requested: str | None, body: Any, reading: Operation
 ) -> list[Finding]:
-    """`getJob` answers the job asked for; a listed job reads back with its project and organization."""
-    envelope = str(spec.operation(GET_JOB).envelope)
+    """Reading a job answers the job asked for; a listed job reads back with its project and
+    organization."""
+    envelope = str(reading.envelope)
     job = body.get(envelope) if isinstance(body, Mapping) else None
     if not isinstance(job, Mapping) or requested is None:
         return []
@@ -229,9 +232,9 @@ def header(headers: Mapping[str, Any], name: str) -> str | None:
     return None
 
 
-def listed_jobs(spec: Spec, body: Any) -> list[Any] | None:
-    """The jobs a `listProjectJobs` body holds (its envelope's list), or None for any other shape."""
-    value = body.get(spec.operation(LIST_JOBS).envelope) if isinstance(body, Mapping) else None
+def listed_jobs(listing: Operation, body: Any) -> list[Any] | None:
+    """The jobs a list's body holds (its envelope's list), or None for any other shape."""
+    value = body.get(listing.envelope) if isinstance(body, Mapping) and listing.envelope else None
     return value if isinstance(value, list) else None
 
 
@@ -245,9 +248,9 @@ def _as_int(value: Any) -> int | None:
     return number
 
 
-def limit_keyword(spec: Spec, keyword: str) -> int | None:
-    """An integer the list's `limit` parameter's schema gives (`default`, `minimum`, `maximum`), if any."""
-    parameter = spec.operation(LIST_JOBS).parameter("limit")
+def limit_keyword(listing: Operation, keyword: str) -> int | None:
+    """An integer a list's page size parameter's schema gives (`default`, `minimum`, `maximum`), if any."""
+    parameter = listing.page_size
     value = parameter.schema.get(keyword) if parameter is not None else None
     return value if isinstance(value, int) else None
 

@@ -34,8 +34,9 @@ from capymock.contract.checks import OWN_CHECKS, RunContext, body_of
 from capymock.contract.failures import FailureReader
 from capymock.contract.report import ContractReport
 from capymock.core import rates
+from capymock.core.operations import SAFE_METHODS, Operation
 from capymock.core.refs import follow_refs
-from capymock.core.spec import GET_JOB, JOB, LIST_JOBS, Operation, Spec, jobs_in_body, load_spec
+from capymock.core.spec import JOB, Spec, load_spec
 from capymock.errors import ContractError
 
 BUILT_IN_CHECKS = (
@@ -96,6 +97,7 @@ def run_contract(
     spec: str | Path | None = None,
     timeout: float = 10.0,
     token_variable: str = DEFAULT_TOKEN_VARIABLE,
+    allow_writes: bool = False,
 ) -> ContractReport:
     """Check a deployment at `base_url` against the spec; see the module docstring.
 
@@ -120,6 +122,7 @@ def run_contract(
         timeout=timeout,
         max_examples=max_examples,
         token_variable=token_variable,
+        allow_writes=allow_writes,
     )
     return _Runner(settings).run(project_id, job_id)
 
@@ -135,6 +138,7 @@ class _Settings:
     timeout: float
     max_examples: int
     token_variable: str
+    allow_writes: bool
 
 
 @dataclass
@@ -190,16 +194,29 @@ class _Runner:
     # -- our own requests ---------------------------------------------------------------
 
     def send(
-        self, path: str, *, headers: dict[str, str] | None = None, query: dict[str, Any] | None = None
+        self,
+        path: str,
+        *,
+        headers: dict[str, str] | None = None,
+        query: dict[str, Any] | None = None,
+        method: str = "GET",
     ) -> Any:
+        """One request of capymock's own. The only way it sends a method that is not safe: with
+        `--allow-writes`, and then never with the caller's token."""
+        if method not in SAFE_METHODS and not (self.settings.allow_writes and headers is not None):
+            raise AssertionError(f"capymock contract never sends {method} here")  # a capymock bug
         if time.monotonic() >= self.settings.deadline:
             raise _OutOfTime
         ratelimit(self.limiter, self.settings.base_url)
         self.report.requests += 1
         auth = {"Authorization": f"Bearer {self.settings.token}"} if headers is None else headers
         try:
-            return self.session.get(
-                self.settings.base_url + path, headers=auth, params=query, timeout=self.settings.timeout
+            return self.session.request(
+                method,
+                self.settings.base_url + path,
+                headers=auth,
+                params=query,
+                timeout=self.settings.timeout,
             )
         except requests.RequestException as exc:
             raise ContractError(f"cannot connect to {self.settings.base_url}: {_reason(exc)}") from None
@@ -212,21 +229,22 @@ class _Runner:
         """The real ids to test with; a token the deployment rejects stops the run (exit 2)."""
         ids = _Ids(project=project_id)
         if job_id is not None:
-            getting = self.spec.operation(GET_JOB)
-            body = self.read_real(getting, {getting.path_parameter: job_id}, f"job {job_id!r}")
-            job = next((job for _, job in jobs_in_body(self.spec, GET_JOB, body)), None)
+            getting = self.spec.reading
+            body = self.read_real(getting, {JOB.id: job_id}, f"job {job_id!r}")
+            job = next((job for _, job in getting.jobs_in(body)), None)
             ids.jobs.append(job_id)
             owner = job.get(JOB.project) if isinstance(job, dict) else None
             if ids.project is None and isinstance(owner, str):
                 ids.project = owner
                 self.report.notes.append(f"checking project {owner!r}, the project of job {job_id!r}")
         if ids.project is not None:
-            listing = self.spec.operation(LIST_JOBS)
-            where = {listing.path_parameter: ids.project}
-            most = rules.limit_keyword(self.spec, "maximum")
-            whole = {"limit": WHOLE_LIST if most is None else most}
+            listing = self.spec.listing
+            where = {JOB.project: ids.project}
+            most = rules.limit_keyword(listing, "maximum")
+            page = listing.page_size
+            whole = {page.name: WHOLE_LIST if most is None else most} if page is not None else None
             body = self.read_real(listing, where, f"project {ids.project!r}", whole)
-            jobs = rules.listed_jobs(self.spec, body) or []
+            jobs = rules.listed_jobs(listing, body) or []
             ids.jobs += _reads(self.spec, jobs)
             self.context.remember(jobs)
             self.check_page(listing, where, body)
@@ -239,7 +257,7 @@ class _Runner:
     def read_real(
         self, operation: Operation, parameters: dict[str, str], what: str, query: dict[str, Any] | None = None
     ) -> Any:
-        path = operation.fill(parameters)
+        path = operation.fill_fields(parameters)
         response = self.send(path, query=query)
         if response.status_code == 401:
             raise ContractError(
@@ -258,18 +276,19 @@ class _Runner:
 
     def check_page(self, listing: Operation, where: dict[str, str], whole: Any) -> None:
         """A list cut short by `limit` must be the newest jobs of the whole list."""
-        jobs = rules.listed_jobs(self.spec, whole)
-        if jobs is None or len(jobs) < 2:
+        jobs = rules.listed_jobs(listing, whole)
+        if jobs is None or len(jobs) < 2 or listing.page_size is None:
             return
         size = max(1, min(3, len(jobs) - 1))
-        path = listing.fill(where)
-        response = self.send(path, query={"limit": size})
+        name = listing.page_size.name
+        path = listing.fill_fields(where)
+        response = self.send(path, query={name: size})
         label = f"{listing.method} {listing.path}"
-        found = rules.page(self.spec, whole, body_of(response), size) if response.status_code == 200 else []
+        found = rules.page(listing, whole, body_of(response), size) if response.status_code == 200 else []
         for finding in found:
             self.report.violated(
                 self.reader.plain(
-                    label, finding.check, finding.rule, response, f"{path}?limit={size}", finding.where
+                    label, finding.check, finding.rule, response, f"{path}?{name}={size}", finding.where
                 )
             )
         if response.status_code == 200 and not found:
@@ -278,31 +297,33 @@ class _Runner:
     def check_limit_bounds(self, listing: Operation, where: dict[str, str]) -> None:
         """`limit` at and beyond each bound the spec gives, whatever the seed: out of range or not an
         integer is a 400, the bounds themselves are accepted."""
-        low, high = rules.limit_keyword(self.spec, "minimum"), rules.limit_keyword(self.spec, "maximum")
-        path, label = listing.fill(where), f"{listing.method} {listing.path}"
+        if listing.page_size is None:
+            return
+        name = listing.page_size.name
+        low, high = rules.limit_keyword(listing, "minimum"), rules.limit_keyword(listing, "maximum")
+        path, label = listing.fill_fields(where), f"{listing.method} {listing.path}"
         beyond = [bound + step for bound, step in ((low, -1), (high, 1)) if bound is not None]
         within = [bound for bound in (low, high) if bound is not None]
         probes = [(value, 400) for value in (*beyond, "", "abc", "1.5")] + [(value, 200) for value in within]
         span = f"{'' if low is None else low}..{'' if high is None else high}"
         for value, expected in probes:
-            response = self.send(path, query={"limit": value})
+            response = self.send(path, query={name: value})
             if response.status_code == expected:
                 self.report.passed(label, rules.BOUNDS)
                 continue
             rule = (
-                f"limit={value!r} is {'outside' if expected == 400 else 'within'} the parameter's schema "
+                f"{name}={value!r} is {'outside' if expected == 400 else 'within'} the parameter's schema "
                 f"(an integer {span}): the answer is {expected}, not {response.status_code}"
             )
             self.report.violated(
                 self.reader.plain(
-                    label, rules.BOUNDS, rule, response, f"{path}?limit={value}", f"request limit={value}"
+                    label, rules.BOUNDS, rule, response, f"{path}?{name}={value}", f"request {name}={value}"
                 )
             )
 
     def check_token(self) -> None:
         """Without real ids, one request tells whether the token is accepted at all."""
-        listing = self.spec.operation(LIST_JOBS)
-        path = listing.fill({listing.path_parameter: "capymock-contract-probe"})
+        path = self.spec.listing.fill_fields({JOB.project: "capymock-contract-probe"})
         if self.send(path).status_code == 401:
             raise ContractError("the deployment rejected the token (401): is it expired or rotated?")
 
@@ -314,21 +335,27 @@ class _Runner:
         document = self.document()
         if not ids.jobs:
             return document
-        getting = self.spec.operation(GET_JOB)
-        item = document["paths"][getting.path]
-        for holder in (item.get(getting.method.lower(), {}), item):
-            for index, parameter in enumerate(holder.get("parameters", [])):
-                resolved = follow_refs(parameter, document)
-                if resolved.get("name") == getting.path_parameter and resolved.get("in") == "path":
-                    listed = {f"listed_{n}": {"value": job} for n, job in enumerate(ids.jobs[:MAX_READS])}
-                    changed = {k: v for k, v in resolved.items() if k != "example"}
-                    holder["parameters"][index] = {**changed, "examples": listed}
+        listed = {f"listed_{n}": {"value": job} for n, job in enumerate(ids.jobs[:MAX_READS])}
+        for operation in self.spec.operations:
+            name = operation.parameter_for(JOB.id)
+            if name is None or not operation.safe:
+                continue
+            item = document["paths"][operation.path]
+            for holder in (item.get(operation.method.lower(), {}), item):
+                for index, parameter in enumerate(holder.get("parameters", [])):
+                    resolved = follow_refs(parameter, document)
+                    if resolved.get("name") == name and resolved.get("in") == "path":
+                        changed = {k: v for k, v in resolved.items() if k != "example"}
+                        holder["parameters"][index] = {**changed, "examples": listed}
         return document
 
     def document(self) -> dict[str, Any]:
-        """A copy of the spec's document for schemathesis, which changes what it is given: the
-        `Spec` (shared by every run in the process) must stay as it was read."""
-        return cast("dict[str, Any]", copy.deepcopy(self.spec.document))  # a dict: `load_spec` reads one
+        """A copy of the spec's document for schemathesis, which changes what it is given (the
+        `Spec`, shared by every run in the process, must stay as it was read), with only the
+        operations whose method is safe: schemathesis' phases never send a write, even with
+        `--allow-writes`, and never follow a link to one."""
+        document = cast("dict[str, Any]", copy.deepcopy(self.spec.document))  # `load_spec` reads a dict
+        return without_writes(document, {op.operation_id for op in self.spec.operations if not op.safe})
 
     def engine(self, document: dict[str, Any], config: SchemathesisConfig) -> None:
         schema = schemathesis.openapi.from_dict(document, config=config)
@@ -360,10 +387,12 @@ class _Runner:
         """The run's schemathesis configuration: the project fixed where known (the job too with
         `fix_job`), `phases` only if given."""
         parameters = {}
-        if ids.project is not None:
-            parameters[f"path.{self.spec.operation(LIST_JOBS).path_parameter}"] = ids.project
-        if fix_job and ids.jobs:
-            parameters[f"path.{self.spec.operation(GET_JOB).path_parameter}"] = ids.jobs[0]
+        for operation in self.spec.operations:
+            for name, named in operation.path_fields.items():
+                if named == JOB.project and ids.project is not None:
+                    parameters[f"path.{name}"] = ids.project
+                elif named == JOB.id and fix_job and ids.jobs:
+                    parameters[f"path.{name}"] = ids.jobs[0]
         checks: dict[str, Any] = {"enabled": False}
         checks.update({name: {"enabled": True} for name in BUILT_IN_CHECKS})
         checks.update({check.__name__: {"enabled": True, "run": self.context} for check in OWN_CHECKS})
@@ -396,13 +425,14 @@ class _Runner:
     # -- auth --------------------------------------------------------------------------
 
     def auth_negatives(self, ids: _Ids) -> None:
-        """No token, a garbage token and an unknown API key each get a 401 that says why."""
+        """No token, a garbage token and an unknown API key each get a 401 that says why. An
+        operation that writes is asked only with `--allow-writes` (and never with the real token)."""
         for operation in self.spec.operations:
-            if not operation.security_schemes:
+            if not operation.security_schemes or not (operation.safe or self.settings.allow_writes):
                 continue
             path = self.real_path(operation, ids)
             for kind, headers in _NEGATIVE_AUTH:
-                response = self.send(path, headers=headers)
+                response = self.send(path, headers=headers, method=operation.method)
                 label = f"{operation.method} {operation.path}"
                 if response.status_code != 401:
                     rule = f"with {kind}, {label} answers 401, not {response.status_code}"
@@ -428,10 +458,10 @@ class _Runner:
 
     def real_path(self, operation: Operation, ids: _Ids) -> str:
         """`operation`'s path with the real project and job (a made-up id where none is known)."""
-        return operation.fill(
+        return operation.fill_fields(
             {
-                self.spec.operation(LIST_JOBS).path_parameter: ids.project or "capymock-contract",
-                self.spec.operation(GET_JOB).path_parameter: ids.jobs[0] if ids.jobs else "capymock-contract",
+                JOB.project: ids.project or "capymock-contract",
+                JOB.id: ids.jobs[0] if ids.jobs else "capymock-contract",
             }
         )
 
@@ -449,6 +479,30 @@ def _reads(spec: Spec, jobs: list[Any]) -> list[str]:
         if isinstance(state, str):
             by_state.setdefault(state, identifier)
     return list(dict.fromkeys([*by_state.values(), *ordered]))[:MAX_READS]
+
+
+def without_writes(document: dict[str, Any], writes: set[str]) -> dict[str, Any]:
+    """`document` (changed in place) without the operations `writes` names, the path items left
+    empty, and the links to them."""
+    for path, item in list(document.get("paths", {}).items()):
+        for method in [
+            m for m, raw in item.items() if isinstance(raw, dict) and raw.get("operationId") in writes
+        ]:
+            del item[method]
+        if not any(isinstance(raw, dict) and "operationId" in raw for raw in item.values()):
+            del document["paths"][path]
+    for item in document.get("paths", {}).values():
+        for raw in item.values():
+            for response in raw.get("responses", {}).values() if isinstance(raw, dict) else ():
+                links = response.get("links") if isinstance(response, dict) else None
+                if isinstance(links, dict):
+                    for name in [
+                        n
+                        for n, link in links.items()
+                        if isinstance(link, dict) and link.get("operationId") in writes
+                    ]:
+                        del links[name]
+    return document
 
 
 def _reason(exc: BaseException) -> str:

@@ -12,7 +12,8 @@ import functools
 import re
 from dataclasses import dataclass
 
-from capymock.core.spec import Operation, Spec
+from capymock.core.operations import Operation
+from capymock.core.spec import Spec
 
 _TEMPLATE = re.compile(r"\{([^{}]+)\}")
 

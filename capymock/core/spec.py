@@ -11,20 +11,16 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from capymock.core import documents
 from capymock.core.lifecycle import Bound, Effect, Invariants, Lifecycle, Retry
+from capymock.core.operations import Operation, Parameter, Role, classify
 from capymock.core.refs import BrokenRef, follow_refs
 from capymock.errors import SpecError
 
 BUNDLED_SPEC = Path(__file__).parent.parent / "openapi.yaml"
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 JOB_SCHEMA = "Job"
-
-LIST_JOBS = "listProjectJobs"
-GET_JOB = "getJob"
-"""The operationIds capymock implements; everything else about them comes from the spec."""
 
 
 @dataclass(frozen=True)
@@ -46,57 +42,6 @@ class JobFieldNames:
 JOB = JobFieldNames()
 
 
-@dataclass(frozen=True)
-class Parameter:
-    """One declared parameter of an operation."""
-
-    name: str
-    location: str
-    required: bool
-    schema: Mapping[str, Any]
-
-
-@dataclass(frozen=True)
-class Operation:
-    """One method on one path, as the spec declares it."""
-
-    operation_id: str
-    method: str
-    path: str
-    parameters: tuple[Parameter, ...]
-    responses: Mapping[int, Mapping[str, Any] | None]
-    """Status code -> JSON Schema of its `application/json` body (None: no JSON body)."""
-    security_schemes: tuple[str, ...]
-    """Names of the security schemes the operation accepts; empty means no auth."""
-    envelope: str | None = None
-    """The one property its 200 body wraps the answer in (`jobs`, `job`), if it has exactly one."""
-
-    def documents(self, status: int) -> bool:
-        """Whether the spec lists `status` for this operation."""
-        return status in self.responses
-
-    @functools.cached_property
-    def header_names(self) -> tuple[str, ...]:
-        """The names of its header parameters."""
-        return tuple(p.name for p in self.parameters if p.location == "header")
-
-    def parameter(self, name: str) -> Parameter | None:
-        """Its parameter called `name`, or None."""
-        return next((p for p in self.parameters if p.name == name), None)
-
-    def fill(self, values: Mapping[str, str]) -> str:
-        """Its path with each `{name}` replaced by `values[name]`, percent-encoded."""
-        path = self.path
-        for name, value in values.items():
-            path = path.replace("{" + name + "}", quote(value, safe=""))
-        return path
-
-    @property
-    def path_parameter(self) -> str:
-        """The name of its first path parameter (`projectID`), or "" when it has none."""
-        return next((p.name for p in self.parameters if p.location == "path"), "")
-
-
 @dataclass(frozen=True, eq=False)
 class Spec:
     """Everything capymock reads from an OpenAPI document.
@@ -114,11 +59,18 @@ class Spec:
     required_job_fields: tuple[str, ...]
     job_schema: Mapping[str, Any]
     lifecycle: Lifecycle
-    bearer_schemes: tuple[str, ...]
+    listing: Operation
+    """The operation that lists a project's jobs (a path parameter names `project_id`)."""
+    reading: Operation
+    """The operation that reads one job by its id alone."""
 
     def operation(self, operation_id: str) -> Operation:
         """The operation called `operation_id`; KeyError if the spec has none."""
         return self._by_id[operation_id]
+
+    def with_role(self, role: Role) -> tuple[Operation, ...]:
+        """Its operations of `role`, in the spec's order."""
+        return tuple(op for op in self.operations if op.role is role)
 
     @functools.cached_property
     def _by_id(self) -> dict[str, Operation]:
@@ -126,16 +78,11 @@ class Spec:
 
 
 def jobs_in_body(spec: Spec, operation_id: str | None, body: Any) -> Iterator[tuple[str, Any]]:
-    """(JSON path, job) for each job a `listProjectJobs` or `getJob` body shows, read from the
-    operation's envelope; nothing for any other operation or shape."""
-    if not isinstance(body, Mapping) or operation_id not in (LIST_JOBS, GET_JOB):
-        return
-    envelope = spec.operation(operation_id).envelope
-    value = body.get(envelope) if envelope else None
-    if operation_id == LIST_JOBS and isinstance(value, list):
-        yield from ((f"{envelope}[{index}]", job) for index, job in enumerate(value))
-    elif operation_id == GET_JOB and value is not None:
-        yield str(envelope), value
+    """(JSON path, job) for each job a body of `operation_id` shows, by the operation's role;
+    nothing for an unknown operation, one that shows no job, or a body of another shape."""
+    operation = spec._by_id.get(operation_id) if operation_id is not None else None
+    if operation is not None:
+        yield from operation.jobs_in(body)
 
 
 @functools.lru_cache(maxsize=8)
@@ -167,11 +114,6 @@ def load_spec(path: str | Path | None = None) -> Spec:
     return _load_cached(str(resolved), stat.st_mtime_ns, stat.st_size)
 
 
-def parse_spec(text: str, *, source: str = "<string>") -> Spec:
-    """Build a `Spec` from OpenAPI YAML or JSON text."""
-    return _SpecReader(_parse_document(text, source), source).read(text)
-
-
 def _parse_document(text: str, source: str) -> dict[str, Any]:
     import yaml  # here: only a spec not parsed before needs PyYAML
 
@@ -192,6 +134,8 @@ class _SpecReader:
     def __init__(self, document: dict[str, Any], source: str) -> None:
         self.document = document
         self.source = source
+        self.job_schema: Mapping[str, Any] = {}
+        self.job_fields: tuple[str, ...] = ()
 
     def fail(self, where: str, message: str) -> SpecError:
         return SpecError(f"{self.source}: {where}: {message}")
@@ -211,27 +155,38 @@ class _SpecReader:
         missing = [name for name in vars(JOB).values() if name not in fields]
         if missing:
             raise self.fail(f"components.schemas.{JOB_SCHEMA}", f"capymock needs the field(s) {missing}")
+        self.job_schema, self.job_fields = job_schema, fields
+        operations = self.read_operations()
         return Spec(
             title=str(info.get("title", "")),
             source=self.source,
             text=text,
             document=self.document,
-            operations=self.read_operations(),
+            operations=operations,
             job_fields=fields,
             required_job_fields=tuple(job_schema.get("required", ())),
             job_schema=job_schema,
             lifecycle=self.read_lifecycle(job_schema, fields),
-            bearer_schemes=self.read_bearer_schemes(),
+            listing=self.find(operations, Role.LISTS, {JOB.project}, "lists a project's jobs"),
+            reading=self.find(operations, Role.READS, {JOB.id}, "reads one job by its id"),
         )
 
-    def read_bearer_schemes(self) -> tuple[str, ...]:
-        schemes = self.document.get("components", {}).get("securitySchemes", {})
-        return tuple(
-            name
-            for name, scheme in schemes.items()
-            if self.follow(scheme).get("type") == "http"
-            and str(self.follow(scheme).get("scheme", "")).lower() == "bearer"
+    def find(self, operations: tuple[Operation, ...], role: Role, names: set[str], what: str) -> Operation:
+        """The first operation of `role` whose path parameters name exactly the fields `names`."""
+        found = next(
+            (op for op in operations if op.role is role and set(op.path_fields.values()) == names), None
         )
+        if found is None:
+            raise self.fail("paths", f"capymock needs an operation that {what} ({role.value}, path {names})")
+        return found
+
+    def is_job(self, schema: Any) -> bool:
+        """Whether `schema` is the `Job` schema (by `$ref`, or the same object once followed)."""
+        if not isinstance(schema, Mapping):
+            return False
+        if schema.get("$ref") == f"#/components/schemas/{JOB_SCHEMA}":
+            return True
+        return "$ref" in schema and self.follow(schema) is self.job_schema
 
     def read_operations(self) -> tuple[Operation, ...]:
         operations = []
@@ -263,6 +218,8 @@ class _SpecReader:
             by_key[(param.location, param.name)] = param
         security = raw.get("security", default_security)
         responses = self.read_responses(where, raw.get("responses", {}))
+        envelope, inside = self.read_envelope(responses.get(200))
+        role, fields = classify(method.upper(), inside, self.is_job, path, JOB_SCHEMA, self.job_fields)
         return Operation(
             operation_id=operation_id,
             method=method.upper(),
@@ -270,13 +227,21 @@ class _SpecReader:
             parameters=tuple(by_key.values()),
             responses=responses,
             security_schemes=tuple(sorted({name for requirement in security for name in requirement})),
-            envelope=self.read_envelope(responses.get(200)),
+            envelope=envelope,
+            role=role,
+            path_fields=fields,
         )
 
-    def read_envelope(self, schema: Mapping[str, Any] | None) -> str | None:
+    def read_envelope(self, schema: Mapping[str, Any] | None) -> tuple[str | None, Any]:
+        """The one property a 200 body requires, and that property's schema (refs followed)."""
         body = self.follow(schema)
         required = body.get("required", []) if isinstance(body, Mapping) else []
-        return str(required[0]) if len(required) == 1 else None
+        if len(required) != 1:
+            return None, None
+        inside = body.get("properties", {}).get(required[0]) if isinstance(body, Mapping) else None
+        if isinstance(inside, Mapping) and "$ref" in inside and not self.is_job(inside):
+            inside = self.follow(inside)
+        return str(required[0]), inside
 
     def read_parameter(self, where: str, raw: Any) -> Parameter:
         raw = self.follow(raw)

@@ -74,13 +74,13 @@ class Store:
         """The job with `job_id`, or None."""
         return self._jobs.get(job_id)
 
-    def newest(self, project_id: str, limit: int) -> list[Job] | None:
-        """Up to `limit` jobs of a project, newest first; None if there is no such project."""
+    def newest(self, project_id: str, limit: int | None) -> list[Job] | None:
+        """Up to `limit` jobs of a project (None: all), newest first; None if there is no such project."""
         with self._lock:
             index = self._projects.get(project_id)
             if index is None:
                 return None
-            keys = index.keys[-limit:] if limit > 0 else []
+            keys = index.keys if limit is None else index.keys[-limit:] if limit > 0 else []
             return [self._jobs[key[1]] for key in reversed(keys)]
 
     def jobs(self) -> list[Job]:

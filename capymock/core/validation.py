@@ -14,7 +14,8 @@ from typing import Any
 
 import jsonschema_rs
 
-from capymock.core.spec import JOB_SCHEMA, Operation, Parameter, Spec
+from capymock.core.operations import Operation, Parameter
+from capymock.core.spec import JOB_SCHEMA, Spec
 from capymock.core.timestamps import timestamp_problem
 
 _INTEGER = re.compile(r"-?[0-9]+\Z")

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from capymock.core.operations import Operation
 from capymock.core.rates import per_second
-from capymock.core.spec import GET_JOB, JOB, LIST_JOBS, Operation, Spec, jobs_in_body
+from capymock.core.spec import JOB, Spec
 from capymock.core.transitions import legal_targets
 from capymock.errors import CapymockError
 from capymock.record.observations import BODY_LIMIT, Recording, json_body, public_url
@@ -104,10 +105,11 @@ class _Poller:
             return False
 
     def poll_list(self, first: bool) -> list[Any]:
-        listing = self.spec.operation(LIST_JOBS)
-        path = listing.fill({listing.path_parameter: self.target.project_id})
-        status, body = self.get(f"{path}?limit={_page(listing)}")
-        # Read here, not by `jobs_in_body`: an empty list is an answer, another shape is not.
+        listing = self.spec.listing
+        path = listing.fill_fields({JOB.project: self.target.project_id})
+        page = f"?{listing.page_size.name}={_page(listing)}" if listing.page_size is not None else ""
+        status, body = self.get(path + page)
+        # Read here, not by `jobs_in`: an empty list is an answer, another shape is not.
         jobs = body.get(listing.envelope or "") if isinstance(body, dict) else None
         if first and not isinstance(jobs, list) and status is not None and status < 500:
             what = (
@@ -124,10 +126,10 @@ class _Poller:
         return ids
 
     def poll_job(self, job_id: str, first: bool) -> None:
-        getting = self.spec.operation(GET_JOB)
-        path = getting.fill({getting.path_parameter: job_id})
+        getting = self.spec.reading
+        path = getting.fill_fields({JOB.id: job_id})
         status, body = self.get(path)
-        job = next((job for _, job in jobs_in_body(self.spec, GET_JOB, body)), None)
+        job = next((job for _, job in getting.jobs_in(body)), None)
         if isinstance(job, dict):
             self.note(job)
         elif first and status in (403, 404):
@@ -171,7 +173,7 @@ class _Poller:
 
 
 def _page(listing: Operation) -> int:
-    """The most jobs one list request may ask for: the spec's maximum of `limit`."""
-    parameter = listing.parameter("limit")
+    """The most jobs one list request may ask for: the spec's maximum of its page size."""
+    parameter = listing.page_size
     maximum = parameter.schema.get("maximum") if parameter is not None else None
     return maximum if isinstance(maximum, int) and not isinstance(maximum, bool) and maximum > 0 else PAGE

@@ -25,7 +25,7 @@ from capymock.core.durations import format_duration
 from capymock.core.job import Job, compose_job
 from capymock.core.lifecycle import Effect, Lifecycle
 from capymock.core.routing import NoRoute, WrongMethod, router_for
-from capymock.core.spec import GET_JOB, JOB, LIST_JOBS, Spec
+from capymock.core.spec import JOB, Spec
 from capymock.core.timestamps import aware_timestamp, format_timestamp
 from capymock.core.transitions import legal_targets, transition
 from capymock.core.validation import validators_for
@@ -611,7 +611,7 @@ def _spec_path(method: str, path: str, spec: Spec, names: _Names) -> str | None:
     if operation.method != method:
         return None  # HEAD, which the router serves as GET: not an operation of its own
     values = {
-        name: _renamed_id(operation.operation_id, value, names)
+        name: _renamed_id(operation.path_fields.get(name), value, names)
         for name, value in found.path_parameters.items()
     }
     return _PARAMETER.sub(lambda parameter: values[parameter.group(1)], operation.path)
@@ -620,14 +620,11 @@ def _spec_path(method: str, path: str, spec: Spec, names: _Names) -> str | None:
 _PARAMETER = re.compile(r"\{([^{}]+)\}")
 
 
-def _renamed_id(operation_id: str, value: str, names: _Names) -> str:
+def _renamed_id(job_field: str | None, value: str, names: _Names) -> str:
+    """A path parameter's value renamed as the `Job` field it names (a project, a job)."""
     if not names.rename:
         return value
     name = unquote(value)
     return (
-        names.project(name)
-        if operation_id == LIST_JOBS
-        else names.job(name)
-        if operation_id == GET_JOB
-        else value
+        names.project(name) if job_field == JOB.project else names.job(name) if job_field == JOB.id else value
     )

@@ -19,9 +19,10 @@ from urllib.parse import parse_qs
 from capymock.core.auth import Denied, Principal, UnknownKey
 from capymock.core.job import encode, plain
 from capymock.core.minimal_bodies import minimal_body
+from capymock.core.operations import Operation
 from capymock.core.routing import NoRoute, WrongMethod
-from capymock.core.spec import Operation
 from capymock.core.validation import BadParameter, BodyMismatch
+from capymock.errors import IllegalTransition
 from capymock.web import control
 from capymock.web.access import Access
 from capymock.web.answer import Answer, crashed, error, method_not_allowed
@@ -35,7 +36,7 @@ from capymock.web.environ import (
     header,
     request_path,
 )
-from capymock.web.handlers import HANDLERS, Context
+from capymock.web.handlers import Context, handler_for
 from capymock.world.fake_api import FakeApi
 from capymock.world.sessions import Sessions
 from capymock.world.sessions import split as split_session
@@ -165,6 +166,9 @@ def _operation(
     headers = (
         tuple([header(environ, name) for name in operation.header_names]) if operation.header_names else ()
     )
+    if not operation.safe:  # a change is made every time it is asked for, and reads nothing
+        answered = _answer(fake, world, operation, principal, path_parameters, query, environ)
+        return _sent(fake, operation_id, *answered)[0], operation_id
     key = (operation_id, path, query, headers, principal, fake.validate)
     version = world.store.version
     answer = world.answers.get(key, version)
@@ -198,10 +202,13 @@ def _answer(
         params = fake.validators.parse_parameters(operation, raw)
     except BadParameter as exc:
         return error(400, str(exc)), True
-    handler = HANDLERS.get(operation.operation_id)
+    handler = handler_for(operation, fake.handlers)
     if handler is None:
         return error(501, f"capymock has no handler for operation {operation.operation_id!r}"), False
-    answer = handler(Context(operation, world.store, principal), params)
+    try:
+        answer = handler(Context(operation, principal, world, fake), params)
+    except IllegalTransition as exc:
+        return error(409, str(exc)), operation.documents(409)
     return (_hinted(answer, world) if answer.status == 404 else answer), True
 
 

@@ -1,6 +1,11 @@
-"""One function per operationId: (request context, typed parameters) -> `Answer`.
+"""Handlers: (request context, typed parameters) -> `Answer`, one per role, or per operationId.
 
-Handlers see no HTTP: the app has already routed, authenticated and parsed parameters.
+Handlers see no HTTP: the app has already routed, authenticated and parsed parameters. An
+operation is answered by the handler registered for its operationId (`HANDLERS`, or a
+`Mock(handlers=...)`), else by the handler of its role: a list of a project's jobs, or one job
+read by its id. An operation that changes a job has no default: it answers 501 until one is
+given. A handler changes the world only through `Context`, which calls `FakeApi`'s own
+operations on the world the request was read from.
 """
 
 from __future__ import annotations
@@ -10,23 +15,55 @@ from dataclasses import dataclass
 from typing import Any
 
 from capymock.core.auth import Principal
-from capymock.core.spec import GET_JOB, JOB, LIST_JOBS, Operation
+from capymock.core.job import Job
+from capymock.core.operations import Operation, Role
+from capymock.core.spec import JOB
 from capymock.core.store import Store
 from capymock.web.answer import Answer, error
+from capymock.world.fake_api import FakeApi
+from capymock.world.world import World
 
 
 @dataclass(frozen=True)
 class Context:
-    """What a handler may use: the operation, the store and who is calling."""
+    """What a handler may use: the operation, who is calling, and the world it reads and changes."""
 
     operation: Operation
-    store: Store
     principal: Principal
+    world: World
+    api: FakeApi
+
+    @property
+    def store(self) -> Store:
+        """The world's jobs."""
+        return self.world.store
+
+    def job(self, params: Mapping[str, Any]) -> Job | None:
+        """The job the path names, if the caller may see it and it matches every other path
+        parameter (`/projects/{projectID}/jobs/{jobID}`); None otherwise: existence is not leaked."""
+        job_id = params.get(self.operation.parameter_for(JOB.id) or "")
+        job = self.store.get(job_id) if isinstance(job_id, str) else None
+        if job is None or not self.principal.may_read(job[JOB.organization], job[JOB.project]):
+            return None
+        fields = self.operation.path_fields
+        return job if all(job[fields[name]] == params[name] for name in fields if name in params) else None
+
+    def set_state(self, job_id: str, state: str, **fields: Any) -> Job:
+        """Move a job as the lifecycle allows (`FakeApi.set_state`, in this request's world).
+
+        Raises:
+            IllegalTransition: the lifecycle does not allow it.
+        """
+        return self.api.set_state_in(self.world, job_id, state, fields)
+
+    def answer(self, job: Job, status: int = 200) -> Answer:
+        """`job` in the operation's envelope: the answer of an operation that shows one job."""
+        return Answer(status, {self.operation.envelope: job}, reads=(job,) if self.operation.safe else ())
 
 
-def list_project_jobs(context: Context, params: Mapping[str, Any]) -> Answer:
-    """A project's jobs, newest first, at most `limit`."""
-    project_id = params["projectID"]
+def list_jobs(context: Context, params: Mapping[str, Any]) -> Answer:
+    """A project's jobs, newest first, at most the page size."""
+    project_id = params[context.operation.parameter_for(JOB.project) or ""]
     principal = context.principal
     if principal.project_id is not None and principal.project_id != project_id:
         return error(
@@ -34,22 +71,35 @@ def list_project_jobs(context: Context, params: Mapping[str, Any]) -> Answer:
         )
     if context.store.project_organization(project_id) != principal.organization_id:
         return error(404, f"project {project_id!r} not found")
-    jobs = context.store.newest(project_id, params["limit"]) or []
+    page = context.operation.page_size
+    jobs = context.store.newest(project_id, params[page.name] if page is not None else None) or []
     return Answer(200, {context.operation.envelope: jobs}, reads=jobs)
 
 
-def get_job(context: Context, params: Mapping[str, Any]) -> Answer:
+def read_job(context: Context, params: Mapping[str, Any]) -> Answer:
     """One job, if it exists within the caller's scope (otherwise 404: existence is not leaked)."""
-    job_id = params["jobID"]
-    job = context.store.get(job_id)
-    if job is None or not context.principal.may_read(job[JOB.organization], job[JOB.project]):
-        return error(404, f"job {job_id!r} not found")
-    return Answer(200, {context.operation.envelope: job}, reads=(job,))
+    job = context.job(params)
+    if job is None:
+        return error(404, f"job {params.get(context.operation.parameter_for(JOB.id) or '')!r} not found")
+    return context.answer(job)
 
 
 Handler = Callable[[Context, Mapping[str, Any]], Answer]
 
-HANDLERS: dict[str, Handler] = {
-    LIST_JOBS: list_project_jobs,
-    GET_JOB: get_job,
+HANDLERS: dict[str, Handler] = {}
+"""Handlers by operationId, for operations their role does not answer (none yet)."""
+
+BY_ROLE: dict[Role, Handler] = {
+    Role.LISTS: list_jobs,
+    Role.READS: read_job,
 }
+
+
+def handler_for(operation: Operation, given: Mapping[str, Handler]) -> Handler | None:
+    """The handler of `operation`: one `given` for its operationId, else `HANDLERS`', else its
+    role's (a list needs a path parameter naming the project; a read, one naming the job)."""
+    found = given.get(operation.operation_id) or HANDLERS.get(operation.operation_id)
+    if found is not None:
+        return found
+    needs = {Role.LISTS: JOB.project, Role.READS: JOB.id}.get(operation.role)
+    return BY_ROLE[operation.role] if needs and operation.parameter_for(needs) else None

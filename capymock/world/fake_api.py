@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 import threading
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -17,8 +17,9 @@ from capymock.core.defaults import DEFAULT_PROJECT, DEFAULT_TOKEN
 from capymock.core.durations import parse_duration
 from capymock.core.job import Job, compose_job, segment_problem
 from capymock.core.journal import DEFAULT_SIZE, RecordedRequest
+from capymock.core.operations import Operation
 from capymock.core.routing import router_for
-from capymock.core.spec import JOB, Operation, Spec, load_spec
+from capymock.core.spec import JOB, Spec, load_spec
 from capymock.core.suggest import did_you_mean
 from capymock.core.timestamps import format_timestamp
 from capymock.core.transitions import transition
@@ -55,8 +56,11 @@ class FakeApi:
         control_token: str | None = None,
         seed: int = 0,
         journal_size: int = DEFAULT_SIZE,
+        handlers: Mapping[str, Callable[..., Any]] | None = None,
     ) -> None:
         self.spec = spec if isinstance(spec, Spec) else load_spec(spec)
+        self.handlers: Mapping[str, Callable[..., Any]] = dict(handlers or {})
+        """Handlers by operationId, before the web edge's own (`capymock.web.handlers`)."""
         self.validators, self.router = validators_for(self.spec), router_for(self.spec)
         self.validate = validate
         self.any_token = any_token
@@ -304,9 +308,12 @@ class FakeApi:
             IllegalTransition: the lifecycle does not allow this move from the job's state.
             InvalidJob: `state` is not a state, or `fields` break the schema or an invariant.
         """
+        return self.set_state_in(self._world, job_id, state, fields)
+
+    def set_state_in(self, world: World, job_id: str, state: str, fields: dict[str, Any]) -> Job:
+        """`set_state` in `world` (a request's handler changes the world it was answered from)."""
         self._check_state(state)
         self._check_fields(fields)
-        world = self._world
         with world.timeline.lock:
             world.timeline.settle()
             current = _existing(world, job_id)
