@@ -166,11 +166,13 @@ def test_allow_writes_sends_the_write_only_with_forged_tokens(spec_path: Path) -
 def test_the_recorder_records_what_both_operations_show(spec_path: Path, tmp_path: Path) -> None:
     output = tmp_path / "recorded.yaml"
     with capymock.serve("retry-then-succeed", spec=spec_path, handlers={"cancelJob": cancel}) as real:
+        command = ["record", "--proxy", "--target", str(real.url), "--port", "0", "--spec", str(spec_path)]
         process = subprocess.Popen(
-            [*CAPYMOCK, "record", "--proxy", "--target", str(real.url), "--port", "0", "--spec", str(spec_path),
-             "-o", str(output)],
-            stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )  # fmt: skip
+            [*CAPYMOCK, *command, "-o", str(output)],
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
         assert process.stderr is not None
         banner = ""
         while "forwarding" not in banner:  # until the proxy says where it listens (or exits)
