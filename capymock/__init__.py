@@ -13,10 +13,10 @@ from typing import Any as _Any
 
 if _TYPE_CHECKING:
     from capymock.core.auth import redact
-    from capymock.core.clock import ManualClock, SystemClock
+    from capymock.core.clock import ManualClock
     from capymock.core.job import Job
     from capymock.core.journal import RecordedRequest
-    from capymock.core.spec import Spec, load_spec
+    from capymock.core.spec import Spec
     from capymock.errors import (
         CapymockError,
         ContractError,
@@ -32,6 +32,8 @@ if _TYPE_CHECKING:
     from capymock.remote import RemoteMock
     from capymock.scenario.loader import bundled_scenarios, load_scenario, parse_scenario
     from capymock.scenario.model import Scenario
+    from capymock.system.clock import SystemClock
+    from capymock.system.specs import load_spec
     from capymock.version import __version__
     from capymock.world.timeline import Fired
 
@@ -53,11 +55,11 @@ _EXPORTS = {
     "SourceLocation": "capymock.errors",
     "Spec": "capymock.core.spec",
     "SpecError": "capymock.errors",
-    "SystemClock": "capymock.core.clock",
+    "SystemClock": "capymock.system.clock",
     "__version__": "capymock.version",
     "bundled_scenarios": "capymock.scenario.loader",
     "load_scenario": "capymock.scenario.loader",
-    "load_spec": "capymock.core.spec",
+    "load_spec": "capymock.system.specs",
     "parse_scenario": "capymock.scenario.loader",
     "redact": "capymock.core.auth",
     "serve": "capymock.mock",

@@ -159,8 +159,8 @@ def serve(
 ) -> None:
     """Serve the Capy Jobs API from scenarios, until Ctrl-C or SIGTERM."""
     _stop_on_signals()
-    from capymock.core.clock import SystemClock
     from capymock.mock import Mock
+    from capymock.system.clock import SystemClock
     from capymock.web.access import Access, is_loopback
     from capymock.web.app import App
     from capymock.web.servers import NoServer, serve_until_stopped
@@ -347,8 +347,8 @@ def _watch(mock: Mock, references: tuple[str, ...], stop: threading.Event) -> No
 @cli.command("scenarios")
 def list_scenarios() -> None:
     """List the bundled scenarios."""
-    from capymock.core.spec import load_spec
     from capymock.scenario.loader import bundled_scenarios, load_scenario
+    from capymock.system.specs import load_spec
 
     spec = load_spec()
     rows = [(name, load_scenario(path, spec).description) for name, path in bundled_scenarios().items()]
@@ -362,9 +362,9 @@ def list_scenarios() -> None:
 @click.option("--spec", type=click.Path(dir_okay=False), help="OpenAPI document to check against.")
 def validate(files: tuple[str, ...], spec: str | None) -> int:
     """Check scenario files; exit 0 when all are valid, 2 otherwise."""
-    from capymock.core.spec import load_spec
     from capymock.errors import ScenarioError
     from capymock.scenario.loader import load_scenario
+    from capymock.system.specs import load_spec
 
     loaded = load_spec(spec)
     failed = 0
@@ -590,8 +590,8 @@ def record(
     """
     _stop_on_signals()
     from capymock.core.rates import parse_rate
-    from capymock.core.spec import load_spec
     from capymock.record.writer import Options
+    from capymock.system.specs import load_spec
 
     loaded = load_spec(spec)
     redacted = tuple(filter(None, map(str.strip, redact.split(","))))
@@ -751,8 +751,8 @@ def schema(spec: str | None) -> None:
     """Print the JSON Schema of scenario files (for editors)."""
     import json
 
-    from capymock.core.spec import load_spec
     from capymock.scenario.schema import build_scenario_schema
+    from capymock.system.specs import load_spec
 
     click.echo(json.dumps(build_scenario_schema(load_spec(spec)), indent=2))
 

@@ -9,8 +9,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from capymock.core.clock import Clock, ManualClock, SystemClock, wall_clock_now
+from capymock.core.clock import Clock, ManualClock
 from capymock.core.spec import Spec
+from capymock.system.clock import SystemClock, wall_clock_now
 from capymock.web.access import Access
 from capymock.web.app import App
 from capymock.web.servers import BackgroundServer

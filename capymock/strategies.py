@@ -20,9 +20,10 @@ from capymock.core.auth import API_KEY_PREFIX
 from capymock.core.defaults import GENERATED_TYPES
 from capymock.core.job import Job, compose_job
 from capymock.core.lifecycle import Lifecycle
-from capymock.core.spec import JOB, Spec, load_spec
+from capymock.core.spec import JOB, Spec
 from capymock.core.timestamps import format_timestamp
 from capymock.core.transitions import legal_targets, shortest_path, transition
+from capymock.system.specs import load_spec
 
 __all__ = ["api_keys", "job_lists", "jobs"]
 

@@ -43,6 +43,11 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC_PATH = ROOT / "openapi.yaml"
+BREAKS_GET_JOB = (
+    '        job:\n          $ref: "#/components/schemas/Job"',
+    '        job:\n          $ref: "#/components/schemas/Job"\n          maxProperties: 0',
+)
+"""A replacement in the spec's text after which every `getJob` answer of the mock breaks it."""
 DATA = Path(__file__).resolve().parent / "data"
 
 

@@ -23,6 +23,7 @@ from werkzeug.test import Client
 
 import capymock
 from capymock import ManualClock
+from conftest import BREAKS_GET_JOB
 
 SCENARIO = "auth-scopes"
 START = datetime.fromisoformat("2026-01-01T09:00:00+00:00")
@@ -159,9 +160,7 @@ TestTheBundledSpec.settings = settings(
 def wrong_spec(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A spec whose getJob 200 body is a list: every job answer breaks it."""
     path = tmp_path_factory.mktemp("spec") / "openapi.yaml"
-    path.write_text(
-        SPEC.read_text().replace('"#/components/schemas/JobEnvelope"', '"#/components/schemas/JobList"')
-    )
+    path.write_text(SPEC.read_text().replace(*BREAKS_GET_JOB))
     return path
 
 

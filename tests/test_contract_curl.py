@@ -11,7 +11,7 @@ import pytest
 from capymock.contract.failures import FailureReader
 from capymock.contract.report import ContractReport
 from capymock.contract.run import _NEGATIVE_AUTH
-from capymock.core.spec import load_spec
+from capymock.system.specs import load_spec
 
 URL = "http://deployment.test/v1/projects/proj_1/jobs"
 

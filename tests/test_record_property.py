@@ -10,12 +10,12 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from capymock.core.spec import load_spec
 from capymock.core.timestamps import format_timestamp
 from capymock.core.transitions import legal_targets, transition
 from capymock.record.observations import Recording
 from capymock.record.writer import Options, write_scenario
 from capymock.scenario.loader import parse_scenario
+from capymock.system.specs import load_spec
 
 SPEC = load_spec()
 LIFECYCLE = SPEC.lifecycle

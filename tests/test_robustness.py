@@ -16,7 +16,7 @@ import pytest
 
 import capymock
 from cli_helpers import CAPYMOCK, Served, serving
-from conftest import ORACLE, SPEC_PATH, http
+from conftest import BREAKS_GET_JOB, ORACLE, SPEC_PATH, http
 
 pytestmark = pytest.mark.slow
 
@@ -268,9 +268,7 @@ def test_the_journal_redacts_every_header_that_can_carry_a_secret() -> None:
 
 def test_defects_are_bounded_and_raised_once(tmp_path: Path) -> None:
     wrong = tmp_path / "openapi.yaml"
-    wrong.write_text(
-        SPEC_PATH.read_text().replace('"#/components/schemas/JobEnvelope"', '"#/components/schemas/JobList"')
-    )
+    wrong.write_text(SPEC_PATH.read_text().replace(*BREAKS_GET_JOB))
     mock = capymock.Mock(spec=wrong)
     job = mock.add_job()
     from werkzeug.test import Client
@@ -289,9 +287,7 @@ def test_defects_are_bounded_and_raised_once(tmp_path: Path) -> None:
 
 def test_serve_prints_each_defect_as_it_happens(tmp_path: Path) -> None:
     wrong = tmp_path / "openapi.yaml"
-    wrong.write_text(
-        SPEC_PATH.read_text().replace('"#/components/schemas/JobEnvelope"', '"#/components/schemas/JobList"')
-    )
+    wrong.write_text(SPEC_PATH.read_text().replace(*BREAKS_GET_JOB))
     with serving(["--spec", str(wrong), "--quiet"]) as served:
         reply = http(
             f"{served.url}/v1/jobs/job_demo_build", headers={"Authorization": f"Bearer {served.token}"}

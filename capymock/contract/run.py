@@ -36,8 +36,9 @@ from capymock.contract.report import ContractReport
 from capymock.core import rates
 from capymock.core.operations import SAFE_METHODS, Operation
 from capymock.core.refs import follow_refs
-from capymock.core.spec import JOB, Spec, load_spec
+from capymock.core.spec import JOB, Spec
 from capymock.errors import ContractError
+from capymock.system.specs import load_spec
 
 BUILT_IN_CHECKS = (
     "not_a_server_error",

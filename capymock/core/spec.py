@@ -1,7 +1,7 @@
 """OpenAPI text -> a frozen `Spec` of operations, the `Job` schema and its lifecycle.
 
 This is the only module that reads the raw OpenAPI dictionaries; everything else asks a
-`Spec`. `load_spec()` with no argument loads the `openapi.yaml` shipped in the package.
+`Spec`. It reads no file: `capymock.system.specs.load_spec()` does, and hands the text here.
 """
 
 from __future__ import annotations
@@ -9,16 +9,13 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from capymock.core import documents
 from capymock.core.lifecycle import Bound, Effect, Invariants, Lifecycle, Retry
 from capymock.core.operations import Operation, Parameter, Role, classify
 from capymock.core.refs import BrokenRef, follow_refs
 from capymock.errors import SpecError
 
-BUNDLED_SPEC = Path(__file__).parent.parent / "openapi.yaml"
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 JOB_SCHEMA = "Job"
 
@@ -85,36 +82,16 @@ def jobs_in_body(spec: Spec, operation_id: str | None, body: Any) -> Iterator[tu
         yield from operation.jobs_in(body)
 
 
-@functools.lru_cache(maxsize=8)
-def _load_cached(path: str, mtime_ns: int, size: int) -> Spec:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(f"{path}: cannot read the OpenAPI document ({exc})") from None
-    document = documents.recall("spec", path, size, mtime_ns)
-    if document is None:
-        document = _parse_document(text, path)
-        documents.keep("spec", path, size, mtime_ns, document)
-    return _SpecReader(document, path).read(text)
-
-
-def load_spec(path: str | Path | None = None) -> Spec:
-    """Load and check an OpenAPI document (default: the bundled `openapi.yaml`).
-
-    Loading the same unchanged file again returns the same `Spec`.
+def read_spec(document: dict[str, Any], text: str, source: str) -> Spec:
+    """The `Spec` of a parsed OpenAPI `document` (its `text` kept for download).
 
     Raises:
-        SpecError: the file is missing, is not YAML, or lacks what capymock needs.
+        SpecError: it lacks what capymock needs.
     """
-    resolved = Path(path) if path is not None else BUNDLED_SPEC
-    try:
-        stat = resolved.stat()
-    except OSError as exc:
-        raise SpecError(f"{resolved}: cannot read the OpenAPI document ({exc.strerror})") from None
-    return _load_cached(str(resolved), stat.st_mtime_ns, stat.st_size)
+    return _SpecReader(document, source).read(text)
 
 
-def _parse_document(text: str, source: str) -> dict[str, Any]:
+def parse_document(text: str, source: str) -> dict[str, Any]:
     import yaml  # here: only a spec not parsed before needs PyYAML
 
     from capymock.core.yaml_loader import SafeLoader

@@ -16,7 +16,6 @@ from typing import Any
 
 import jsonschema_rs
 
-from capymock.core import documents
 from capymock.core.defaults import DEFAULT_ORGANIZATION, GENERATE_EVERY, GENERATED_TYPES
 from capymock.core.durations import parse_duration
 from capymock.core.job import DEFAULT_MAX_ATTEMPTS
@@ -29,6 +28,7 @@ from capymock.scenario.located import Located
 from capymock.scenario.model import DocPath, Fault, Scenario, ScriptedJob, Step, TokenGrant
 from capymock.scenario.schema import build_scenario_schema
 from capymock.scenario.wording import schema_problem
+from capymock.system import documents
 
 BUNDLED_DIR = Path(__file__).parent.parent / "scenarios"
 

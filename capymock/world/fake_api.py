@@ -12,14 +12,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 from capymock.core.auth import Principal, authenticate, mint_session_token
-from capymock.core.clock import Clock, ManualClock, SystemClock, check_speed, wall_clock_now
+from capymock.core.clock import Clock, ManualClock, check_speed
 from capymock.core.defaults import DEFAULT_PROJECT, DEFAULT_TOKEN
 from capymock.core.durations import parse_duration
 from capymock.core.job import Job, compose_job, segment_problem
 from capymock.core.journal import DEFAULT_SIZE, RecordedRequest
 from capymock.core.operations import Operation
 from capymock.core.routing import router_for
-from capymock.core.spec import JOB, Spec, load_spec
+from capymock.core.spec import JOB, Spec
 from capymock.core.suggest import did_you_mean
 from capymock.core.timestamps import format_timestamp
 from capymock.core.transitions import transition
@@ -28,6 +28,8 @@ from capymock.errors import CapymockError, InvalidJob, MockDefect
 from capymock.scenario.checks import check_disjoint
 from capymock.scenario.loader import check_fault, fault_document, load_scenario
 from capymock.scenario.model import Fault, Scenario
+from capymock.system.clock import SystemClock, wall_clock_now
+from capymock.system.specs import load_spec
 from capymock.world.faults import ArmedFaults
 from capymock.world.timeline import Fired
 from capymock.world.world import Baseline, World, empty_baseline, planned_baseline
