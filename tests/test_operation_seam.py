@@ -193,3 +193,15 @@ def test_the_recorder_records_what_both_operations_show(spec_path: Path, tmp_pat
     assert [step["state"] for step in job["steps"]] == ["pending", "cancelled"]
     checked = subprocess.run([*CAPYMOCK, "validate", str(output)], capture_output=True, text=True)
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_the_control_api_lists_the_operations_by_role_for_the_dashboard(spec_path: Path) -> None:
+    with capymock.serve(spec=spec_path) as mock:
+        with urllib.request.urlopen(f"{mock.url}/_capymock/state", timeout=10) as answer:
+            operations = json.loads(answer.read())["operations"]
+    assert {(op["operation_id"], op["method"], op["role"]) for op in operations} == {
+        ("listProjectJobs", "GET", "lists"),
+        ("getJob", "GET", "reads"),
+        ("getProjectJob", "GET", "reads"),
+        ("cancelJob", "POST", "changes"),
+    }

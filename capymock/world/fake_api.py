@@ -478,8 +478,23 @@ class FakeApi:
 
     def state(self) -> dict[str, Any]:
         """The control API's view: clock, scenario, jobs (newest first), their legal next states,
-        pending steps, faults, and the last reload error."""
-        return {**self._world.view(), "clock": self.clock_state(), "reload_error": self.reload_error}
+        pending steps, faults, the last reload error, and the spec's operations by role."""
+        operations = [
+            {
+                "operation_id": op.operation_id,
+                "method": op.method,
+                "path": op.path,
+                "role": op.role.name.lower(),
+            }
+            for op in self.spec.operations
+        ]
+        view = self._world.view()
+        return {
+            **view,
+            "clock": self.clock_state(),
+            "reload_error": self.reload_error,
+            "operations": operations,
+        }
 
 
 def _existing(world: World, job_id: str) -> Job:
