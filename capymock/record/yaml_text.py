@@ -10,8 +10,9 @@ from typing import Any
 
 from capymock.core.durations import format_duration
 
-_NOT_YAML = re.compile("[\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
-"""Characters JSON leaves as they are but a YAML file may not hold (escaped instead)."""
+_NOT_YAML = re.compile("[\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
+"""Characters JSON leaves as they are but a YAML file may not hold, or reads as line breaks (NEL,
+LS, PS: one would end a comment, and be folded into a space in a quoted value): escaped."""
 
 
 def flow(value: Any) -> str:
