@@ -146,3 +146,14 @@ def test_a_line_break_yaml_knows_but_json_does_not_is_kept_in_values_and_comment
     scenario = parse_scenario(text, SPEC, source="recorded.yaml")  # raises if it does not validate
     assert [job.fields["type"] for job in scenario.jobs] == [f"de{line_break}ploy"]
     assert f"# job job\\u{ord(line_break):04x}b: not replayed" in text
+
+
+def test_an_empty_id_renamed_leaves_other_values_as_they_were() -> None:
+    recording = Recording(BEGIN, "http://deployment.test")
+    recording.saw(first_body(error="exit: 1 (job_a)"), 0.0)
+    recording.saw(first_body(id=""), 0.0)
+    text = write_scenario(recording, SPEC, Options(rename=True, redact=("type",)))
+    jobs = parse_scenario(text, SPEC, source="recorded.yaml").jobs
+    assert [job.id for job in jobs] == ["job_1", "job_2"]
+    assert jobs[0].fields["error"] == "exit: 1 (job_1)"
+    assert [job.fields["type"] for job in jobs] == ["[redacted]", "[redacted]"]

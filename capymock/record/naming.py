@@ -51,8 +51,9 @@ class Names:
         return self.scrub(REDACTED if name in self.redact and value is not None else value)
 
     def scrub(self, value: Any) -> Any:
-        """`value` with every registered id inside its strings replaced (`--rename`), at any depth."""
-        if not self.rename or not self._given:
+        """`value` with every registered id inside its strings replaced (`--rename`), at any depth.
+        An empty id is never found inside a string (it would be found between any two characters)."""
+        if not self.rename or not any(real for _, real in self._given):
             return value
         if isinstance(value, str):
             return self._scrub_text(value)
@@ -64,7 +65,7 @@ class Names:
 
     def _scrub_text(self, text: str) -> str:
         if self._pattern is None:
-            ids = sorted({real for _, real in self._given}, key=len, reverse=True)
+            ids = sorted({real for _, real in self._given if real}, key=len, reverse=True)
             self._pattern = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, ids)) + r")(?![\w-])")
             self._by_id = {real: name for (_, real), name in self._given.items()}
         return self._pattern.sub(lambda found: self._by_id[found.group(1)], text)
