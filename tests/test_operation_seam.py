@@ -197,8 +197,7 @@ def test_the_recorder_records_what_both_operations_show(spec_path: Path, tmp_pat
 
 def test_the_control_api_lists_the_operations_by_role_for_the_dashboard(spec_path: Path) -> None:
     with capymock.serve(spec=spec_path) as mock:
-        with urllib.request.urlopen(f"{mock.url}/_capymock/state", timeout=10) as answer:
-            operations = json.loads(answer.read())["operations"]
+        operations = call(f"{mock.url}/_capymock/state", mock.token)[1]["operations"]
     assert {(op["operation_id"], op["method"], op["role"]) for op in operations} == {
         ("listProjectJobs", "GET", "lists"),
         ("getJob", "GET", "reads"),

@@ -7,6 +7,7 @@ import itertools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -127,3 +128,32 @@ def test_whatever_the_deployment_shows_the_file_validates(
     text = write_scenario(recording, SPEC, options)
     parse_scenario(text, SPEC, source="recorded.yaml")  # raises if it does not validate
     assert "secret" not in text and "key=1" not in text
+
+
+def first_body(**fields: Any) -> dict[str, Any]:
+    at = format_timestamp(BEGIN)
+    return {"id": "job_a", "project_id": "proj_a", "organization_id": "org_a", "type": "deploy",
+            "state": "pending", "attempts": 0, "max_attempts": 3, "created_at": at, "updated_at": at,
+            **fields}  # fmt: skip
+
+
+@pytest.mark.parametrize("line_break", ["\x85", "\u2028", "\u2029"])
+def test_a_line_break_yaml_knows_but_json_does_not_is_kept_in_values_and_comments(line_break: str) -> None:
+    recording = Recording(BEGIN, "http://deployment.test")
+    recording.saw(first_body(type=f"de{line_break}ploy"), 0.0)
+    recording.saw(first_body(id=f"job{line_break}b", project_id="no/project"), 0.0)  # written as a comment
+    text = write_scenario(recording, SPEC)
+    scenario = parse_scenario(text, SPEC, source="recorded.yaml")  # raises if it does not validate
+    assert [job.fields["type"] for job in scenario.jobs] == [f"de{line_break}ploy"]
+    assert f"# job job\\u{ord(line_break):04x}b: not replayed" in text
+
+
+def test_an_empty_id_renamed_leaves_other_values_as_they_were() -> None:
+    recording = Recording(BEGIN, "http://deployment.test")
+    recording.saw(first_body(error="exit: 1 (job_a)"), 0.0)
+    recording.saw(first_body(id=""), 0.0)
+    text = write_scenario(recording, SPEC, Options(rename=True, redact=("type",)))
+    jobs = parse_scenario(text, SPEC, source="recorded.yaml").jobs
+    assert [job.id for job in jobs] == ["job_1", "job_2"]
+    assert jobs[0].fields["error"] == "exit: 1 (job_1)"
+    assert [job.fields["type"] for job in jobs] == ["[redacted]", "[redacted]"]

@@ -1,15 +1,17 @@
 """Job transitions as the lifecycle declares them: pure functions over field dicts.
 
 `transition()` moves one job to a legal next state and derives the fields that change;
-`shortest_path()` finds the fewest moves from a state to another; `fill_in()` builds the
-fields of a job that starts out in any state, as if it had walked that path there.
+`shortest_path()` finds the fewest moves from a state to another; `shortest_walk()` the fewest
+legal moves of one job to a state, its retry counter counted (the states a poll missed);
+`fill_in()` builds the fields of a job that starts out in any state, as if it had walked that
+path there. Both searches are one breadth-first search.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from typing import Any, TypeVar
 
 from capymock.core.lifecycle import Effect, Lifecycle
 from capymock.core.spec import JOB
@@ -96,18 +98,83 @@ def shortest_path(
     """
     if start == goal:
         return []
-    previous: dict[str, str] = {}
-    queue = deque([start])
-    while queue and goal not in previous:
-        state = queue.popleft()
+
+    def moves(state: str) -> Iterable[tuple[str, str]]:
         targets = first if state == start and first is not None else lifecycle.transitions.get(state, ())
-        for nxt in targets:
-            if nxt not in previous and nxt != start:
-                previous[nxt] = state
-                queue.append(nxt)
-    if goal not in previous:
-        return None
-    path = [goal]
-    while previous[path[-1]] != start:
-        path.append(previous[path[-1]])
-    return path[::-1]
+        return ((target, target) for target in targets)
+
+    return _breadth_first(start, moves, lambda state: state, lambda state: state == goal)
+
+
+WALK_LIMIT = 10_000
+"""(state, counter) pairs `shortest_walk` tries before it gives up (a counter of 10⁹ would
+otherwise be walked to)."""
+
+
+def shortest_walk(
+    lifecycle: Lifecycle, job: Mapping[str, Any], goal: str, count: int | None = None
+) -> list[str] | None:
+    """The states `job` enters, in order, to reach `goal` by the fewest legal moves, with its
+    retry counter then at `count` (None: at any value).
+
+    The search is over (state, counter), so the retry limit holds on the way, and a walk the
+    poll missed entirely (`running` with attempts 1, then `running` with attempts 2) is the
+    retry it must have been. Never empty: `job` itself is not a walk to its own state. None
+    when no legal walk gets there within `WALK_LIMIT` (state, counter) pairs.
+    """
+    counter = lifecycle.retry.counter
+
+    def moves(fields: Mapping[str, Any]) -> Iterable[tuple[str, Mapping[str, Any]]]:
+        return ((t, transition(lifecycle, fields, t, _UNTIMED)) for t in legal_targets(lifecycle, fields))
+
+    def arrived(fields: Mapping[str, Any]) -> bool:
+        return bool(fields[lifecycle.field] == goal and (count is None or fields.get(counter) == count))
+
+    def below_count(fields: Mapping[str, Any]) -> bool:
+        reached = fields.get(counter)
+        return not isinstance(count, int) or not isinstance(reached, int) or reached <= count
+
+    def key(fields: Mapping[str, Any]) -> Hashable:
+        return fields[lifecycle.field], fields.get(counter)
+
+    return _breadth_first(job, moves, key, arrived, below_count, WALK_LIMIT)
+
+
+_UNTIMED = ""
+"""The moment the search's moves are taken at: only states and counters are compared."""
+
+_Node = TypeVar("_Node")
+
+
+def _breadth_first(
+    start: _Node,
+    moves: Callable[[_Node], Iterable[tuple[str, _Node]]],
+    key: Callable[[_Node], Hashable],
+    arrived: Callable[[_Node], bool],
+    followed: Callable[[_Node], bool] = lambda _: True,
+    limit: int | None = None,
+) -> list[str] | None:
+    """The names of the fewest `moves` from `start` to a node `arrived` accepts (`start` itself
+    never counts); None when there is none. Nodes are told apart by `key`; the search goes on
+    only from nodes `followed` accepts, and gives up once `limit` nodes are known."""
+    came_from: dict[Hashable, tuple[Hashable, str] | None] = {key(start): None}
+    queue = deque([start])
+    while queue and (limit is None or len(came_from) < limit):
+        node = queue.popleft()
+        for name, reached in moves(node):
+            if key(reached) in came_from:
+                continue
+            came_from[key(reached)] = (key(node), name)
+            if arrived(reached):
+                return _walked_back(came_from, key(reached))
+            if followed(reached):
+                queue.append(reached)
+    return None
+
+
+def _walked_back(came_from: Mapping[Hashable, tuple[Hashable, str] | None], end: Hashable) -> list[str]:
+    walk = []
+    while (link := came_from[end]) is not None:
+        end, name = link
+        walk.append(name)
+    return walk[::-1]
