@@ -1,6 +1,7 @@
-"""The sans-IO core: the spec and everything read from it, jobs and their lifecycle, the store,
-clocks, auth, routing, validation and the request journal.
+"""The core: the spec and everything read from it (operations by role, jobs and their lifecycle),
+the store, clocks, auth, routing, validation and the request journal.
 
-Values in, values out: nothing here serves HTTP, reads the system clock (only
-`clock.SystemClock` does), or imports werkzeug, pytest, hypothesis, schemathesis or click.
+It touches nothing outside the process: no file, environment variable, wall clock, socket,
+process or thread of its own (`capymock.system` reads files, the environment and real time),
+and imports no werkzeug, pytest, hypothesis, schemathesis or click. import-linter keeps it so.
 """
