@@ -204,3 +204,16 @@ def test_the_control_api_lists_the_operations_by_role_for_the_dashboard(spec_pat
         ("getProjectJob", "GET", "reads"),
         ("cancelJob", "POST", "changes"),
     }
+
+
+def test_a_spec_without_an_operation_that_reads_one_job_says_what_it_needs(tmp_path: Path) -> None:
+    document = yaml.safe_load(Path(capymock.load_spec().source).read_text(encoding="utf-8"))
+    del document["paths"]["/v1/jobs/{jobID}"]
+    path = tmp_path / "openapi.yaml"
+    path.write_text(yaml.safe_dump(document), encoding="utf-8")
+    served = subprocess.run(
+        [*CAPYMOCK, "serve", "--spec", str(path), "--port", "0"], capture_output=True, text=True
+    )
+    assert served.returncode == 2
+    assert "needs an operation that reads a job: a GET whose 200 body wraps one Job" in served.stderr
+    assert "Traceback" not in served.stderr

@@ -144,8 +144,13 @@ class _SpecReader:
             required_job_fields=tuple(job_schema.get("required", ())),
             job_schema=job_schema,
             lifecycle=self.read_lifecycle(job_schema, fields),
-            listing=self.find(operations, Role.LISTS, {JOB.project}, "lists a project's jobs"),
-            reading=self.find(operations, Role.READS, {JOB.id}, "reads one job by its id"),
+            listing=self.find(
+                operations,
+                Role.LISTS,
+                {JOB.project},
+                "a GET whose 200 body wraps an array of Job",
+            ),
+            reading=self.find(operations, Role.READS, {JOB.id}, "a GET whose 200 body wraps one Job"),
         )
 
     def find(self, operations: tuple[Operation, ...], role: Role, names: set[str], what: str) -> Operation:
@@ -154,7 +159,13 @@ class _SpecReader:
             (op for op in operations if op.role is role and set(op.path_fields.values()) == names), None
         )
         if found is None:
-            raise self.fail("paths", f"capymock needs an operation that {what} ({role.value}, path {names})")
+            fields = " and ".join(sorted(names))
+            raise self.fail(
+                "paths",
+                f"capymock needs an operation that {role.value}: {what}, with one path parameter "
+                f"naming the job's {fields} (such as {{{JOB_SCHEMA.lower()}ID}} for id, {{projectID}} "
+                "for project_id)",
+            )
         return found
 
     def is_job(self, schema: Any) -> bool:
