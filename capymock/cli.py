@@ -210,7 +210,8 @@ def serve(
             server=server,
         )
     except NoServer as exc:
-        raise CliError(f"--server {server}: {exc}") from None
+        fallback = "" if server == "waitress" else "; --server waitress serves without granian"
+        raise CliError(f"--server {server}: {exc}{fallback}") from None
     except OSError as exc:
         raise _cannot_listen(host, port, exc) from None
     finally:
