@@ -265,9 +265,7 @@ class GranianWorker:
         self._later.stop()
 
 
-def _ask(
-    listener: socket.socket, nonce: str, query: str, body: bytes, timeout: float
-) -> tuple[int, bytes]:
+def _ask(listener: socket.socket, nonce: str, query: str, body: bytes, timeout: float) -> tuple[int, bytes]:
     """POST `body` to the self-test path at `listener`'s address; the answer's status and body.
 
     Raises OSError (`socket.timeout` when no answer comes within `timeout`) or ValueError (a
