@@ -2,13 +2,14 @@
 
 A broken granian is a fake `granian` package first on the subprocess's PYTHONPATH: its
 `_granian` module has the names capymock drives, and either refuses to build a worker, answers
-every request wrongly, or changes its calling convention after the first request. Nothing of
+every request wrongly, never answers, or changes its calling convention after the first request. Nothing of
 capymock's own is replaced.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -61,11 +62,14 @@ class WSGIWorker:
         threading.Thread(target=self.run, args=(listener, scheduler.callback, signal), daemon=True).start()
 
     def run(self, listener, callback, signal):
-        answered = 0
+        answered, held = 0, []
         while not signal.event.is_set():
             try:
                 connection, _ = listener.accept()
             except OSError:
+                continue
+            if MODE == "silent":  # reads nothing, answers nothing
+                held.append(connection)
                 continue
             with connection:
                 connection.settimeout(10)
@@ -182,6 +186,27 @@ def test_a_granian_whose_worker_api_differs_falls_back_to_waitress(
     assert f"--server granian: {reason}" in asked.stderr
     assert "--server waitress serves without granian" in asked.stderr
     assert "Traceback" not in asked.stderr
+
+
+def test_a_granian_that_never_answers_is_given_up_after_the_self_tests_deadline(tmp_path: Path) -> None:
+    env = _fake_granian(tmp_path, "silent")
+    process = subprocess.Popen(
+        [*CAPYMOCK, "serve", "--port", "0", "--quiet"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env={**env, "PYTHONUNBUFFERED": "1"},
+    )  # fmt: skip
+    try:
+        banner = read_banner(process, timeout=120)  # the self-test waits 10 s, on a machine maybe loaded
+        line = _server_line(banner)
+        assert line == "server    waitress (granian 9.9.0 failed its self-test: no answer within 10s)", line
+        curl = re.search(r"curl -H 'Authorization: Bearer (\S+)' '(\S+)'", banner)
+        assert curl is not None, banner
+        reply = http(curl.group(2), headers={"Authorization": f"Bearer {curl.group(1)}"})
+        assert reply.status == 200 and reply.body["jobs"], reply
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        assert process.stdout is not None
+        process.stdout.close()
 
 
 def test_a_calling_convention_that_breaks_while_serving_stops_with_one_clear_error(tmp_path: Path) -> None:
