@@ -23,7 +23,6 @@ import importlib.util
 import itertools
 import json
 import os
-import secrets
 import socket
 import sys
 import threading
@@ -239,7 +238,7 @@ class GranianWorker:
 
         Raises `Unavailable` (after stopping the worker) on a wrong answer, none, or an error.
         """
-        nonce = secrets.token_hex(8)
+        nonce = os.urandom(8).hex()
         app = self._adapter.app
         self._adapter.app = _Probe(app, nonce)
         body = f"capymock {nonce}".encode()
