@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 4010
 ARGS   ?=
 
-.PHONY: serve test lint bench mutants wheel clean
+.PHONY: serve test lint bench mutants wheel granian-latest clean
 
 serve: $(VENV)/.core
 	$(BIN)/capymock serve --port $(PORT) $(ARGS)
@@ -43,6 +43,21 @@ bench: $(VENV)/.core
 mutants: $(VENV)/.test
 	$(BIN)/python benchmarks/mutants.py $(ARGS)
 
+# The tests that serve over granian, against the newest granian the index offers, in a venv of
+# its own (.venv-granian-latest). capymock sets no ceiling on granian but drives its internal
+# worker API: this says whether a new granian passes the self-test and serves, or falls back.
+LATEST_VENV := .venv-granian-latest
+SERVING_TESTS := tests/test_granian_fallback.py tests/test_serve.py tests/test_cli_serve.py \
+  tests/test_served.py tests/test_cli.py tests/test_sessions.py tests/test_security.py \
+  tests/test_clock_control.py
+
+granian-latest:
+	test -x $(LATEST_VENV)/bin/python || $(PYTHON) -m venv $(LATEST_VENV)
+	$(LATEST_VENV)/bin/python -m pip install -q -e '.[test]'
+	$(LATEST_VENV)/bin/python -m pip install -q -U granian
+	@$(LATEST_VENV)/bin/python -c "from importlib.metadata import version; print('granian', version('granian'))"
+	$(LATEST_VENV)/bin/python -m pytest -n auto -p no:cacheprovider $(SERVING_TESTS) $(ARGS)
+
 # A wheel to install without a clone: dist/capymock-<version>-py3-none-any.whl
 wheel: $(VENV)/.core
 	$(BIN)/python -m pip wheel -q --no-deps -w dist .
@@ -59,4 +74,4 @@ $(VENV)/.test: pyproject.toml | $(VENV)/bin/python
 	touch $@ $(VENV)/.core
 
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .hypothesis
+	rm -rf $(VENV) $(LATEST_VENV) build dist .pytest_cache .hypothesis

@@ -11,6 +11,10 @@ with response validation on unless `--no-validate`. Servers, all on 127.0.0.1, a
 - `granian`: granian as `capymock serve` runs it, through capymock's own
   `capymock.web.servers.serve_until_stopped(server="granian", threads=N)` (one granian WSGI
   worker in this process, the app called on N Python threads);
+- `granian-embed`: granian's public embedding API instead (`granian.server.embed.Server`,
+  in this process on an asyncio loop): it refuses the WSGI interface, so the app is called
+  through a small WSGI-over-RSGI shim, on the loop's thread (`--threads` is ignored;
+  `GRANIAN_TASK_IMPL=rust` runs it with granian's Rust task implementation);
 - `werkzeug`: `werkzeug.serving.make_server(threaded=True)`, the server of `capymock.serve()`
   in tests;
 - `waitress`: waitress as `capymock serve --server waitress` runs it, through the same entry
@@ -79,6 +83,66 @@ def serve_granian(app: WSGIApp, port: int, threads: int) -> None:
     serve_until_stopped(app, HOST, port, on_ready=lambda url, layer: None, threads=threads, server="granian")
 
 
+def serve_granian_embed(app: WSGIApp, port: int, threads: int) -> None:
+    """granian's public in-process API (`granian.server.embed.Server`, RSGI), the app called
+    through a WSGI-over-RSGI shim on the event loop's thread."""
+    import asyncio
+    import io
+    import os
+
+    from granian.constants import HTTPModes, Interfaces, TaskImpl
+    from granian.server.embed import Server
+
+    base = {
+        "SCRIPT_NAME": "",
+        "wsgi.version": (1, 0),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+    }
+
+    async def shim(scope: Any, proto: Any) -> None:
+        body = await proto()
+        host, _, server_port = scope.server.rpartition(":")
+        environ = {
+            **base,
+            "REQUEST_METHOD": scope.method,
+            "PATH_INFO": scope.path,
+            "QUERY_STRING": scope.query_string,
+            "SERVER_NAME": host,
+            "SERVER_PORT": server_port,
+            "SERVER_PROTOCOL": f"HTTP/{scope.http_version}",
+            "REMOTE_ADDR": scope.client.rpartition(":")[0],
+            "wsgi.url_scheme": scope.scheme,
+            "wsgi.input": io.BytesIO(body),
+        }
+        for name, value in scope.headers.items():
+            key = name.upper().replace("-", "_")
+            environ[key if key in ("CONTENT_TYPE", "CONTENT_LENGTH") else "HTTP_" + key] = value
+        reply: list[Any] = []
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+            reply[:] = [int(status[:3]), headers]
+
+        answer = b"".join(app(environ, start_response))
+        proto.response_bytes(reply[0], reply[1], answer)
+
+    server = Server(
+        shim,
+        address=HOST,
+        port=port,
+        interface=Interfaces.RSGI,
+        http=HTTPModes.http1,
+        runtime_threads=1,
+        backpressure=4000,
+        log_enabled=False,
+        websockets=False,
+        task_impl=TaskImpl.rust if os.environ.get("GRANIAN_TASK_IMPL") == "rust" else TaskImpl.asyncio,
+    )
+    asyncio.run(server.serve())
+
+
 def serve_pytest_httpserver(body: bytes, port: int) -> None:
     """pytest-httpserver, as a test would use it, answering the list path with `body`."""
     from pytest_httpserver import HTTPServer
@@ -93,6 +157,7 @@ SERVERS: dict[str, Callable[[WSGIApp, int, int], None]] = {
     "werkzeug": serve_werkzeug,
     "waitress": serve_waitress,
     "granian": serve_granian,
+    "granian-embed": serve_granian_embed,
 }
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import sys
-import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -39,9 +38,6 @@ class CliError(click.ClickException):
 @click.version_option(__version__, prog_name="capymock")
 def cli() -> None:
     """Mock server, pytest plugin and contract checks for the Capy Jobs API."""
-
-
-DELAY_THREADS = 8
 
 
 @cli.command()
@@ -161,9 +157,9 @@ def serve(
     _stop_on_signals()
     from capymock.mock import Mock
     from capymock.system.clock import SystemClock
-    from capymock.web.access import Access, is_loopback
-    from capymock.web.app import App
-    from capymock.web.servers import NoServer, serve_until_stopped
+    from capymock.web.access import is_loopback
+    from capymock.web.served import Served
+    from capymock.web.servers import NoServer
 
     if not is_loopback(host.strip("[]")) and not control_token:
         raise CliError(f"--host {host} exposes the control API beyond this machine; pass --control-token")
@@ -173,12 +169,6 @@ def serve(
             raise CliError(f"--allow-origin {origin!r}: expected an origin such as http://localhost:5173")
     references = scenarios or ("demo",)
     folders = [Path(reference).parent for reference in references if Path(reference).is_file()]
-    access = Access.serving(
-        host,
-        allow_hosts=allow_hosts,
-        allow_origins=allow_origins,
-        scenario_dirs=[*folders, *map(Path, scenarios_dirs)],
-    )
     mock = Mock(
         spec=spec,
         clock=SystemClock(speed or 1.0, paused=paused or speed == 0),
@@ -191,42 +181,40 @@ def serve(
     mock.start_on_first_request = start_on_first_request
     mock.load(*references)
     mock.on_defect = _print_defect
-    stop = threading.Event()
+    served = Served(
+        mock,
+        mock.sessions,
+        host=host,
+        port=port,
+        allow_hosts=allow_hosts,
+        allow_origins=allow_origins,
+        scenario_dirs=[*folders, *map(Path, scenarios_dirs)],
+    )
 
     def ready(url: str, layer: str) -> None:
         mock.url = url
-        if reload:  # before the banner: an edit made once the banner is out is always seen
-            _watch(mock, references, stop)
         _print_banner(mock, layer)
 
     try:
-        serve_until_stopped(
-            App(mock, access, mock.sessions),
-            host,
-            port,
+        served.run(
             on_ready=ready,
-            log=None if quiet else sys.stderr,
-            threads=threads or (lambda: DELAY_THREADS if _delaying(mock) else 1),
             server=server,
+            threads=threads,
+            log=None if quiet else sys.stderr,
+            reload=references if reload else (),
+            say=lambda text: click.echo(text, err=True),
         )
     except NoServer as exc:
-        raise CliError(f"--server {server}: {exc}") from None
+        fallback = "" if server == "waitress" else "; --server waitress serves without granian"
+        raise CliError(f"--server {server}: {exc}{fallback}") from None
     except OSError as exc:
         raise _cannot_listen(host, port, exc) from None
-    finally:
-        stop.set()
     click.echo("capymock: stopped")
 
 
 def _cannot_listen(host: str, port: int, exc: OSError) -> CliError:
     reason = os.strerror(exc.errno) if exc.errno else str(exc)
     return CliError(f"cannot listen on {host}:{port}: {reason} (try --port 0)")
-
-
-def _delaying(mock: Mock) -> bool:
-    """Whether the mock or one of its sessions holds a request back, or may (a fault's delay)."""
-    worlds = [mock.world, *(session.fake.world for session in mock.sessions.live())]
-    return any(world.faults.delaying() for world in worlds)
 
 
 def _print_defect(message: str) -> None:
@@ -301,47 +289,6 @@ def _print_banner(mock: Mock, layer: str) -> None:
     click.echo(f"  try       curl -H 'Authorization: Bearer {mock.token}' '{jobs_url}'")
     click.echo(f"Press Ctrl-C to stop. The token is shown as {redact(mock.token)} from here on.")
     sys.stdout.flush()
-
-
-def _watch(mock: Mock, references: tuple[str, ...], stop: threading.Event) -> None:
-    """Re-load the scenarios whenever one of their files changes; keep the old state on errors."""
-    from capymock.errors import ScenarioError
-    from capymock.scenario.loader import find_scenario_file
-
-    def stamps() -> dict[Path, bytes]:
-        # The contents, not the mtime: an edit caught half-written is seen again once complete,
-        # even within one tick of the file system's clock.
-        found = {}
-        for reference in references:
-            try:
-                path = find_scenario_file(reference)
-                found[path] = path.read_bytes()
-            except (ScenarioError, OSError):
-                continue
-        return found
-
-    seen = stamps()
-
-    def loop() -> None:
-        nonlocal seen
-        while not stop.wait(0.3):
-            now = stamps()
-            if now == seen:
-                continue
-            seen = now
-            try:
-                mock.load(*references)
-            except ScenarioError as exc:
-                mock.reload_error = str(exc)
-                click.echo(f"capymock: reload failed; still serving the previous state:\n{exc}", err=True)
-            except Exception as exc:  # a defect of capymock: say so, and keep watching
-                mock.record_failure(f"reloading {', '.join(references)} crashed: {type(exc).__name__}: {exc}")
-                click.echo("capymock: reload failed; still serving the previous state", err=True)
-            else:
-                mock.reload_error = None
-                click.echo(f"capymock: reloaded {mock.scenario} ({len(mock.world.store)} jobs)", err=True)
-
-    threading.Thread(target=loop, name="capymock-reload", daemon=True).start()
 
 
 @cli.command("scenarios")
@@ -696,7 +643,7 @@ def _record_as_proxy(
     from capymock.record.observations import public_url
     from capymock.record.proxy import RecordingProxy
     from capymock.web.access import Access
-    from capymock.web.servers import serve_until_stopped
+    from capymock.web.served import DELAY_THREADS, run_until_stopped
 
     proxy = RecordingProxy(target, spec, timeout=options.timeout, access=Access.serving(host))
     proxy.on_change = _progress(spec)
@@ -705,13 +652,9 @@ def _record_as_proxy(
         click.echo(
             f"capymock record: forwarding {url} to {public_url(target)} (Ctrl-C: stop and write)", err=True
         )
-        if stop_after is not None:
-            timer = threading.Timer(stop_after, os.kill, (os.getpid(), signal.SIGTERM))
-            timer.daemon = True
-            timer.start()
 
     try:
-        serve_until_stopped(proxy, host, port, on_ready=ready, threads=DELAY_THREADS)
+        run_until_stopped(proxy, host, port, on_ready=ready, threads=DELAY_THREADS, stop_after=stop_after)
     except OSError as exc:
         raise _cannot_listen(host, port, exc) from None
     return proxy.recording

@@ -12,9 +12,8 @@ from typing import Any
 from capymock.core.clock import Clock, ManualClock
 from capymock.core.spec import Spec
 from capymock.system.clock import SystemClock, wall_clock_now
-from capymock.web.access import Access
 from capymock.web.app import App
-from capymock.web.servers import BackgroundServer
+from capymock.web.served import Served
 from capymock.world.fake_api import FakeApi, ScenarioReference
 from capymock.world.sessions import PREFIX as SESSION_PREFIX
 from capymock.world.sessions import Sessions
@@ -105,7 +104,7 @@ def serve(
     response that broke the spec, a crash) is raised as `MockDefect`.
     """
     mock = Mock(scenario=scenario, spec=spec, clock=clock, validate=validate, any_token=any_token, **options)
-    with BackgroundServer(App(mock, Access.serving(host), mock.sessions), host, port) as server:
-        mock.url = server.url
+    with Served(mock, mock.sessions, host=host, port=port) as served:
+        mock.url = served.url
         yield mock
     mock.check()

@@ -104,12 +104,10 @@ class _Session:
     def mock(self) -> Mock:
         if self._mock is None:
             from capymock.mock import Mock
-            from capymock.web.access import Access
-            from capymock.web.app import App
-            from capymock.web.servers import BackgroundServer
+            from capymock.web.served import Served
 
             mock = Mock()
-            self._server = BackgroundServer(App(mock, Access.serving("127.0.0.1"), mock.sessions)).start()
+            self._server = Served(mock, mock.sessions).start()
             mock.url = self._server.url
             self._mock = mock
         return self._mock

@@ -174,7 +174,7 @@ SERVERS = ("auto", "granian", "waitress")
 
 
 class NoServer(Exception):
-    """The serving layer asked for cannot serve here."""
+    """The serving layer asked for cannot serve here, or broke while serving."""
 
 
 def serve_until_stopped(
@@ -192,31 +192,50 @@ def serve_until_stopped(
     `server` is one of `SERVERS`. granian calls the app on `threads` Python threads (one when
     `threads` is a function) and answers requests held back by a fault's delay later, so they
     never stall the others; waitress runs `threads` workers, asking the function every 0.2 s
-    how many there should be. `on_ready(url, layer)` is called once the socket listens; `log`,
-    a text stream, gets a line per request. Raises OSError when the address cannot be bound,
-    NoServer when `server` cannot serve.
+    how many there should be. granian serves only once one real request through it came back
+    right (`GranianWorker.self_test`); under auto, waitress serves on the same socket when it
+    cannot, and the layer says why: `waitress (granian 2.9.0 failed its self-test: ...)`.
+
+    `on_ready(url, layer)` is called once the socket listens and answers; `log`, a text stream,
+    gets a line per request. Raises OSError when the address cannot be bound, NoServer when
+    `server` cannot serve, or when granian's calling convention broke while serving (it then
+    stops at once rather than answer 500 to every request).
     """
     request_log = _RequestLog(app, log) if log is not None else None
     served = request_log or app
     _allow_many_connections()
+    listener = _listen(host, port, backlog=1024)
     try:
+        layer = "waitress"
         if server != "waitress":
             try:
-                _serve_granian(served, host, port, on_ready, threads)
+                _serve_granian(served, host, listener, on_ready, threads)
                 return
-            except NoServer:
+            except _NotStarted as exc:
                 if server == "granian":
-                    raise
-        _serve_waitress(served, host, port, on_ready, threads)
+                    raise NoServer(str(exc)) from None
+                layer = f"waitress ({exc})"
+        _serve_waitress(served, host, listener, on_ready, threads, layer)
     finally:
+        listener.close()
         if request_log is not None:
             request_log.close()
 
 
-def _serve_granian(app: Any, host: str, port: int, on_ready: Any, threads: Any) -> None:
+class _NotStarted(NoServer):
+    """granian could not serve; nothing was answered yet, so another server may take over."""
+
+
+def _serve_granian(app: Any, host: str, listener: socket.socket, on_ready: Any, threads: Any) -> None:
     from capymock.web.granian_worker import GranianWorker, Unavailable
 
-    listener = _listen(host, port, backlog=1024)
+    stopping = threading.Event()
+    broken: list[str] = []
+
+    def on_broken(reason: str) -> None:
+        broken.append(reason)
+        stopping.set()
+
     try:
         worker = GranianWorker(
             app,
@@ -224,12 +243,15 @@ def _serve_granian(app: Any, host: str, port: int, on_ready: Any, threads: Any) 
             threads=1 if callable(threads) else threads,
             connection_limit=CONNECTION_LIMIT,
             idle_timeout=IDLE_TIMEOUT,
+            on_broken=on_broken,
         )
         worker.start()
+        worker.self_test()
     except Unavailable as exc:  # nothing served yet: the caller may serve with waitress instead
-        listener.close()
-        raise NoServer(str(exc)) from None
-    stopping = threading.Event()
+        raise _NotStarted(str(exc)) from None
+    if broken:  # the self-test's request broke the protocol (it answered nothing)
+        worker.stop()
+        raise _NotStarted(f"granian {worker.version} failed its self-test: {broken[0]}")
     previous = {sig: signal.signal(sig, lambda *_: stopping.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         on_ready(_url(host, listener.getsockname()[1]), "granian")
@@ -239,9 +261,13 @@ def _serve_granian(app: Any, host: str, port: int, on_ready: Any, threads: Any) 
         worker.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+    if broken:
+        raise NoServer(f"granian {worker.version} broke while serving: {broken[0]}; stopped")
 
 
-def _serve_waitress(app: Any, host: str, port: int, on_ready: Any, threads: Any) -> None:
+def _serve_waitress(
+    app: Any, host: str, listener: socket.socket, on_ready: Any, threads: Any, layer: str = "waitress"
+) -> None:
     import logging
 
     try:
@@ -253,8 +279,7 @@ def _serve_waitress(app: Any, host: str, port: int, on_ready: Any, threads: Any)
     count = threads() if callable(threads) else threads
     server = create_server(
         app,
-        host=host,
-        port=port,
+        sockets=[listener],
         threads=count,
         ident="capymock",
         # Browsers keep idle connections open (six per tab and host): a dev server must not
@@ -266,7 +291,7 @@ def _serve_waitress(app: Any, host: str, port: int, on_ready: Any, threads: Any)
         # connections on one thread answer ~100 requests a second instead of thousands.
         channel_request_lookahead=5,
     )
-    on_ready(_url(host, server.effective_port), "waitress")
+    on_ready(_url(host, listener.getsockname()[1]), layer)
     resized = threading.Event()
     if callable(threads):
         threading.Thread(target=_resize, args=(server, threads, count, resized), daemon=True).start()
