@@ -134,7 +134,10 @@ def test_a_served_block_listens_on_a_free_port_and_its_urls_follow() -> None:
         'make serve ARGS="--paused" PORT=0',
         "http://127.0.0.1:4010",
     )
-    assert on_a_free_port("capymock serve --port 4011 -q") == ("capymock serve --port 0 -q", "http://127.0.0.1:4011")
+    assert on_a_free_port("capymock serve --port 4011 -q") == (
+        "capymock serve --port 0 -q",
+        "http://127.0.0.1:4011",
+    )
     urls = {"http://127.0.0.1:4010": "http://127.0.0.1:39211"}
     assert rewritten("curl http://127.0.0.1:4010/v1 http://127.0.0.1:40100", urls) == (
         "curl http://127.0.0.1:39211/v1 http://127.0.0.1:40100"

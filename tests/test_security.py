@@ -261,7 +261,11 @@ def test_a_page_on_another_origin_can_poll_the_api_but_not_steer_the_mock(
         "load-file:blocked",
     ]
     after = _state(laptop)  # every request the page sent was answered before `main` returned
-    assert (after["now"], after["scenario"], after["clock"]["paused"]) == (before["now"], before["scenario"], True)
+    assert (after["now"], after["scenario"], after["clock"]["paused"]) == (
+        before["now"],
+        before["scenario"],
+        True,
+    )
 
 
 BROWSER_ARGS = [
