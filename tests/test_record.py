@@ -254,10 +254,44 @@ def scripted(
 SECRET = "capy_live_secret_5f1e0c2b9a7d4e36"
 
 
-def record_scripted(url: str, output: Path, *more: str) -> subprocess.CompletedProcess[str]:
-    args = ["--base-url", url, "--project-id", "proj_real", "--interval", "10ms", "--rate-limit", "0",
+def scripted_args(url: str, output: Path, *more: str) -> list[str]:
+    return ["--base-url", url, "--project-id", "proj_real", "--interval", "10ms", "--rate-limit", "0",
             "--timeout", "300ms", "-o", str(output), *more]  # fmt: skip
-    return record(*args, token=SECRET)
+
+
+def record_scripted(url: str, output: Path, *more: str) -> subprocess.CompletedProcess[str]:
+    """`record` until every watched job is finished."""
+    return record(*scripted_args(url, output, *more), token=SECRET)
+
+
+def record_until_shown(args: list[str], shown: str) -> subprocess.CompletedProcess[str]:
+    """`record ARGS`, stopped with Ctrl-C once its progress shows `shown` (for a job that never
+    finishes, or one seen to finish before a later change)."""
+    process = subprocess.Popen(
+        [*CAPYMOCK, "record", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "CAPY_TOKEN": SECRET, "PYTHONUNBUFFERED": "1"},
+    )
+    lines: list[str] = []
+    reader = threading.Thread(target=_pump, args=(process.stderr, lines), daemon=True)
+    reader.start()
+    try:
+        wait_for(
+            lambda: shown in "".join(lines) or process.poll() is not None, f"the recorder to show {shown!r}"
+        )
+        assert shown in "".join(lines), "".join(lines)
+        process.send_signal(signal.SIGINT)
+        assert process.stdout is not None
+        stdout = process.stdout.read()
+        process.wait(30)
+        reader.join(30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(30)
+    return subprocess.CompletedProcess(args, process.returncode, stdout, "".join(lines))
 
 
 def test_states_the_polls_missed_are_filled_by_the_lifecycle_and_commented(tmp_path: Path) -> None:
@@ -310,7 +344,8 @@ def test_a_move_no_legal_walk_explains_is_a_comment_not_a_step(tmp_path: Path) -
     }
     output = tmp_path / "odd.yaml"
     with scripted(frames) as (url, _):
-        done = record_scripted(url, output, "--duration", "300ms")
+        # `--duration`: past the first read, which shows the job finished (the recorder would stop)
+        done = record_until_shown(scripted_args(url, output, "--duration", "1h"), "job_back: running")
     assert done.returncode == 0, done.stderr
     assert validate(output).returncode == 0, validate(output).stdout
     assert [s["state"] for s in steps_of(output, "job_back")] == ["succeeded"]
@@ -347,8 +382,8 @@ def test_redact_and_rename_keep_private_values_out_of_the_file(tmp_path: Path) -
     }  # fmt: skip
     output = tmp_path / "private.yaml"
     with scripted(frames, {"/v1/jobs/job_private_1": [503]}) as (url, script):
-        more = ["--redact", "error, last_stderr", "--rename", "--duration", "300ms"]
-        done = record_scripted(url, output, *more)
+        args = scripted_args(url, output, "--redact", "error, last_stderr", "--rename")
+        done = record_until_shown(args, "job_private_1: failed")
     assert done.returncode == 0, done.stderr
     assert validate(output).returncode == 0, validate(output).stdout
     text = output.read_text(encoding="utf-8")
@@ -367,19 +402,10 @@ def test_ctrl_c_ends_the_recording_and_writes_what_was_seen(tmp_path: Path) -> N
     output = tmp_path / "partial.yaml"
     with scripted(frames) as (url, _):
         args = ["--base-url", url, "--project-id", "proj_real", "--interval", "50ms", "-o", str(output)]
-        process = subprocess.Popen(
-            [*CAPYMOCK, "record", *args],
-            stderr=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "CAPY_TOKEN": SECRET, "PYTHONUNBUFFERED": "1"},
-        )
-        assert process.stderr is not None
-        assert "job_long: running" in "".join(iter_until(process.stderr, "job_long: running"))
-        process.send_signal(signal.SIGINT)
-        rest = process.communicate(timeout=20)[1]
-    assert process.returncode == 0, rest
+        done = record_until_shown(args, "job_long: running")
+    assert done.returncode == 0, done.stderr
     assert [s["state"] for s in steps_of(output, "job_long")] == ["running"]
-    assert "Traceback" not in rest
+    assert "Traceback" not in done.stderr
 
 
 def iter_until(stream: Any, text: str) -> Iterator[str]:
