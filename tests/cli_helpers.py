@@ -54,7 +54,7 @@ class Served:
 
 def read_banner(process: subprocess.Popen[str], timeout: float = 30.0) -> str:
     """Stdout up to and including the 'Press Ctrl-C' line."""
-    lines: queue.Queue[str] = queue.Queue()
+    lines: queue.Queue[str | None] = queue.Queue()
 
     def pump() -> None:
         assert process.stdout is not None
@@ -62,16 +62,21 @@ def read_banner(process: subprocess.Popen[str], timeout: float = 30.0) -> str:
             lines.put(line)
             if line.startswith("Press Ctrl-C"):
                 return
+        lines.put(None)  # stdout closed: the process ended without its banner
 
     threading.Thread(target=pump, daemon=True).start()
     seen: list[str] = []
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while True:
         try:
-            seen.append(lines.get(timeout=max(0.0, deadline - time.monotonic())))
+            line = lines.get(timeout=max(0.0, deadline - time.monotonic()))  # the next line, or the end
         except queue.Empty:
             break
-        if seen[-1].startswith("Press Ctrl-C"):
+        if line is None:
+            process.wait(10)
+            break
+        seen.append(line)
+        if line.startswith("Press Ctrl-C"):
             return "".join(seen)
     raise AssertionError(f"no banner within {timeout}s; got {''.join(seen)!r}; exit {process.poll()}")
 

@@ -151,6 +151,8 @@ def test_every_console_block_runs_as_printed(tmp_path: Path) -> None:
         if any(word in block for word in NOT_HERE):
             continue
         env = {**os.environ, "HOME": str(tmp_path)}
+        for variable in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "ARGS", "PORT"):  # not `make test ARGS=..`'s
+            env.pop(variable, None)
         lines = commands(block)
         urls: dict[str, str] = {}
         with ExitStack() as stack:
