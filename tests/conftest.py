@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+import hypothesis
 import jsonschema
 import pytest
 import referencing
@@ -25,6 +26,9 @@ import yaml
 import capymock
 
 pytest_plugins = ["pytester"]
+
+hypothesis.settings.register_profile("capymock-tests", deadline=None)
+hypothesis.settings.load_profile("capymock-tests")  # no time limit per example (also for pytester's runs)
 
 _MADE_CACHE: list[str] = []
 _CACHE_PREFIX = "capymock-cache-"
