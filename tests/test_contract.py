@@ -108,7 +108,7 @@ def test_the_time_limit_bounds_a_run() -> None:
         )
         lasted = time.monotonic() - began
     assert report.stopped_early == "stopped at the time limit"
-    assert 0 < report.requests <= 20 * (int(lasted) + 1), (report.requests, lasted)
+    assert report.requests <= 20 * (int(lasted) + 1), (report.requests, lasted)
 
 
 def test_rates() -> None:
