@@ -25,7 +25,6 @@ from cli_helpers import CAPYMOCK, Served, _pump, serving
 from conftest import http, wait_for
 
 RETRY_TOKEN = "capy_live_web_0123456789abcdef"  # retry-then-succeed's own key
-SPEED = 8
 INTERVAL = 0.01  # real seconds between two polls
 STEPS = ["pending", "claimed", "running", "failed", "pending", "claimed", "running", "succeeded"]
 ATTEMPTS = [0, 1, 1, 1, 1, 2, 2, 2]
@@ -492,8 +491,7 @@ def proxying(target: str, output: Path, *more: str) -> Iterator[tuple[str, subpr
 
 def test_the_proxy_records_an_injected_502_as_a_fault_and_the_jobs_states(tmp_path: Path) -> None:
     output = tmp_path / "proxied.yaml"
-    served_args = ["--scenario", "retry-then-succeed", "--speed", str(SPEED), "--start-on-first-request"]
-    with serving([*served_args, "--quiet"]) as real:
+    with serving(["--scenario", "retry-then-succeed", "--paused", "--quiet"]) as real:
         fault = {"match": {"method": "GET", "path": "/v1/jobs/job_deploy_1"}, "status": 502, "times": 2}
         request = urllib.request.Request(
             f"{real.url}/_capymock/faults", json.dumps(fault).encode(), {"Content-Type": "application/json"}
@@ -503,15 +501,25 @@ def test_the_proxy_records_an_injected_502_as_a_fault_and_the_jobs_states(tmp_pa
             statuses, states = [], []
 
             def succeeded() -> bool:
+                """One poll through the proxy; the deployment's clock is stepped once the poll
+                has shown the state the job is in, so every state passes through the proxy."""
                 statuses.append(status_of(f"{url}/v1/jobs/job_deploy_1", RETRY_TOKEN))
-                if statuses[-1] == 200:
-                    states.append(get(f"{url}/v1/jobs/job_deploy_1", RETRY_TOKEN)["job"]["state"])
-                return bool(states) and states[-1] == "succeeded"
+                if statuses[-1] != 200:
+                    return False
+                shown = get(f"{url}/v1/jobs/job_deploy_1", RETRY_TOKEN)["job"]
+                states.append(shown["state"])
+                if shown["state"] == "succeeded":
+                    return True
+                if http(f"{real.url}/_capymock/jobs/job_deploy_1").body["job"] == shown:
+                    stepped = http(f"{real.url}/_capymock/advance", "POST", None, {"to": "next_step"})
+                    assert stepped.status in (200, 409), stepped.body  # 409: the next step waits for reads
+                return False
 
             wait_for(succeeded, "job_deploy_1 to succeed, polled through the proxy", timeout=120)
             assert status_of(f"{url}/v1/jobs/job_deploy_1", RETRY_TOKEN, host="evil.example") == 421
     assert process.returncode == 0, lines
     assert statuses[:2] == [502, 502]
+    assert [state for i, state in enumerate(states) if not i or state != states[i - 1]] == STEPS
     assert validate(output).returncode == 0, validate(output).stdout
     document = yaml.safe_load(output.read_text(encoding="utf-8"))
     assert document["faults"] == [
