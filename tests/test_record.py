@@ -253,9 +253,14 @@ def scripted(
 SECRET = "capy_live_secret_5f1e0c2b9a7d4e36"
 
 
+TIMEOUT = "2s"
+"""How long the recorder waits for an answer: long enough for any answer on a busy machine, so
+only the deployment's deliberate silence (status 0) is a timeout."""
+
+
 def scripted_args(url: str, output: Path, *more: str) -> list[str]:
     return ["--base-url", url, "--project-id", "proj_real", "--interval", "10ms", "--rate-limit", "0",
-            "--timeout", "300ms", "-o", str(output), *more]  # fmt: skip
+            "--timeout", TIMEOUT, "-o", str(output), *more]  # fmt: skip
 
 
 def record_scripted(url: str, output: Path, *more: str) -> subprocess.CompletedProcess[str]:
@@ -366,7 +371,7 @@ def test_5xx_answers_and_timeouts_while_polling_become_faults(tmp_path: Path) ->
     faults = yaml.safe_load(output.read_text(encoding="utf-8"))["faults"]
     assert {"match": {"method": "GET", "path": "/v1/jobs/job_one"}, "status": 502, "times": 2,
             "body": {"error": "upstream trouble at /v1/jobs/job_one"}} in faults  # fmt: skip
-    assert {"match": {"method": "GET", "path": "/v1/jobs/job_one"}, "status": 504, "delay": "300ms",
+    assert {"match": {"method": "GET", "path": "/v1/jobs/job_one"}, "status": 504, "delay": TIMEOUT,
             "times": 1} in faults  # fmt: skip
 
 
@@ -559,14 +564,14 @@ def test_the_proxy_records_timeouts_as_504_faults_but_not_an_unreachable_target(
     slow, dead = tmp_path / "slow.yaml", tmp_path / "dead.yaml"
     with (
         scripted(frames, {"/v1/jobs/job_one": [0]}) as (target, _),
-        proxying(target, slow, "--timeout", "300ms") as (url, _, _),
+        proxying(target, slow, "--timeout", TIMEOUT) as (url, _, _),
     ):
         assert status_of(f"{url}/v1/jobs/job_one", SECRET) == 504
         assert get(f"{url}/v1/jobs/job_one", SECRET)["job"]["state"] == "pending"
     with proxying("http://127.0.0.1:1", dead) as (url, _, _):
         assert status_of(f"{url}/v1/jobs/job_one", SECRET) == 502
     faults = yaml.safe_load(slow.read_text(encoding="utf-8"))["faults"]
-    timed_out = {"match": {"method": "GET", "path": "/v1/jobs/job_one"}, "status": 504, "delay": "300ms"}
+    timed_out = {"match": {"method": "GET", "path": "/v1/jobs/job_one"}, "status": 504, "delay": TIMEOUT}
     assert faults == [{**timed_out, "times": 1}]
     assert "faults" not in yaml.safe_load(dead.read_text(encoding="utf-8"))
     assert validate(slow).returncode == validate(dead).returncode == 0
