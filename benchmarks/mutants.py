@@ -244,7 +244,7 @@ def targets(mutants: list[Mutant]) -> list[Target]:
 
 
 def _checker() -> str:
-    """Which capymock the runs used, and its git state."""
+    """Which capymock the runs used (relative to the checkout when it is this one's), and its git state."""
     where = subprocess.run(
         [sys.executable, "-c", "import capymock; print(capymock.__file__)"], capture_output=True, text=True
     ).stdout.strip()
@@ -254,11 +254,12 @@ def _checker() -> str:
     dirty = subprocess.run(
         ["git", "-C", str(ROOT), "status", "--porcelain", "capymock"], capture_output=True, text=True
     ).stdout.strip()
-    package = str(Path(where).parent) if where else "?"
-    state = (
-        f"{commit}{' + uncommitted changes' if dirty else ''}" if package == str(ROOT / "capymock") else ""
-    )
-    return f"{package}" + (f" (repository at {state})" if state else "")
+    if not where:
+        return "?"
+    package = Path(where).resolve().parent
+    if package != ROOT / "capymock":
+        return str(package)  # an installed capymock, not this checkout's
+    return f"{package.relative_to(ROOT)} (repository at {commit}{' + uncommitted changes' if dirty else ''})"
 
 
 def _block(text: str) -> list[str]:

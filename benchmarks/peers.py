@@ -1151,8 +1151,18 @@ def environment(settings: Settings) -> dict[str, Any]:
         "node": version(["node", "--version"]),
         "java": version(["java", "-version"]),
         "wrk": version(["wrk", "--version"]) if settings.loadgen == "wrk" else "not used",
-        "settings": {k: str(v) for k, v in asdict(settings).items()},
+        "settings": {
+            k: in_checkout(v) if isinstance(v, Path) else str(v) for k, v in asdict(settings).items()
+        },
     }
+
+
+def in_checkout(path: Path) -> str:
+    """`path` as the results name it: relative to the checkout, so they read the same in any clone."""
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
 
 
 def method_line(settings: Settings, body_bytes: int) -> str:
@@ -1362,7 +1372,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     write_json(settings.path("json"), about, peers, layers)
     print()
     print(report)
-    print(f"wrote {settings.path('md')} in {time.perf_counter() - began:.0f} s")
+    print(f"wrote {in_checkout(settings.path('md'))} in {time.perf_counter() - began:.0f} s")
     return 0
 
 

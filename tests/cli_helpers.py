@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from conftest import wait_for
+
 CAPYMOCK = [sys.executable, "-m", "capymock"]
 
 
@@ -30,21 +32,29 @@ class Served:
     curl_url: str
     stderr: list[str]
     """Lines the server wrote to stderr so far (a reader thread appends them)."""
+    stderr_reader: threading.Thread
 
-    def wait_for_stderr(self, text: str, after: int = 0, timeout: float = 20.0) -> int:
+    def wait_for_stderr(self, text: str, after: int = 0, timeout: float = 30.0) -> int:
         """Wait for a stderr line containing `text` (looking from line `after`); return its index."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for index in range(after, len(self.stderr)):
-                if text in self.stderr[index]:
-                    return index
-            time.sleep(0.02)
-        raise AssertionError(f"no stderr line with {text!r} within {timeout}s; got {self.stderr[after:]!r}")
+
+        def found() -> int | None:
+            return next((i + 1 for i in range(after, len(self.stderr)) if text in self.stderr[i]), None)
+
+        try:
+            return wait_for(found, f"a stderr line with {text!r}", timeout) - 1
+        except AssertionError:
+            raise AssertionError(f"no stderr line with {text!r}; got {self.stderr[after:]!r}") from None
+
+    def read_stderr_to_the_end(self, timeout: float = 30.0) -> str:
+        """All the server wrote to stderr, once it closed it (it has exited)."""
+        self.stderr_reader.join(timeout)
+        assert not self.stderr_reader.is_alive(), f"stderr still open after {timeout:g} s"
+        return "".join(self.stderr)
 
 
-def read_banner(process: subprocess.Popen[str], timeout: float = 20.0) -> str:
+def read_banner(process: subprocess.Popen[str], timeout: float = 30.0) -> str:
     """Stdout up to and including the 'Press Ctrl-C' line."""
-    lines: queue.Queue[str] = queue.Queue()
+    lines: queue.Queue[str | None] = queue.Queue()
 
     def pump() -> None:
         assert process.stdout is not None
@@ -52,16 +62,21 @@ def read_banner(process: subprocess.Popen[str], timeout: float = 20.0) -> str:
             lines.put(line)
             if line.startswith("Press Ctrl-C"):
                 return
+        lines.put(None)  # stdout closed: the process ended without its banner
 
     threading.Thread(target=pump, daemon=True).start()
     seen: list[str] = []
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while True:
         try:
-            seen.append(lines.get(timeout=max(0.0, deadline - time.monotonic())))
+            line = lines.get(timeout=max(0.0, deadline - time.monotonic()))  # the next line, or the end
         except queue.Empty:
             break
-        if seen[-1].startswith("Press Ctrl-C"):
+        if line is None:
+            process.wait(10)
+            break
+        seen.append(line)
+        if line.startswith("Press Ctrl-C"):
             return "".join(seen)
     raise AssertionError(f"no banner within {timeout}s; got {''.join(seen)!r}; exit {process.poll()}")
 
@@ -97,6 +112,7 @@ def serving(
             project=re.search(r"project +(\S+)", banner).group(1),  # type: ignore[union-attr]
             curl_url=curl.group(2),
             stderr=errors,
+            stderr_reader=reader,
         )
     finally:
         if process.poll() is None:

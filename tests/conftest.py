@@ -8,14 +8,16 @@ import os
 import re
 import shutil
 import tempfile
+import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import hypothesis
 import jsonschema
 import pytest
 import referencing
@@ -25,20 +27,43 @@ import capymock
 
 pytest_plugins = ["pytester"]
 
+hypothesis.settings.register_profile("capymock-tests", deadline=None)
+hypothesis.settings.load_profile("capymock-tests")  # no time limit per example (also for pytester's runs)
+
 _MADE_CACHE: list[str] = []
+_CACHE_PREFIX = "capymock-cache-"
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Parsed documents go to a folder of this run (workers and subprocesses inherit it), not
-    the user's cache: the suite parses hundreds of files it writes to temporary folders."""
-    if "CAPYMOCK_CACHE" not in os.environ:
-        os.environ["CAPYMOCK_CACHE"] = tempfile.mkdtemp(prefix="capymock-cache-")
+    """Parsed documents go to a folder of this process, not the user's cache (the suite parses
+    hundreds of files it writes to temporary folders), nor one shared with other xdist workers
+    (a test that checks what is kept must see only its own worker's entries). Subprocesses
+    inherit it through the environment."""
+    given = os.environ.get("CAPYMOCK_CACHE")
+    if given is None or Path(given).name.startswith(_CACHE_PREFIX):  # unset, or the controller's
+        os.environ["CAPYMOCK_CACHE"] = tempfile.mkdtemp(prefix=_CACHE_PREFIX)
         _MADE_CACHE.append(os.environ["CAPYMOCK_CACHE"])
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     for folder in _MADE_CACHE:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+T = TypeVar("T")
+
+
+def wait_for(predicate: Callable[[], T], what: str, timeout: float = 30.0, interval: float = 0.01) -> T:
+    """Call `predicate` until it returns something true, and return that; fail naming `what`
+    after `timeout` seconds. The one way a test waits: for an event, never for a duration."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"waited {timeout:g} s for {what}, in vain")
+        time.sleep(interval)  # until `predicate` sees the event (deadline `timeout`)
 
 
 ROOT = Path(__file__).resolve().parent.parent

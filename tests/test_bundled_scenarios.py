@@ -566,7 +566,7 @@ def test_flaky_api_a_poller_retries_through_503s_and_latency() -> None:
         assert lifecycle_view(first) == derived(0, "pending", 0)
         began = time.monotonic()
         listed = client.listed("proj_flaky", "job_flaky_1")  # read 2, slowed down by 250ms
-        assert time.monotonic() - began >= 0.25
+        assert time.monotonic() - began >= 0.25  # a lower bound only: a busy machine adds to it
         assert listed == first
         claimed = client.job("job_flaky_1")  # read 3 sees the step the second read fired
         assert lifecycle_view(claimed) == derived(0, "claimed", 1, by="worker-a", claimed=0)

@@ -6,7 +6,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -63,9 +62,8 @@ def test_serve_stops_cleanly_on_a_signal(signum: signal.Signals) -> None:
         served.wait_for_stderr("GET /v1/jobs/x")
         served.process.send_signal(signum)
         assert served.process.wait(timeout=10) == 0
-        rest = served.process.stdout.read()  # type: ignore[union-attr]
-        time.sleep(0.1)  # let the reader thread take the last lines
-        errors = "".join(served.stderr)
+        rest = served.process.stdout.read()  # type: ignore[union-attr]  # to its end: it exited
+        errors = served.read_stderr_to_the_end()
     assert "capymock: stopped" in rest
     assert "Traceback" not in errors
     # The token is printed once, in the banner, and never logged.

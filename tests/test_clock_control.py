@@ -3,7 +3,6 @@ until the app's first call, and start it at the real time so "x minutes ago" rea
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import pytest
 
 import capymock
 from cli_helpers import Served, serving
-from conftest import http
+from conftest import http, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -34,23 +33,37 @@ def _moment(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
+def real_time_passes(served: Served, seconds: float) -> None:
+    """Until a clock running at speed 1 on the same server (a session's) has moved `seconds`: real
+    time has passed for the server, so a clock that should stand would have moved by then."""
+    session = http(f"{served.url}/_capymock/sessions", "POST", None, {"speed": 1}).body
+    url = f"{session['control_url']}/clock"
+    began = _moment(http(url).body["now"])
+    wait_for(
+        lambda: _moment(http(url).body["now"]) - began >= timedelta(seconds=seconds),
+        f"a clock running beside it to move {seconds} s",
+    )
+    assert http(f"{served.url}/_capymock/sessions/{session['id']}", "DELETE").status == 204
+
+
 @pytest.mark.parametrize("flag", [["--paused"], ["--speed", "0"]])
 def test_a_paused_clock_stands_until_told_to_run(flag: list[str]) -> None:
     with serving(["--scenario", "retry-then-succeed", *flag]) as served:
         assert "clock     paused at 2026-01-01T09:00:00Z" in served.banner
-        time.sleep(0.3)
+        real_time_passes(served, 0.3)
         assert clock(served)["now"] == "2026-01-01T09:00:00Z" and job_state(served) == "pending"
         ran = clock(served, {"speed": 1})
         assert (ran["speed"], ran["paused"]) == (1.0, False)
-        deadline = time.monotonic() + 20
-        while job_state(served) == "pending" and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert job_state(served) == "claimed"  # 2 s after it was told to run, not after serve started
+        first = wait_for(lambda: (state := job_state(served)) != "pending" and state, "the job's first step")
+        assert first in ("claimed", "running")  # a slow poll may see the claim only once it runs
+        job = http(f"{served.url}/_capymock/jobs/job_deploy_1").body["job"]
+        assert job["claimed_at"] == "2026-01-01T09:00:02Z"  # run from where it stood
         stopped = clock(served, {"paused": True})
-        time.sleep(0.3)
-        assert clock(served)["now"] == stopped["now"]
+        real_time_passes(served, 0.3)
+        assert clock(served)["now"] == stopped["now"]  # to the millisecond
         fast = clock(served, {"speed": 50, "paused": False})
-        assert fast["speed"] == 50.0 and _moment(clock(served)["now"]) > _moment(stopped["now"])
+        assert fast["speed"] == 50.0
+        wait_for(lambda: _moment(clock(served)["now"]) > _moment(stopped["now"]), "the clock to run again")
 
 
 def test_bad_clock_bodies_are_4xx() -> None:
@@ -71,29 +84,29 @@ def test_bad_clock_bodies_are_4xx() -> None:
 def test_the_clock_can_wait_for_the_apps_first_request() -> None:
     with serving(["--scenario", "retry-then-succeed", "--start-on-first-request", "--speed", "20"]) as served:
         assert "held at 2026-01-01T09:00:00Z until the API's first request" in served.banner
-        time.sleep(0.5)
+        real_time_passes(served, 0.5)  # 10 s of the mock's time at --speed 20, had it run
         assert clock(served)["waiting_for_first_request"] and clock(served)["now"] == "2026-01-01T09:00:00Z"
         assert job_state(served) == "pending"  # the first call: from here the clock runs
-        deadline = time.monotonic() + 20
-        while job_state(served) == "pending" and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_for(lambda: job_state(served) != "pending", "the job's first step after the first call")
         assert not clock(served)["waiting_for_first_request"]
         http(f"{served.url}/_capymock/reset", "POST", None, {})
         assert clock(served)["waiting_for_first_request"]  # every reset waits again
 
 
 def test_start_now_makes_timestamps_read_true() -> None:
+    before = datetime.now(UTC).replace(microsecond=0)  # the API writes whole seconds
     with serving(["--scenario", "retry-then-succeed", "--start", "now"]) as served:
         created = _moment(http(f"{served.url}/v1/jobs/job_deploy_1", headers=WEB).body["job"]["created_at"])
-        assert abs(datetime.now(UTC) - created) < timedelta(minutes=1)
+    assert before <= created <= datetime.now(UTC)
 
 
 def test_a_scenario_may_start_now(tmp_path: Path) -> None:
     path = tmp_path / "now.yaml"
     path.write_text("start: now\nprojects: [p]\njobs: [{id: j, project: p, age: 5m}]\n")
+    before = datetime.now(UTC).replace(microsecond=0)
     mock = capymock.Mock(scenario=path)
     created = _moment(mock.job("j")["created_at"])
-    assert timedelta(minutes=4) < datetime.now(UTC) - created < timedelta(minutes=6)
+    assert before - timedelta(minutes=5) <= created <= datetime.now(UTC) - timedelta(minutes=5)
 
 
 def test_a_bad_start_is_a_usage_error() -> None:

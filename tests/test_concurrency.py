@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 import capymock
-from conftest import ORACLE, http
+from conftest import ORACLE, http, wait_for
 
 SCENARIO = """
 start: "2026-01-01T09:00:00Z"
@@ -39,8 +39,7 @@ def test_eight_pollers_see_only_valid_snapshots_while_the_clock_advances(tmp_pat
         problems: list[str] = []
         seen_states: set[str] = set()
         stop = threading.Event()
-        polled = threading.Condition()
-        polls = [0]
+        polls = [0] * 8  # requests each poller has had answered
 
         def poll(n: int) -> None:
             while not stop.is_set():
@@ -51,19 +50,22 @@ def test_eight_pollers_see_only_valid_snapshots_while_the_clock_advances(tmp_pat
                 for job in jobs:
                     seen_states.add(job["state"])
                     problems.extend(f"{job['id']}: {p}" for p in lifecycle.violations(job))
-                with polled:
-                    polls[0] += 1
-                    polled.notify_all()
+                polls[n] += 1
+
+        def every_poller_read_since(ticked: list[int]) -> bool:
+            return all(now >= then + 2 for now, then in zip(polls, ticked, strict=True))
 
         pollers = [threading.Thread(target=poll, args=(n,)) for n in range(8)]
         for thread in pollers:
             thread.start()
-        for _ in range(60):
-            mock.advance("250ms")
-            with polled:  # let the pollers look at every tick (bounded wait, no timing assertion)
-                polled.wait_for(lambda target=polls[0] + 8: polls[0] >= target, timeout=10)
-        stop.set()
-        for thread in pollers:
-            thread.join()
+        try:
+            for _ in range(60):
+                mock.advance("250ms")
+                # Every poller looks at every tick: two more answers, the second asked after the advance.
+                wait_for(lambda ticked=list(polls): every_poller_read_since(ticked), "a read by every poller")
+        finally:
+            stop.set()
+            for thread in pollers:
+                thread.join()
     assert problems == []
     assert {"pending", "claimed", "running", "failed", "succeeded"} <= seen_states

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
@@ -97,12 +98,17 @@ def test_junit_xml_has_one_testcase_per_operation_and_check() -> None:
 
 
 def test_the_time_limit_bounds_a_run() -> None:
+    """A thousand examples at 20/s would take a minute; a 1 s limit stops the run. The rate is
+    checked against the run's own length (at most 20 requests in any second of it), a bound a
+    slow machine only makes looser."""
     with deployment(None) as (url, token):
+        began = time.monotonic()
         report = run_contract(
             url, token, project_id="proj_demo", max_examples=1000, rate_limit="20/s", max_time=1.0
         )
+        lasted = time.monotonic() - began
     assert report.stopped_early == "stopped at the time limit"
-    assert report.requests <= 30  # 20/s for one second, and nothing after
+    assert report.requests <= 20 * (int(lasted) + 1), (report.requests, lasted)
 
 
 def test_rates() -> None:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from cli_helpers import Served, page_server, serving
-from conftest import http
+from conftest import http, wait_for
 
 pytestmark = [
     pytest.mark.slow,
@@ -50,11 +50,7 @@ def control(served: Served, route: str) -> Any:
 
 def wait_until(page: Any, predicate: Any, what: str) -> None:
     """Poll `predicate()` (reading the API) while the page works; the dashboard polls every second."""
-    for _ in range(100):
-        if predicate():
-            return
-        page.wait_for_timeout(100)
-    raise AssertionError(f"never happened: {what}")
+    wait_for(predicate, what)
 
 
 def test_every_dashboard_control_does_what_it_says(browser: Any, tmp_path: Path) -> None:
@@ -166,12 +162,14 @@ def test_every_dashboard_control_does_what_it_says(browser: Any, tmp_path: Path)
 
 POLLER = """<!doctype html><meta charset="utf-8"><script>
 window.seen = [];
+window.polls = 0;
 async function poll(mock, token) {
   for (;;) {
     const r = await fetch(mock + "/v1/jobs/job_deploy_1", {headers: {Authorization: "Bearer " + token}});
     const job = (await r.json()).job;
     const last = window.seen[window.seen.length - 1];
     if (!last || last.state !== job.state) window.seen.push({state: job.state, attempts: job.attempts});
+    window.polls = (window.polls || 0) + 1;
     if (job.state === "succeeded") return;
     await new Promise((done) => setTimeout(done, 50));
   }
@@ -185,6 +183,30 @@ def poller_page() -> Iterator[str]:
         yield url
 
 
+WALK = ["pending", "claimed", "running", "failed", "pending", "claimed", "running", "succeeded"]
+
+
+RETRY_CLAIM = 5
+"""The retry's claim (`after_polls: 2`): fired by two of the page's reads, not by the clock."""
+
+
+def step_through(page: Any, control_url: str) -> None:
+    """Step a paused job_deploy_1 of retry-then-succeed to success, each step once the page has
+    seen the one before: it sees every state, however slowly it polls."""
+    for index, expected in enumerate(WALK[1:], start=1):
+        if index != RETRY_CLAIM:
+            http(f"{control_url}/advance", "POST", None, {"to": "next_step"})
+        page.wait_for_function(
+            f"window.seen.length === {index + 1} && window.seen[{index}].state === '{expected}'"
+        )
+
+
+def in_order(part: list[str], whole: list[str]) -> bool:
+    """Whether `part` is `whole` with some entries left out."""
+    rest = iter(whole)
+    return all(any(entry == later for later in rest) for entry in part)
+
+
 def test_a_polling_page_sees_every_state_while_the_test_steps_the_clock(
     browser: Any, poller_page: str
 ) -> None:
@@ -193,28 +215,12 @@ def test_a_polling_page_sees_every_state_while_the_test_steps_the_clock(
         page.goto(poller_page)
         page.evaluate("([mock, token]) => { window.done = poll(mock, token); }", [served.url, WEB_TOKEN])
         page.wait_for_function("window.seen.length === 1")
-        clock = f"{served.url}/_capymock"
-        # Paused: nothing moves, however long the page polls.
-        page.wait_for_timeout(300)
+        # Paused: nothing moves, however often the page polls.
+        page.wait_for_function("window.polls >= 10")
         assert page.evaluate("window.seen.map(s => s.state)") == ["pending"]
-        # Step through claimed, running, failed and the retry by hand...
-        for expected in ("claimed", "running", "failed", "pending"):
-            http(f"{clock}/advance", "POST", None, {"to": "next_step"})
-            page.wait_for_function(f"window.seen[window.seen.length - 1].state === '{expected}'")
-        # ...then let it run in real time (the after_polls step waits for the page's reads).
-        http(f"{clock}/clock", "POST", None, {"speed": 5})
-        page.wait_for_function("window.seen[window.seen.length - 1].state === 'succeeded'", timeout=30000)
+        step_through(page, f"{served.url}/_capymock")
         seen = page.evaluate("window.seen")
-    assert [s["state"] for s in seen] == [
-        "pending",
-        "claimed",
-        "running",
-        "failed",
-        "pending",
-        "claimed",
-        "running",
-        "succeeded",
-    ]
+    assert [s["state"] for s in seen] == WALK
     assert [s["attempts"] for s in seen] == [0, 1, 1, 1, 1, 2, 2, 2]
 
 
@@ -230,29 +236,17 @@ def test_two_pages_on_two_sessions_each_see_their_own_job_move(browser: Any, pol
             page.evaluate(
                 "([mock, token]) => { window.done = poll(mock, token); }", [session["base_url"], WEB_TOKEN]
             )
-        # The first session runs through its script; the second stays where it is.
+        # The first session is stepped through its script; the second stays where it is.
         first, second = sessions
-        for _ in range(4):
-            http(f"{first['control_url']}/advance", "POST", None, {"to": "next_step"})
-            pages[0].wait_for_timeout(150)
-        http(f"{first['control_url']}/clock", "POST", None, {"speed": 5})
-        pages[0].wait_for_function("window.seen[window.seen.length - 1].state === 'succeeded'", timeout=30000)
+        step_through(pages[0], first["control_url"])
+        pages[1].wait_for_function("window.polls >= 10")
         assert [s["state"] for s in pages[1].evaluate("window.seen")] == ["pending"]
-        # Now the second one, at its own pace.
+        # Now the second one, at its own pace: it runs to success by itself, in the script's order.
         http(f"{second['control_url']}/clock", "POST", None, {"speed": 3})
-        pages[1].wait_for_function("window.seen[window.seen.length - 1].state === 'succeeded'", timeout=30000)
-        for page in pages:
-            states = [s["state"] for s in page.evaluate("window.seen")]
-            assert states == [
-                "pending",
-                "claimed",
-                "running",
-                "failed",
-                "pending",
-                "claimed",
-                "running",
-                "succeeded",
-            ]
+        pages[1].wait_for_function("window.seen[window.seen.length - 1].state === 'succeeded'", timeout=60000)
+        assert [s["state"] for s in pages[0].evaluate("window.seen")] == WALK
+        states = [s["state"] for s in pages[1].evaluate("window.seen")]
+        assert states[0] == "pending" and states[-1] == "succeeded" and in_order(states, WALK), states
         assert http(f"{served.url}/_capymock/state").body["scenario"] == "demo"
 
 

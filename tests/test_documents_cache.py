@@ -39,11 +39,17 @@ jobs:
 """
 
 
-def load(cache: Path | str, scenario: Path | str, spec: Path | None = None) -> dict[str, object]:
-    """Load `scenario` in a fresh interpreter with `cache` as the cache folder."""
+def load(
+    cache: Path | str,
+    scenario: Path | str,
+    spec: Path | None = None,
+    cwd: Path | None = None,
+    **env_vars: str,
+) -> dict[str, object]:
+    """Load `scenario` in a fresh interpreter (in `cwd`) with `cache` as the cache folder (and `env_vars`)."""
     args = [sys.executable, "-c", LOAD, str(scenario), *([str(spec)] if spec else [])]
-    env = {**os.environ, "CAPYMOCK_CACHE": str(cache)}
-    done = subprocess.run(args, capture_output=True, text=True, timeout=60, env=env)
+    env = {**os.environ, "CAPYMOCK_CACHE": str(cache), **env_vars}
+    done = subprocess.run(args, capture_output=True, text=True, timeout=60, env=env, cwd=cwd)
     assert done.returncode == 0, done.stderr
     result: dict[str, object] = json.loads(done.stdout)
     return result
@@ -114,9 +120,12 @@ def test_an_unwritable_cache_folder_or_keeping_off_changes_nothing(tmp_path: Pat
     for _ in range(2):
         assert load(blocked / "cache", scenario)["view"]["jobs"][0]["id"] == "job_a"  # type: ignore[index]
     assert blocked.read_text() == "not a folder"
-    before = set(Path(os.environ["CAPYMOCK_CACHE"]).glob("*"))
-    assert load("off", scenario)["yaml"] is True and load("off", scenario)["yaml"] is True
-    assert set(Path(os.environ["CAPYMOCK_CACHE"]).glob("*")) == before
+    home, xdg = tmp_path / "home", tmp_path / "xdg"  # where the cache would go without CAPYMOCK_CACHE
+    here = tmp_path / "here"
+    here.mkdir()
+    for _ in range(2):
+        assert load("off", scenario, cwd=here, HOME=str(home), XDG_CACHE_HOME=str(xdg))["yaml"] is True
+    assert not home.exists() and not xdg.exists() and list(here.iterdir()) == []
 
 
 def test_serve_keeps_the_spec_and_its_scenario_and_starts_from_them(tmp_path: Path) -> None:

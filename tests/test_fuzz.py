@@ -5,7 +5,6 @@ bodies must be answered 2xx or 4xx, never a 500 or a defect of the mock."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -19,7 +18,7 @@ SPEC = capymock.load_spec()
 BUNDLED = {name: path.read_text() for name, path in capymock.bundled_scenarios().items()}
 FUZZ = settings(
     max_examples=400,
-    deadline=timedelta(seconds=5),
+    deadline=None,  # no time limit per example: a busy machine is slow, not wrong
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     database=None,
 )

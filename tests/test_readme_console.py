@@ -4,6 +4,10 @@ A block's commands are its `$ ` lines. A `make serve` or `capymock serve` line s
 in the background (until the block ends); a block that calls the mock without starting one
 runs against the mock the README started last, as a reader would (`make serve` at first).
 Every other command must exit 0, and a `curl` must get JSON that is not an `{"error"}`.
+
+The README's mocks listen on fixed ports (4010, or `--port N`); here each takes a free one
+(`PORT=0`, `--port 0`), and the URLs the README prints for it are rewritten to the one its
+banner names, so a mock or Prism already on 4010 changes nothing.
 """
 
 from __future__ import annotations
@@ -14,13 +18,13 @@ import re
 import signal
 import subprocess
 import textwrap
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
 
+from cli_helpers import read_banner
 from conftest import ROOT
 
 pytestmark = pytest.mark.slow
@@ -32,6 +36,8 @@ BLOCKS = [
     if "\n$ " in "\n" + textwrap.dedent(block)
 ]
 SERVE = re.compile(r"^(make serve|\S*capymock serve)\b")
+PORT = re.compile(r" --port (\d+)\b")
+README_PORT = "4010"  # where the README's `make serve` listens (the Makefile's default PORT)
 NOT_HERE = {
     "capy.example": "checks a real deployment, not loopback",
     "make test": "is what CI runs",
@@ -64,9 +70,20 @@ def test_the_readme_has_runnable_blocks() -> None:
     assert any("--paused" in block for block in runnable)
 
 
+def on_a_free_port(command: str) -> tuple[str, str]:
+    """`command` listening on a free port, and the URL the README shows for its mock."""
+    given = PORT.search(command)
+    printed = f"http://127.0.0.1:{given.group(1) if given else README_PORT}"
+    if command.startswith("make serve"):
+        return f"{command} PORT=0", printed
+    return (PORT.sub(" --port 0", command) if given else f"{command} --port 0"), printed
+
+
 @contextmanager
-def serving(command: str, env: dict[str, str]) -> Iterator[None]:
-    """`command` in the background until the block ends; it must print its banner."""
+def serving(command: str, env: dict[str, str], urls: dict[str, str]) -> Iterator[None]:
+    """`command` in the background on a free port until the block ends; it must print its banner,
+    and `urls` maps the URL the README shows for it to the one the banner names."""
+    command, printed = on_a_free_port(command)
     process = subprocess.Popen(
         ["bash", "-c", command],
         cwd=ROOT,
@@ -76,17 +93,14 @@ def serving(command: str, env: dict[str, str]) -> Iterator[None]:
         text=True,
         start_new_session=True,
     )
-    seen = []
     try:
-        assert process.stdout is not None
-        deadline = time.monotonic() + 300
-        for line in iter(process.stdout.readline, ""):
-            seen.append(line)
-            if line.startswith("Press Ctrl-C") or time.monotonic() > deadline:
-                break
-        assert any(line.startswith("Press Ctrl-C") for line in seen), "".join(seen)
+        banner = read_banner(process, timeout=300)  # `make serve` may set up .venv first
+        found = re.search(r"mock at (http://\S+)", banner)
+        assert found, banner
+        urls[printed] = found.group(1)
         yield
     finally:
+        urls.pop(printed, None)
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGINT)
         try:
@@ -94,6 +108,15 @@ def serving(command: str, env: dict[str, str]) -> Iterator[None]:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+def rewritten(command: str, urls: dict[str, str]) -> str:
+    """`command` with each mock URL the README prints replaced by the mock's real one."""
+    for printed, real in urls.items():
+        command = re.sub(re.escape(printed) + r"(?!\d)", real, command)
+    return command
 
 
 def run(command: str, env: dict[str, str]) -> None:
@@ -106,21 +129,39 @@ def run(command: str, env: dict[str, str]) -> None:
         assert not (isinstance(body, dict) and "error" in body), f"{command}\n{done.stdout}"
 
 
+def test_a_served_block_listens_on_a_free_port_and_its_urls_follow() -> None:
+    assert on_a_free_port('make serve ARGS="--paused"') == (
+        'make serve ARGS="--paused" PORT=0',
+        "http://127.0.0.1:4010",
+    )
+    assert on_a_free_port("capymock serve --port 4011 -q") == (
+        "capymock serve --port 0 -q",
+        "http://127.0.0.1:4011",
+    )
+    urls = {"http://127.0.0.1:4010": "http://127.0.0.1:39211"}
+    assert rewritten("curl http://127.0.0.1:4010/v1 http://127.0.0.1:40100", urls) == (
+        "curl http://127.0.0.1:39211/v1 http://127.0.0.1:40100"
+    )
+
+
 def test_every_console_block_runs_as_printed(tmp_path: Path) -> None:
-    """One test, block after block in README order: they share port 4010, as a reader's would."""
+    """One test, block after block in README order, each mock on a free port."""
     ran = 0
     for block in BLOCKS:
         if any(word in block for word in NOT_HERE):
             continue
         env = {**os.environ, "HOME": str(tmp_path)}
+        for variable in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "ARGS", "PORT"):  # not `make test ARGS=..`'s
+            env.pop(variable, None)
         lines = commands(block)
+        urls: dict[str, str] = {}
         with ExitStack() as stack:
             if not any(SERVE.match(line) for line in lines):
-                stack.enter_context(serving(_server_for(block), env))
+                stack.enter_context(serving(_server_for(block), env, urls))
             for line in lines:  # in order: a serve line starts its mock where it stands
                 if SERVE.match(line):
-                    stack.enter_context(serving(line, env))
+                    stack.enter_context(serving(line, env, urls))
                 else:
-                    run(line, env)
+                    run(rewritten(line, urls), env)
         ran += 1
     assert ran >= 4

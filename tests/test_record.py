@@ -10,10 +10,9 @@ import signal
 import socket
 import subprocess
 import threading
-import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -22,11 +21,11 @@ from typing import Any
 import pytest
 import yaml
 
-from cli_helpers import CAPYMOCK, serving
+from cli_helpers import CAPYMOCK, Served, _pump, serving
+from conftest import http, wait_for
 
 RETRY_TOKEN = "capy_live_web_0123456789abcdef"  # retry-then-succeed's own key
-SPEED = 8
-INTERVAL = 0.01  # real seconds between two polls: 0.08 s of the deployment's time at SPEED
+INTERVAL = 0.01  # real seconds between two polls
 STEPS = ["pending", "claimed", "running", "failed", "pending", "claimed", "running", "succeeded"]
 ATTEMPTS = [0, 1, 1, 1, 1, 2, 2, 2]
 PROGRESS = re.compile(r"^\s+\+\s*[\d.]+s\s+(\S+): (\S+) \(attempts (\d+)\)$")
@@ -74,41 +73,81 @@ def poll_args(url: str, output: Path, *more: str) -> list[str]:
 
 # -- poll mode: record the bundled retry, replay it ---------------------------------------------
 
+Seen = tuple[str, int]
+"""(state, attempts) of the watched job."""
+
+
+def record_stepped(
+    deployment: Served, output: Path, token: str, advance: Callable[[Seen], dict[str, Any]]
+) -> tuple[int, str]:
+    """`record` job_deploy_1 of a paused deployment, moving its clock (`advance(seen)` is the
+    body of `POST /_capymock/advance`) each time the recorder has shown the state the job is
+    in, so it sees every state whatever the machine's speed: (exit status, stderr)."""
+    process = subprocess.Popen(
+        [*CAPYMOCK, "record", *poll_args(deployment.url, output, "--job-id", "job_deploy_1")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "CAPY_TOKEN": token, "PYTHONUNBUFFERED": "1"},
+    )
+    lines: list[str] = []
+    reader = threading.Thread(target=_pump, args=(process.stderr, lines), daemon=True)
+    reader.start()
+
+    def finished() -> bool:
+        if process.poll() is not None:  # the recorder saw the job finish, and wrote the file
+            return True
+        shown = progress("".join(lines))
+        job = http(f"{deployment.url}/_capymock/jobs/job_deploy_1").body["job"]
+        if shown and shown[-1][1:] == (job["state"], job["attempts"]):
+            stepped = http(f"{deployment.url}/_capymock/advance", "POST", None, advance(shown[-1][1:]))
+            assert stepped.status in (200, 409), stepped.body  # 409: the next step waits for reads
+        return False
+
+    try:
+        wait_for(finished, "the recorder to see job_deploy_1 finish", timeout=120)
+        assert process.stdout is not None
+        process.stdout.read()
+        reader.join(30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(30)
+    return process.returncode, "".join(lines)
+
 
 def test_a_recorded_retry_replays_the_same_states_attempts_and_timing(tmp_path: Path) -> None:
-    served_args = ["--scenario", "retry-then-succeed", "--speed", str(SPEED), "--start-on-first-request"]
     original = tmp_path / "recorded.yaml"
-    with serving([*served_args, "--quiet"]) as real:
-        first = record(*poll_args(real.url, original, "--job-id", "job_deploy_1"), token=RETRY_TOKEN)
-    assert first.returncode == 0, first.stderr
-    seen = progress(first.stderr)
-    assert [state for _, state, _ in seen] == STEPS, first.stderr
+
+    def step_past_the_retry(seen: Seen) -> dict[str, Any]:
+        # The retry's claim waits for two reads, which come at once: the clock is moved 2 s past
+        # the retry (due 1 s after the failure), so the claim the reads fire shows a gap of its own.
+        return {"seconds": 3} if seen == ("failed", 1) else {"to": "next_step"}
+
+    with serving(["--scenario", "retry-then-succeed", "--paused", "--quiet"]) as real:
+        status, first = record_stepped(real, original, RETRY_TOKEN, step_past_the_retry)
+    assert status == 0, first
+    seen = progress(first)
+    assert [state for _, state, _ in seen] == STEPS, first
     assert [attempts for _, _, attempts in seen] == ATTEMPTS
     assert validate(original).returncode == 0, validate(original).stdout
 
     replayed = tmp_path / "replayed.yaml"
-    # Replayed slower: a state the original showed for two polls (the retry's `after_polls`) is
-    # replayed as that much deployment time, which polls on a loaded machine could step over.
-    replay_args = ["--speed", str(SPEED / 4), "--start-on-first-request", "--quiet"]
-    with serving(["--scenario", str(original), *replay_args]) as replay:
-        second = record(
-            *poll_args(replay.url, replayed, "--job-id", "job_deploy_1"), token=recorded_token(original)
+    with serving(["--scenario", str(original), "--paused", "--quiet"]) as replay:
+        status, second = record_stepped(
+            replay, replayed, recorded_token(original), lambda seen: {"to": "next_step"}
         )
-    assert second.returncode == 0, second.stderr
-    assert progress(second.stderr) == seen  # the same states, with the same attempts
-    # The timing: every step within one polling interval (in the deployment's time) of the original.
-    interval = INTERVAL * SPEED
+    assert status == 0, second
+    assert progress(second) == seen  # the same states, with the same attempts
+    # The timing: retry-then-succeed's `after`s, read from the deployment's own stamps, and the
+    # replay's the same (the claim after the retry: the 2 s the clock was moved).
     before, after = steps_of(original, "job_deploy_1"), steps_of(replayed, "job_deploy_1")
     assert [s["state"] for s in before] == [s["state"] for s in after] == STEPS
-    expected = [0, 2, 1, 5, 1, None, 1, 3]  # retry-then-succeed's `after`s; None: `after_polls: 2`
-    for step, want in zip(before, expected, strict=True):
-        if want is not None:
-            assert abs(seconds(step.get("after")) - want) <= interval, before
-    for old, new in zip(before, after, strict=True):
-        assert abs(seconds(old.get("after")) - seconds(new.get("after"))) <= interval, (before, after)
-    for text in (first.stdout, first.stderr, second.stdout, second.stderr, original.read_text()):
+    assert [seconds(s.get("after")) for s in before] == [0, 2, 1, 5, 1, 2, 1, 3], before
+    assert after == before
+    for text in (first, second, original.read_text()):
         assert RETRY_TOKEN not in text
-    assert recorded_token(original) not in second.stdout + second.stderr + replayed.read_text()
+    assert recorded_token(original) not in second + replayed.read_text()
 
 
 def test_the_file_says_where_and_how_it_was_recorded(tmp_path: Path) -> None:
@@ -182,12 +221,13 @@ def scripted(
     frames: Mapping[str, list[dict[str, Any]]], failures: Mapping[str, list[int]] | None = None
 ) -> Iterator[tuple[str, Scripted]]:
     script = Scripted(frames, failures or {})
+    ended = threading.Event()
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             status, body = script.answer(self.path.split("?")[0], self.headers.get("Authorization"))
             if status == 0:
-                time.sleep(1.5)  # longer than the recorder waits
+                ended.wait(60)  # no answer until the test is over: the client gives up first
                 status = 504
             data = json.dumps(body).encode()
             self.send_response(status)
@@ -205,6 +245,7 @@ def scripted(
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}", script
     finally:
+        ended.set()
         server.shutdown()
         server.server_close()
 
@@ -212,10 +253,49 @@ def scripted(
 SECRET = "capy_live_secret_5f1e0c2b9a7d4e36"
 
 
+TIMEOUT = "2s"
+"""How long the recorder waits for an answer: long enough for any answer on a busy machine, so
+only the deployment's deliberate silence (status 0) is a timeout."""
+
+
+def scripted_args(url: str, output: Path, *more: str) -> list[str]:
+    return ["--base-url", url, "--project-id", "proj_real", "--interval", "10ms", "--rate-limit", "0",
+            "--timeout", TIMEOUT, "-o", str(output), *more]  # fmt: skip
+
+
 def record_scripted(url: str, output: Path, *more: str) -> subprocess.CompletedProcess[str]:
-    args = ["--base-url", url, "--project-id", "proj_real", "--interval", "10ms", "--rate-limit", "0",
-            "--timeout", "300ms", "-o", str(output), *more]  # fmt: skip
-    return record(*args, token=SECRET)
+    """`record` until every watched job is finished."""
+    return record(*scripted_args(url, output, *more), token=SECRET)
+
+
+def record_until_shown(args: list[str], shown: str) -> subprocess.CompletedProcess[str]:
+    """`record ARGS`, stopped with Ctrl-C once its progress shows `shown` (for a job that never
+    finishes, or one seen to finish before a later change)."""
+    process = subprocess.Popen(
+        [*CAPYMOCK, "record", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "CAPY_TOKEN": SECRET, "PYTHONUNBUFFERED": "1"},
+    )
+    lines: list[str] = []
+    reader = threading.Thread(target=_pump, args=(process.stderr, lines), daemon=True)
+    reader.start()
+    try:
+        wait_for(
+            lambda: shown in "".join(lines) or process.poll() is not None, f"the recorder to show {shown!r}"
+        )
+        assert shown in "".join(lines), "".join(lines)
+        process.send_signal(signal.SIGINT)
+        assert process.stdout is not None
+        stdout = process.stdout.read()
+        process.wait(30)
+        reader.join(30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(30)
+    return subprocess.CompletedProcess(args, process.returncode, stdout, "".join(lines))
 
 
 def test_states_the_polls_missed_are_filled_by_the_lifecycle_and_commented(tmp_path: Path) -> None:
@@ -250,13 +330,13 @@ def test_states_the_polls_missed_are_filled_by_the_lifecycle_and_commented(tmp_p
     assert lap[2]["claimed_by"] == "worker-9"  # on the claim, where the lifecycle sets it
 
     with serving(["--scenario", str(output), "--quiet", "--speed", "1000"]) as replay:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            shown = get(f"{replay.url}/v1/jobs/job_lap", recorded_token(output))
-            if shown["job"]["state"] == "succeeded":
-                break
-            time.sleep(0.02)
-    assert shown["job"]["attempts"] == 2  # the retry the polls missed is in the replay
+
+        def lap_done() -> dict[str, Any] | None:
+            shown: dict[str, Any] = get(f"{replay.url}/v1/jobs/job_lap", recorded_token(output))["job"]
+            return shown if shown["state"] == "succeeded" else None
+
+        shown = wait_for(lap_done, "job_lap to succeed in the replay")
+    assert shown["attempts"] == 2  # the retry the polls missed is in the replay
 
 
 def test_a_move_no_legal_walk_explains_is_a_comment_not_a_step(tmp_path: Path) -> None:
@@ -268,7 +348,8 @@ def test_a_move_no_legal_walk_explains_is_a_comment_not_a_step(tmp_path: Path) -
     }
     output = tmp_path / "odd.yaml"
     with scripted(frames) as (url, _):
-        done = record_scripted(url, output, "--duration", "300ms")
+        # `--duration`: past the first read, which shows the job finished (the recorder would stop)
+        done = record_until_shown(scripted_args(url, output, "--duration", "1h"), "job_back: running")
     assert done.returncode == 0, done.stderr
     assert validate(output).returncode == 0, validate(output).stdout
     assert [s["state"] for s in steps_of(output, "job_back")] == ["succeeded"]
@@ -290,7 +371,7 @@ def test_5xx_answers_and_timeouts_while_polling_become_faults(tmp_path: Path) ->
     faults = yaml.safe_load(output.read_text(encoding="utf-8"))["faults"]
     assert {"match": {"method": "GET", "path": "/v1/jobs/job_one"}, "status": 502, "times": 2,
             "body": {"error": "upstream trouble at /v1/jobs/job_one"}} in faults  # fmt: skip
-    assert {"match": {"method": "GET", "path": "/v1/jobs/job_one"}, "status": 504, "delay": "300ms",
+    assert {"match": {"method": "GET", "path": "/v1/jobs/job_one"}, "status": 504, "delay": TIMEOUT,
             "times": 1} in faults  # fmt: skip
 
 
@@ -305,8 +386,8 @@ def test_redact_and_rename_keep_private_values_out_of_the_file(tmp_path: Path) -
     }  # fmt: skip
     output = tmp_path / "private.yaml"
     with scripted(frames, {"/v1/jobs/job_private_1": [503]}) as (url, script):
-        more = ["--redact", "error, last_stderr", "--rename", "--duration", "300ms"]
-        done = record_scripted(url, output, *more)
+        args = scripted_args(url, output, "--redact", "error, last_stderr", "--rename")
+        done = record_until_shown(args, "job_private_1: failed")
     assert done.returncode == 0, done.stderr
     assert validate(output).returncode == 0, validate(output).stdout
     text = output.read_text(encoding="utf-8")
@@ -325,19 +406,10 @@ def test_ctrl_c_ends_the_recording_and_writes_what_was_seen(tmp_path: Path) -> N
     output = tmp_path / "partial.yaml"
     with scripted(frames) as (url, _):
         args = ["--base-url", url, "--project-id", "proj_real", "--interval", "50ms", "-o", str(output)]
-        process = subprocess.Popen(
-            [*CAPYMOCK, "record", *args],
-            stderr=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "CAPY_TOKEN": SECRET, "PYTHONUNBUFFERED": "1"},
-        )
-        assert process.stderr is not None
-        assert "job_long: running" in "".join(iter_until(process.stderr, "job_long: running"))
-        process.send_signal(signal.SIGINT)
-        rest = process.communicate(timeout=20)[1]
-    assert process.returncode == 0, rest
+        done = record_until_shown(args, "job_long: running")
+    assert done.returncode == 0, done.stderr
     assert [s["state"] for s in steps_of(output, "job_long")] == ["running"]
-    assert "Traceback" not in rest
+    assert "Traceback" not in done.stderr
 
 
 def iter_until(stream: Any, text: str) -> Iterator[str]:
@@ -424,8 +496,7 @@ def proxying(target: str, output: Path, *more: str) -> Iterator[tuple[str, subpr
 
 def test_the_proxy_records_an_injected_502_as_a_fault_and_the_jobs_states(tmp_path: Path) -> None:
     output = tmp_path / "proxied.yaml"
-    served_args = ["--scenario", "retry-then-succeed", "--speed", str(SPEED), "--start-on-first-request"]
-    with serving([*served_args, "--quiet"]) as real:
+    with serving(["--scenario", "retry-then-succeed", "--paused", "--quiet"]) as real:
         fault = {"match": {"method": "GET", "path": "/v1/jobs/job_deploy_1"}, "status": 502, "times": 2}
         request = urllib.request.Request(
             f"{real.url}/_capymock/faults", json.dumps(fault).encode(), {"Content-Type": "application/json"}
@@ -433,14 +504,27 @@ def test_the_proxy_records_an_injected_502_as_a_fault_and_the_jobs_states(tmp_pa
         urllib.request.urlopen(request, timeout=10).close()
         with proxying(real.url, output) as (url, process, lines):
             statuses, states = [], []
-            while not states or states[-1] != "succeeded":
+
+            def succeeded() -> bool:
+                """One poll through the proxy; the deployment's clock is stepped once the poll
+                has shown the state the job is in, so every state passes through the proxy."""
                 statuses.append(status_of(f"{url}/v1/jobs/job_deploy_1", RETRY_TOKEN))
-                if statuses[-1] == 200:
-                    states.append(get(f"{url}/v1/jobs/job_deploy_1", RETRY_TOKEN)["job"]["state"])
-                time.sleep(INTERVAL)
+                if statuses[-1] != 200:
+                    return False
+                shown = get(f"{url}/v1/jobs/job_deploy_1", RETRY_TOKEN)["job"]
+                states.append(shown["state"])
+                if shown["state"] == "succeeded":
+                    return True
+                if http(f"{real.url}/_capymock/jobs/job_deploy_1").body["job"] == shown:
+                    stepped = http(f"{real.url}/_capymock/advance", "POST", None, {"to": "next_step"})
+                    assert stepped.status in (200, 409), stepped.body  # 409: the next step waits for reads
+                return False
+
+            wait_for(succeeded, "job_deploy_1 to succeed, polled through the proxy", timeout=120)
             assert status_of(f"{url}/v1/jobs/job_deploy_1", RETRY_TOKEN, host="evil.example") == 421
     assert process.returncode == 0, lines
     assert statuses[:2] == [502, 502]
+    assert [state for i, state in enumerate(states) if not i or state != states[i - 1]] == STEPS
     assert validate(output).returncode == 0, validate(output).stdout
     document = yaml.safe_load(output.read_text(encoding="utf-8"))
     assert document["faults"] == [
@@ -480,14 +564,14 @@ def test_the_proxy_records_timeouts_as_504_faults_but_not_an_unreachable_target(
     slow, dead = tmp_path / "slow.yaml", tmp_path / "dead.yaml"
     with (
         scripted(frames, {"/v1/jobs/job_one": [0]}) as (target, _),
-        proxying(target, slow, "--timeout", "300ms") as (url, _, _),
+        proxying(target, slow, "--timeout", TIMEOUT) as (url, _, _),
     ):
         assert status_of(f"{url}/v1/jobs/job_one", SECRET) == 504
         assert get(f"{url}/v1/jobs/job_one", SECRET)["job"]["state"] == "pending"
     with proxying("http://127.0.0.1:1", dead) as (url, _, _):
         assert status_of(f"{url}/v1/jobs/job_one", SECRET) == 502
     faults = yaml.safe_load(slow.read_text(encoding="utf-8"))["faults"]
-    timed_out = {"match": {"method": "GET", "path": "/v1/jobs/job_one"}, "status": 504, "delay": "300ms"}
+    timed_out = {"match": {"method": "GET", "path": "/v1/jobs/job_one"}, "status": 504, "delay": TIMEOUT}
     assert faults == [{**timed_out, "times": 1}]
     assert "faults" not in yaml.safe_load(dead.read_text(encoding="utf-8"))
     assert validate(slow).returncode == validate(dead).returncode == 0

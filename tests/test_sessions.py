@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 import threading
-import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -13,7 +13,7 @@ from werkzeug.test import Client
 
 import capymock
 from cli_helpers import Served, serving
-from conftest import http
+from conftest import http, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -124,22 +124,54 @@ def test_a_session_clock_is_virtual_unless_given_a_speed() -> None:
     with serving(["--quiet"]) as served:
         virtual = start(served, {"scenario": "retry-then-succeed"})[1]
         running = start(served, {"scenario": "retry-then-succeed", "speed": 100})[1]
-        time.sleep(0.3)
+        wait_for(
+            lambda: http(f"{running['control_url']}/clock").body["now"] > "2026-01-01T09:00:10Z",
+            "the session at speed 100 to pass 10 s",
+        )
         assert http(f"{virtual['control_url']}/clock").body["now"] == "2026-01-01T09:00:00Z"
-        assert http(f"{running['control_url']}/clock").body["now"] > "2026-01-01T09:00:10Z"
 
 
 def test_sessions_are_bounded_in_number_and_idle_time() -> None:
+    """Idle time read from a clock the test moves: a used session lives on, an idle one ends."""
+    with capymock.serve() as mock:
+        now = [1000.0]
+        mock.sessions.timer, mock.sessions.ttl, mock.sessions.limit = (
+            (lambda: now[0]),
+            timedelta(seconds=1),
+            2,
+        )
+        url = f"{mock.url}/_capymock/sessions"
+        first, second = (http(url, "POST", None, {}).body for _ in range(2))
+        refused = http(url, "POST", None, {})
+        assert (
+            refused.status == 429
+            and "2 sessions are live, the most this server holds" in refused.body["error"]
+        )
+        now[0] += 0.6
+        assert http(f"{first['control_url']}/state").status == 200  # used: its idle time starts again
+        now[0] += 0.6
+        assert http(f"{first['control_url']}/state").status == 200
+        gone = http(f"{second['control_url']}/state")  # idle for 1.2 s: expired
+        assert gone.status == 404 and second["id"] in gone.body["error"] and "expired" in gone.body["error"]
+        assert http(url, "POST", None, {}).status == 201
+        now[0] += 1.0  # idle for exactly the ttl: still live
+        assert http(f"{first['control_url']}/state").status == 200
+
+
+def test_serve_bounds_sessions_by_its_flags_and_ends_an_idle_one() -> None:
     with serving(["--quiet", "--max-sessions", "2", "--session-ttl", "1s"]) as served:
         first, second = start(served)[1], start(served)[1]
         refused = start(served)
         assert refused[0] == 429 and "2 sessions are live, the most this server holds" in refused[1]["error"]
-        time.sleep(0.6)
-        assert http(f"{first['control_url']}/state").status == 200  # used: its idle time starts again
-        time.sleep(0.6)
-        assert http(f"{first['control_url']}/state").status == 200
-        gone = http(f"{second['control_url']}/state")  # idle for 1.2 s: expired
-        assert gone.status == 404 and second["id"] in gone.body["error"] and "expired" in gone.body["error"]
+        assert "(0.0166667 min without a request)" in refused[1]["error"]  # --session-ttl 1s
+
+        def live() -> set[str]:  # the list does not count as using a session
+            return {session["id"] for session in http(f"{served.url}/_capymock/sessions").body["sessions"]}
+
+        assert live() == {first["id"], second["id"]}
+        wait_for(lambda: not live(), "both sessions to expire, idle for 1 s", timeout=60)
+        gone = http(f"{first['control_url']}/state")
+        assert gone.status == 404 and "expired" in gone.body["error"]
         assert start(served)[0] == 201
 
 

@@ -37,7 +37,12 @@ class Session:
 
 
 class Sessions:
-    """The live sessions of one server, at most `limit`, each ended after `ttl` without a request."""
+    """The live sessions of one server, at most `limit`, each ended after `ttl` without a request.
+
+    `ttl`, `limit` and `timer` (monotonic seconds: when a session was last used, and when it is
+    idle too long) may be set after it is made, before it serves (`capymock serve` sets the
+    first two; a test may give a clock of its own as the third).
+    """
 
     def __init__(
         self,
@@ -47,7 +52,7 @@ class Sessions:
         limit: int = DEFAULT_LIMIT,
         timer: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._make, self.ttl, self.limit, self._timer = make, ttl, limit, timer
+        self._make, self.ttl, self.limit, self.timer = make, ttl, limit, timer
         self._live: dict[str, Session] = {}
         self._lock = threading.Lock()
 
@@ -66,7 +71,7 @@ class Sessions:
                     f"({_minutes(self.ttl)} without a request)"
                 )
         fake = self._make(speed)
-        now = self._timer()
+        now = self.timer()
         import secrets  # here: its import (hmac, hashlib) is a twentieth of `serve`'s cold start
 
         session = Session(f"s_{secrets.token_hex(6)}", fake, now, now)
@@ -83,7 +88,7 @@ class Sessions:
         session = self._live.get(session_id)
         if session is None:
             return None
-        now = self._timer()
+        now = self.timer()
         if now - session.last_used > self.ttl.total_seconds():
             with self._lock:
                 if self._live.get(session_id) is session:
@@ -112,10 +117,10 @@ class Sessions:
 
     def expires_in(self, session: Session) -> float:
         """Seconds until `session` expires unless it is used."""
-        return max(0.0, session.last_used + self.ttl.total_seconds() - self._timer())
+        return max(0.0, session.last_used + self.ttl.total_seconds() - self.timer())
 
     def _purge(self) -> None:
-        now, ttl = self._timer(), self.ttl.total_seconds()
+        now, ttl = self.timer(), self.ttl.total_seconds()
         for stale in [sid for sid, s in self._live.items() if now - s.last_used > ttl]:
             del self._live[stale]
 
