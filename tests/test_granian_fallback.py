@@ -11,13 +11,12 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
 from cli_helpers import CAPYMOCK, read_banner, serving
-from conftest import http
+from conftest import http, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -241,10 +240,10 @@ def test_a_calling_convention_that_breaks_while_serving_stops_with_one_clear_err
 def test_the_self_test_request_is_not_logged_nor_in_the_journal() -> None:
     with serving(["--server", "granian"]) as served:
         assert http(f"{served.url}/_capymock/requests").status == 200
-        deadline = time.monotonic() + 20
-        while not any("/_capymock/requests" in line for line in served.stderr):
-            assert time.monotonic() < deadline, served.stderr
-            time.sleep(0.02)
+        wait_for(
+            lambda: any("/_capymock/requests" in line for line in served.stderr),
+            "the request log to show the request",
+        )
         assert not any("self-test" in line for line in served.stderr), served.stderr
         journal = http(f"{served.url}/_capymock/requests").body
         assert "self-test" not in str(journal)
