@@ -74,13 +74,16 @@ class World:
         job[self.lifecycle.field] = state
         job.update(dict(zip(self.counters, counts, strict=True)))
         job.update({name: ("x" if is_set else None) for name, is_set in zip(self.plain, plain, strict=True)})
-        job.update({name: (None if rank is None else at(rank)) for name, rank in zip(self.stamps, ranks, strict=True)})
+        job.update(
+            {
+                name: (None if rank is None else at(rank))
+                for name, rank in zip(self.stamps, ranks, strict=True)
+            }
+        )
         return job
 
     def within_bounds(self, job: Mapping[str, Any]) -> bool:
-        return all(
-            0 <= job[name] <= job[self.maxima[name]] for name in self.counters if name in self.maxima
-        )
+        return all(0 <= job[name] <= job[self.maxima[name]] for name in self.counters if name in self.maxima)
 
 
 def walked_shapes(world: World, maxima: Mapping[str, int]) -> set[Shape]:
@@ -144,7 +147,9 @@ def disagreements(lifecycle: Lifecycle, maxima: Mapping[str, int]) -> list[str]:
     for shape in every_shape(world, maxima):
         verdict = oracle.explain(world.job_of(shape, maxima))
         if verdict.explained != (shape in truth):
-            wrong.append(f"{shape}: oracle {verdict.explained} ({verdict.reason}), brute force {shape in truth}")
+            wrong.append(
+                f"{shape}: oracle {verdict.explained} ({verdict.reason}), brute force {shape in truth}"
+            )
     assert truth, "brute force reached nothing"
     return wrong
 
@@ -177,11 +182,10 @@ def test_the_oracle_explains_exactly_the_jobs_walks_of_the_spec_reach(limit: int
     assert disagreements(SPEC, {"attempts": limit}) == []
 
 
-@pytest.mark.parametrize("limit", [1, 3])
-def test_the_oracle_agrees_on_a_lifecycle_with_a_new_state(limit: int) -> None:
-    assert disagreements(with_paused_state(SPEC), {"attempts": limit}) == []
+def test_the_oracle_agrees_on_a_lifecycle_with_a_new_state() -> None:
+    assert disagreements(with_paused_state(SPEC), {"attempts": 2}) == []
 
 
-@pytest.mark.parametrize(("attempts", "runs"), [(1, 1), (2, 1), (3, 2), (2, 3)])
+@pytest.mark.parametrize(("attempts", "runs"), [(2, 1), (3, 2), (2, 3)])
 def test_the_oracle_agrees_on_a_lifecycle_with_a_second_counter(attempts: int, runs: int) -> None:
     assert disagreements(with_second_counter(SPEC), {"attempts": attempts, "runs": runs}) == []

@@ -11,8 +11,9 @@ one observation of a job to a later one, and names the first impossible step.
 The walks are explored on an abstract job: its state, each counter as one of "zero", "below
 its maximum" or "at its maximum" (judged against the job's own maximum), the derived fields
 that are set, and the timestamps set as levels of a weak order (fields set by one effect of one
-move share a level, and the same time; a later effect's fields sit above, never earlier). That graph is finite, so the oracle
-explores all of it once per lifecycle and job maximum.
+move share a level and a time; a later effect's fields sit above, never earlier). Counters up
+to `EXACT` are counted exactly. The graph is finite, so it is explored whole, once for each
+maximum and count seen.
 """
 
 from __future__ import annotations
@@ -125,7 +126,11 @@ class Oracle:
         """Whether legal moves (or none) lead from `before` to the later read `after`."""
         for name in self.fixed:
             if before.get(name) != after.get(name):
-                return Verdict(False, f"{name} changed from {before.get(name)!r} to {after.get(name)!r}: it never changes", name)
+                return Verdict(
+                    False,
+                    f"{name} changed from {before.get(name)!r} to {after.get(name)!r}: it never changes",
+                    name,
+                )
         first, last = _Seen.of(self.model, before), _Seen.of(self.model, after)
         if first is None or last is None or first.maxima != last.maxima:
             return Verdict(True)  # a maximum that changed is the schema's or another check's
@@ -152,12 +157,12 @@ class _Seen:
             return None
         counts, maxima = {}, []
         for counter in model.counters:
-            value = job.get(counter)
-            limit = job.get(model.maxima[counter]) if counter in model.maxima else None
-            if not _is_int(value) or (counter in model.maxima and not _is_int(limit)):
+            value = _as_int(job.get(counter))
+            limit = _as_int(job.get(model.maxima[counter])) if counter in model.maxima else None
+            if value is None or (counter in model.maxima and limit is None):
                 return None
-            counts[counter] = int(value)
-            maxima.append(int(limit) if limit is not None else None)
+            counts[counter] = value
+            maxima.append(limit)
         moments = {}
         for name in model.stamps:
             if job.get(name) is None:
@@ -186,10 +191,15 @@ def _classify(value: int, maximum: int | None) -> str:
     return ZERO if value == 0 else BELOW
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) or (
-        isinstance(value, float) and math.isfinite(value) and value.is_integer()
-    )
+def _as_int(value: Any) -> int | None:
+    """`value` as a whole number, if it is one (JSON may write 3 as 3.0)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    return None
 
 
 # -- the abstract graph -------------------------------------------------------------------
@@ -287,7 +297,9 @@ def _apply(node: Node, effect: Effect, model: Model, counting: Counting) -> list
     choices: list[tuple[Count, ...]] = [node.counters]
     for counter in effect.increment:
         index = model.counters.index(counter)
-        choices = [(*c[:index], moved, *c[index + 1 :]) for c in choices for moved in counting.more(index, c[index])]
+        choices = [
+            (*c[:index], moved, *c[index + 1 :]) for c in choices for moved in counting.more(index, c[index])
+        ]
     cleared = set(effect.clear) | set(effect.now)
     levels = tuple(level - cleared for level in node.levels)
     if effect.now:
@@ -402,7 +414,9 @@ def _no_order(lifecycle: Lifecycle, shaped: list[Node], seen: _Seen) -> Verdict:
     raw = seen.raw
     if any({earlier, later} <= level for level in shaped[0].levels):
         return Verdict(
-            False, f"{earlier} ({raw.get(earlier)}) and {later} ({raw.get(later)}) are set by one move: the same time", later
+            False,
+            f"{earlier} ({raw.get(earlier)}) and {later} ({raw.get(later)}) are set by one move, at one time",
+            later,
         )
     setter = "every change" if later in lifecycle.on_change.now else "the move that sets it"
     return Verdict(
@@ -428,7 +442,9 @@ def _walk(graph: Graph, node: Node) -> tuple[str, ...]:
 # -- two reads ----------------------------------------------------------------------------
 
 
-def _join(model: Model, first: _Seen, last: _Seen, before: Mapping[str, Any], after: Mapping[str, Any]) -> Verdict:
+def _join(
+    model: Model, first: _Seen, last: _Seen, before: Mapping[str, Any], after: Mapping[str, Any]
+) -> Verdict:
     lifecycle = model.lifecycle
     for counter in model.counters:
         if last.counts[counter] < first.counts[counter]:
@@ -497,8 +513,6 @@ def _path(model: Model, first: _Seen, last: _Seen, changed: set[str]) -> tuple[s
                 parents[nxt] = key
                 queue.append(nxt)
     return None
-
-
 
 
 def _states(parents: Mapping[Any, Any], key: Any) -> tuple[str, ...]:
