@@ -18,6 +18,7 @@ maximum and count seen.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import deque
 from collections.abc import Mapping
@@ -26,6 +27,7 @@ from datetime import datetime
 from typing import Any
 
 from capymock.core.lifecycle import Effect, Lifecycle
+from capymock.core.spec import JOB, Spec
 from capymock.core.timestamps import aware_timestamp
 
 ZERO, BELOW, TOP = "zero", "below", "top"
@@ -521,3 +523,10 @@ def _states(parents: Mapping[Any, Any], key: Any) -> tuple[str, ...]:
         states.append(key[0])
         key = parents[key]
     return tuple(reversed(states))
+
+
+@functools.lru_cache(maxsize=8)
+def oracle_for(spec: Spec) -> Oracle:
+    """The oracle of `spec`'s lifecycle, built once (its graphs are kept as they are explored)."""
+    fixed = (JOB.id, JOB.project, JOB.organization, JOB.created)
+    return Oracle(spec.lifecycle, JOB.created, fixed)
