@@ -97,7 +97,8 @@ def distinct(listing: Operation, body: Any) -> list[Finding]:
         if identifier is None:
             continue
         if identifier in first:
-            rule = f"a list holds each job once; {identifier!r} is {listing.envelope}[{first[identifier]}] too"
+            earlier = f"{listing.envelope}[{first[identifier]}]"
+            rule = f"a list holds each job once; {identifier!r} is {earlier} too"
             return [Finding(DISTINCT, rule, f"{listing.envelope}[{index}]", identifier)]
         first[identifier] = index
     return []

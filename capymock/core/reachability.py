@@ -345,8 +345,10 @@ def _out_of_bounds(model: Model, seen: _Seen) -> Verdict:
     for counter, maximum in zip(model.counters, seen.maxima, strict=True):
         value, low = seen.counts[counter], model.minima.get(counter, 0)
         if value < low or (maximum is not None and value > maximum):
-            top = f"{model.maxima[counter]} ({maximum})" if maximum is not None else "no maximum"
-            return Verdict(False, f"{counter} {value} is outside {low}..{top}", counter)
+            if maximum is None:
+                return Verdict(False, f"{counter} must be at least {low}, got {value}", counter)
+            bound = f"between {low} and {model.maxima[counter]} ({maximum})"
+            return Verdict(False, f"{counter} must be {bound}, got {value}", counter)
     raise AssertionError("a counter out of bounds was not found")  # pragma: no cover
 
 
