@@ -1,7 +1,8 @@
 """Hypothesis strategies for Capy Jobs API data, built from the spec and its lifecycle.
 
-Every job `jobs()` draws is valid under the spec's `Job` schema and keeps every lifecycle
-invariant, because it is made by walking legal transitions, not by filtering. Needs the
+Every job `jobs()` draws is valid under the spec's `Job` schema and is one the lifecycle can
+produce, because it is made by walking legal transitions, not by filtering (`unreachable=True`
+asks for the opposite, on purpose). Needs the
 `hypothesis` extra: `pip install 'capymock[hypothesis]'`.
 """
 
@@ -20,6 +21,7 @@ from capymock.core.auth import API_KEY_PREFIX
 from capymock.core.defaults import GENERATED_TYPES
 from capymock.core.job import Job, compose_job
 from capymock.core.lifecycle import Lifecycle
+from capymock.core.reachability import oracle_for
 from capymock.core.spec import JOB, Spec
 from capymock.core.timestamps import format_timestamp
 from capymock.core.transitions import legal_targets, shortest_path, transition
@@ -40,16 +42,52 @@ def jobs(
     project_id: str | None = None,
     organization_id: str | None = None,
     spec: Spec | None = None,
+    unreachable: bool = False,
 ) -> st.SearchStrategy[dict[str, Any]]:
     """Jobs as the API sends them (all fields), optionally in one `state` or project.
 
-    Each is made by walking the lifecycle's legal transitions from the initial state.
+    Each is made by walking the lifecycle's legal transitions from the initial state. With
+    `unreachable=True`, each is such a job with one derived thing changed so that no walk
+    produces it (valid under the schema, as odd data from a deployment may be): for consumer
+    tests of what a client does with it.
     """
     spec = spec or load_spec()
     lifecycle = spec.lifecycle
     if state is not None and state not in lifecycle.states:
         raise ValueError(f"{state!r} is not a state; states: {', '.join(lifecycle.states)}")
-    return _walked_jobs(spec, state, project_id, organization_id)
+    walked = _walked_jobs(spec, state, project_id, organization_id)
+    if not unreachable:
+        return walked
+    oracle = oracle_for(spec)
+    broken = st.tuples(walked, st.data()).map(lambda drawn: _broken(spec, drawn[0], drawn[1]))
+    return broken.filter(lambda job: not oracle.explain(job).explained)
+
+
+def _broken(spec: Spec, job: dict[str, Any], data: st.DataObject) -> dict[str, Any]:
+    """`job` with one thing the lifecycle derives changed: a counter, the nullness of a derived
+    field, or a timestamp moved before the creation."""
+    lifecycle = spec.lifecycle
+    counter, limit = lifecycle.retry.counter, lifecycle.retry.limit
+    derived = sorted(_managed(lifecycle) - {lifecycle.field, counter, limit})
+    name = data.draw(st.sampled_from([counter, *derived]), label="changed field")
+    if name == counter:
+        value: Any = data.draw(
+            st.integers(min_value=0, max_value=job[limit]).filter(lambda n: n != job[counter])
+        )
+    elif job.get(name) is not None:
+        created = datetime.fromisoformat(job[JOB.created].replace("Z", "+00:00"))
+        earlier = format_timestamp(created - timedelta(hours=1))
+        if name in spec.required_job_fields:
+            value = earlier  # a required field is never null: it moves instead
+        else:
+            value = data.draw(st.sampled_from([None, earlier])) if name in _stamps(lifecycle) else None
+    else:
+        value = format_timestamp(_LATEST) if name in _stamps(lifecycle) else "worker-" + data.draw(_IDS)
+    return {**job, name: value}
+
+
+def _stamps(lifecycle: Lifecycle) -> set[str]:
+    return {name for effect in (*lifecycle.on_enter.values(), lifecycle.on_change) for name in effect.now}
 
 
 @st.composite

@@ -23,7 +23,7 @@ EXPECTED_CHECK = {
     "wrong_type": "response_schema_conformance",
     "undocumented_status": "status_code_conformance",
     "wrong_content_type": "content_type_conformance",
-    "lifecycle_violation": "job_lifecycle_invariants",
+    "lifecycle_violation": "job_explained",
     "auth_not_enforced": "auth_required",
     "limit_ignored": "limit_honoured",
 }
@@ -46,7 +46,9 @@ def test_the_mock_honours_its_own_contract() -> None:
         "response_schema_conformance",
         "negative_data_rejection",
         "ignored_auth",
-        "job_lifecycle_invariants",
+        "job_explained",
+        "reads_joined",
+        "list_distinct",
         "limit_honoured",
         "newest_first",
         "auth_required",
@@ -77,9 +79,9 @@ def test_a_violation_says_what_where_and_how_to_reproduce() -> None:
     with deployment("lifecycle_violation") as (url, token):
         report = run_contract(url, token, project_id="proj_demo", **FAST)
     text = "\n".join(v.render() for v in report.violations if v.operation == "GET /v1/jobs/{jobID}")
-    assert "✗ GET /v1/jobs/{jobID}  [job_lifecycle_invariants]" in text
+    assert "✗ GET /v1/jobs/{jobID}  [job_explained]" in text
     assert "at:        job.started_at (job job_demo_deploy)" in text
-    assert "in state 'running': started_at must be set in state 'running'" in text
+    assert "no walk of the lifecycle produces this job: started_at must be set in state 'running'" in text
     assert "got:       200 " in text and '"started_at":null' in text
     assert f'reproduce: curl -i -H "Authorization: Bearer $CAPY_TOKEN" {url}/v1/jobs/job_demo_deploy' in text
     assert token not in report.render() and token not in report.junit_xml()

@@ -52,8 +52,8 @@ ANY = settings(max_examples=400, deadline=None, suppress_health_check=list(Healt
 
 def _all_findings(body: Any, query: Any, listed: Any) -> list[rules.Finding]:
     found = [
-        *rules.lifecycle(SPEC, SPEC.listing.operation_id, body),
-        *rules.lifecycle(SPEC, SPEC.reading.operation_id, body),
+        *rules.explained(SPEC, SPEC.listing.operation_id, body),
+        *rules.explained(SPEC, SPEC.reading.operation_id, body),
         *rules.limit(SPEC.listing, query if isinstance(query, dict) else {}, body),
         *rules.order(SPEC.listing, body),
         *rules.membership(SPEC.listing, "proj_1", body),
@@ -104,5 +104,5 @@ def test_timestamps_without_a_zone_or_out_of_range_are_no_crash() -> None:
             "started_at": stamp,
             "updated_at": stamp,
         }
-        rules.lifecycle(SPEC, SPEC.reading.operation_id, {"job": job})
+        rules.explained(SPEC, SPEC.reading.operation_id, {"job": job})
         rules.order(SPEC.listing, {"jobs": [job, {**job, "created_at": "2019-08-24T14:15:22Z"}]})

@@ -57,6 +57,9 @@ SAMPLE = (
     "limit_returns_oldest_page",
     "list_other_project_job",
     "get_finished_job_404",
+    "updated_at_before_completed_at",
+    "list_repeats_a_job",
+    "get_shows_a_finished_job_new",
     "auth_garbage_token_accepted",
 )
 
@@ -258,7 +261,17 @@ def test_the_corpus_is_large_named_and_spread_over_the_families() -> None:
     assert len(mutants) >= 100
     assert len({m.name for m in mutants}) == len(mutants)
     families = {m.family for m in mutants}
-    assert {"field", "lifecycle", "status", "limit", "order", "membership", "auth"} <= families
+    assert {
+        "field",
+        "lifecycle",
+        "reachability",
+        "identity",
+        "status",
+        "limit",
+        "order",
+        "membership",
+        "auth",
+    } <= families
     assert all(m.rule for m in mutants)
     assert {m.family for m in mutants if m.name in SAMPLE} == families
 

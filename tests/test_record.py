@@ -170,9 +170,13 @@ def test_the_file_says_where_and_how_it_was_recorded(tmp_path: Path) -> None:
 # -- a scripted deployment: what a real one may do ----------------------------------------------
 
 
+FINISHED = ("succeeded", "failed")
+
+
 def job(job_id: str, state: str, attempts: int, **fields: Any) -> dict[str, Any]:
     """A body of the Job schema, at a time `fields` may move."""
-    at = fields.pop("at", "2026-03-01T10:00:00Z")
+    created = "2026-03-01T10:00:00Z"
+    at = fields.pop("at", created)
     body = {
         "id": job_id,
         "project_id": "proj_real",
@@ -183,9 +187,10 @@ def job(job_id: str, state: str, attempts: int, **fields: Any) -> dict[str, Any]
         "max_attempts": 3,
         "created_at": "2026-03-01T10:00:00Z",
         "updated_at": at,
-        "claimed_by": "worker-7" if state in ("claimed", "running") else None,
-        "claimed_at": at if state in ("claimed", "running") else None,
-        "started_at": at if state == "running" else None,
+        # A finished job keeps its claim and start, as the lifecycle leaves them (made at creation).
+        "claimed_by": "worker-7" if state in ("claimed", "running", "succeeded", "failed") else None,
+        "claimed_at": at if state in ("claimed", "running") else created if state in FINISHED else None,
+        "started_at": at if state == "running" else created if state in FINISHED else None,
         "completed_at": at if state in ("succeeded", "failed", "cancelled") else None,
     }
     body.update(fields)

@@ -86,8 +86,9 @@ CASES = [
     Case(
         "attempts_over_max.yaml",
         (
-            "12:9: jobs[0].steps[1]: the job would break the lifecycle in state 'claimed':"
-            " attempts must be between 0 and max_attempts (1), got 2",
+            "11:9: jobs[0].steps[0]: the job would break the lifecycle in state 'pending':"
+            " pending with attempts 1 of max_attempts 1: the only way back to pending is a retry,"
+            " legal while attempts < max_attempts",
         ),
     ),
     Case(

@@ -9,9 +9,11 @@ from werkzeug.test import Client
 
 import capymock
 from capymock import strategies
+from capymock.core.reachability import oracle_for
 from conftest import ORACLE
 
 LIFECYCLE = capymock.load_spec().lifecycle
+EXPLAIN = oracle_for(capymock.load_spec()).explain
 JOB = ORACLE.validator("/components/schemas/Job")
 
 
@@ -20,6 +22,7 @@ JOB = ORACLE.validator("/components/schemas/Job")
 def test_500_jobs_validate_and_keep_every_invariant(job: dict[str, object]) -> None:
     JOB.validate(job)
     assert LIFECYCLE.violations(job) == []
+    assert EXPLAIN(job).explained
     assert set(job) == set(capymock.load_spec().job_fields)
 
 
@@ -65,3 +68,10 @@ def test_arguments_are_checked_up_front() -> None:
         strategies.jobs(state="runing")
     with pytest.raises(ValueError, match="need 0 <= min_size <= max_size"):
         strategies.job_lists(min_size=3, max_size=1)
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(strategies.jobs(unreachable=True))
+def test_unreachable_jobs_validate_but_no_walk_produces_them(job: dict[str, object]) -> None:
+    JOB.validate(job)
+    assert not EXPLAIN(job).explained

@@ -18,6 +18,7 @@ import schemathesis
 from capymock.contract import rules
 from capymock.contract.rules import Finding, Findings
 from capymock.core.operations import Operation, Role
+from capymock.core.reachability import oracle_for
 from capymock.core.spec import JOB, Spec
 
 
@@ -31,6 +32,25 @@ class RunContext:
     jobs_checked: int = 0
     """Job bodies seen in 2xx answers (a run that saw none has checked no `Job`)."""
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    seen: dict[str, Mapping[str, Any]] = field(default_factory=dict)
+    """Job id -> the latest read of it that the lifecycle explains."""
+
+    def observe(self, jobs: Iterable[tuple[str, Any]]) -> list[Finding]:
+        """Join each job read with the read of it before, in the order the answers came (a job
+        the lifecycle does not explain is `JobExplained`'s to report, and is not kept)."""
+        found = []
+        oracle = oracle_for(self.spec)
+        with self.lock:
+            for path, job in jobs:
+                identifier = rules.job_id(job)
+                if identifier is None or not oracle.explain(job).explained:
+                    continue
+                before = self.seen.get(identifier)
+                if before is not None:
+                    found += rules.joined(self.spec, path, before, job)
+                self.seen[identifier] = job  # the next read is judged against this one
+        return found
 
     def remember(self, jobs: Iterable[Any]) -> None:
         """What a list said of each job, for the read-back checks."""
@@ -98,10 +118,10 @@ class _CapymockCheck:
 
 
 @schemathesis.check
-class JobLifecycleInvariants(_CapymockCheck):
-    """Every job in a 2xx answer keeps every invariant of the spec's `x-lifecycle`."""
+class JobExplained(_CapymockCheck):
+    """Every job in a 2xx answer is one some walk of the spec's `x-lifecycle` produces."""
 
-    check_name = rules.LIFECYCLE
+    check_name = rules.EXPLAINED
 
     def findings(self, run: RunContext, response: Any, case: Any, body: Any) -> list[Finding] | None:
         if not 200 <= response.status_code < 300:
@@ -112,7 +132,31 @@ class JobLifecycleInvariants(_CapymockCheck):
             run.jobs_checked += sum(1 for _, job in jobs if isinstance(job, Mapping))
         if operation is not None and operation.role is Role.LISTS:
             run.remember(job for _, job in jobs)
-        return rules.lifecycle_of(run.spec, jobs)
+        return rules.explained_jobs(run.spec, jobs)
+
+
+@schemathesis.check
+class ReadsJoined(_CapymockCheck):
+    """Each read of a job in a run is joined to the one before by legal moves of the lifecycle."""
+
+    check_name = rules.JOINED
+
+    def findings(self, run: RunContext, response: Any, case: Any, body: Any) -> list[Finding] | None:
+        operation = operation_of(run, case)
+        if operation is None or not 200 <= response.status_code < 300:
+            return None
+        return run.observe(operation.jobs_in(body))
+
+
+@schemathesis.check
+class ListDistinct(_CapymockCheck):
+    """A list holds each job once."""
+
+    check_name = rules.DISTINCT
+
+    def findings(self, run: RunContext, response: Any, case: Any, body: Any) -> list[Finding] | None:
+        listing = listing_of(run, case, response)
+        return None if listing is None else rules.distinct(listing, body)
 
 
 @schemathesis.check
@@ -195,7 +239,9 @@ class AuthChallenge(_CapymockCheck):
 
 
 OWN_CHECKS = (
-    JobLifecycleInvariants,
+    JobExplained,
+    ReadsJoined,
+    ListDistinct,
     LimitHonoured,
     NewestFirst,
     ListMembership,

@@ -1,6 +1,7 @@
 """The rules of the spec that a JSON Schema cannot state, as pure functions over what a deployment
-answered: lifecycle invariants, `limit`, list order, list membership, a listed job read back,
-and the shape of a 401.
+answered: every job explained by the lifecycle (and every later read of one joined to the
+earlier by legal moves), `limit`, list order, a list a set of the project's jobs, a listed job
+read back, and the shape of a 401.
 
 Each takes any JSON (any type at any position, malformed timestamps, huge numbers, deep
 nesting) and only ever returns findings: what is not a job, or not of its type, is the
@@ -15,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from capymock.core.operations import Operation
+from capymock.core.reachability import oracle_for
 from capymock.core.spec import JOB, Spec, jobs_in_body
 from capymock.core.timestamps import aware_timestamp
 
@@ -37,7 +39,9 @@ class Findings(AssertionError):
         self.findings = findings
 
 
-LIFECYCLE = "job_lifecycle_invariants"
+EXPLAINED = "job_explained"
+JOINED = "reads_joined"
+DISTINCT = "list_distinct"
 LIMIT = "limit_honoured"
 ORDER = "newest_first"
 MEMBERSHIP = "list_membership"
@@ -54,20 +58,50 @@ def job_id(job: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def lifecycle(spec: Spec, operation_id: str | None, body: Any) -> list[Finding]:
-    """Every job keeps every invariant of the spec's `x-lifecycle`."""
-    return lifecycle_of(spec, jobs_in_body(spec, operation_id, body))
+def explained(spec: Spec, operation_id: str | None, body: Any) -> list[Finding]:
+    """Every job a body shows is one some walk of the spec's lifecycle produces."""
+    return explained_jobs(spec, jobs_in_body(spec, operation_id, body))
 
 
-def lifecycle_of(spec: Spec, jobs: Iterable[tuple[str, Any]]) -> list[Finding]:
-    """`lifecycle` for jobs already found in a body, as `jobs_in_body` gives them (JSON path, job)."""
+def explained_jobs(spec: Spec, jobs: Iterable[tuple[str, Any]]) -> list[Finding]:
+    """`explained` for jobs already found in a body, as `jobs_in_body` gives them (JSON path, job)."""
+    oracle = oracle_for(spec)
     found = []
     for path, job in jobs:
-        state = job.get(spec.lifecycle.field) if isinstance(job, Mapping) else None
-        for field, sentence in spec.lifecycle.broken(job):
-            rule = f"in state {state!r}: {sentence}" if isinstance(state, str) else sentence
-            found.append(Finding(LIFECYCLE, rule, f"{path}.{field}", job_id(job)))
+        verdict = oracle.explain(job) if isinstance(job, Mapping) else None
+        if verdict is not None and not verdict.explained:
+            where = f"{path}.{verdict.field}" if verdict.field else path
+            rule = f"no walk of the lifecycle produces this job: {verdict.reason}"
+            found.append(Finding(EXPLAINED, rule, where, job_id(job)))
     return found
+
+
+def joined(spec: Spec, path: str, before: Mapping[str, Any], after: Mapping[str, Any]) -> list[Finding]:
+    """A later read of a job is joined to the earlier one by legal moves (or by none)."""
+    verdict = oracle_for(spec).join(before, after)
+    if verdict.explained:
+        return []
+    field, updated = spec.lifecycle.field, JOB.updated
+    rule = (
+        f"read as {before.get(field)!r} (updated {before.get(updated)}), then as {after.get(field)!r} "
+        f"(updated {after.get(updated)}): {verdict.reason}"
+    )
+    return [Finding(JOINED, rule, f"{path}.{verdict.field}" if verdict.field else path, job_id(after))]
+
+
+def distinct(listing: Operation, body: Any) -> list[Finding]:
+    """A list is a set: each job in it once."""
+    first: dict[str, int] = {}
+    for index, job in enumerate(listed_jobs(listing, body) or []):
+        identifier = job_id(job)
+        if identifier is None:
+            continue
+        if identifier in first:
+            earlier = f"{listing.envelope}[{first[identifier]}]"
+            rule = f"a list holds each job once; {identifier!r} is {earlier} too"
+            return [Finding(DISTINCT, rule, f"{listing.envelope}[{index}]", identifier)]
+        first[identifier] = index
+    return []
 
 
 def limit(listing: Operation, query: Mapping[str, Any], body: Any) -> list[Finding]:

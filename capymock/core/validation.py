@@ -15,6 +15,7 @@ from typing import Any
 import jsonschema_rs
 
 from capymock.core.operations import Operation, Parameter
+from capymock.core.reachability import oracle_for
 from capymock.core.spec import JOB_SCHEMA, Spec
 from capymock.core.timestamps import timestamp_problem
 
@@ -67,7 +68,7 @@ class Validators:
         }
         self._bodies: dict[tuple[str, int], Any] = {}
         self.job = _compile_body({"$ref": f"#/components/schemas/{JOB_SCHEMA}"}, self._components)
-        self._lifecycle = spec.lifecycle
+        self._oracle = oracle_for(spec)
         self._properties = spec.job_schema["properties"]
         self._timestamps = tuple(
             name for name in spec.job_fields if self._properties[name].get("format") == "date-time"
@@ -147,8 +148,12 @@ class Validators:
 
     def job_problems(self, job: Mapping[str, Any]) -> list[str]:
         """Where `job` breaks the `Job` schema, has a date-time capymock cannot compute with (a
-        leap second, no zone), or, once it fits, breaks a lifecycle invariant."""
-        return self.job_errors(job) or self._timestamp_errors(job) or self._lifecycle.violations(job)
+        leap second, no zone), or, once it fits, is a job no walk of the lifecycle produces."""
+        return self.job_errors(job) or self._timestamp_errors(job) or self._unexplained(job)
+
+    def _unexplained(self, job: Mapping[str, Any]) -> list[str]:
+        verdict = self._oracle.explain(job)
+        return [] if verdict.explained else [verdict.reason]
 
     def _timestamp_errors(self, job: Mapping[str, Any]) -> list[str]:
         found = []

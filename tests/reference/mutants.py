@@ -580,33 +580,33 @@ def _resource_mutants(facts: Facts) -> Iterator[Mutant]:
 
 
 def _reachability_variants(facts: Facts) -> Iterator[Mutant]:
-    """Jobs no walk of the transitions produces with derived fields alone, but that keep every
-    stated invariant (fields may be given explicitly): not spec violations."""
+    """Jobs that keep every written invariant but that no walk of the lifecycle produces: the
+    lifecycle is what a deployment promises, so each is a violation."""
     state_field = facts.lifecycle["field"]
     counter = facts.lifecycle["retry"]["counter"]
     limit_field = facts.lifecycle["retry"]["limit"]
     cases: list[tuple[str, str, Callable[[Job], bool], Callable[[Job], None]]] = [
         (
             "claimed_without_attempt",
-            f"entering claimed derives {counter} + 1 unless given; no invariant needs {counter} >= 1",
+            f"every walk to claimed enters claimed, which adds 1 to {counter}: {counter} >= 1",
             _in(state_field, "claimed"),
             _set(counter, 0),
         ),
         (
             "succeeded_without_started_at",
-            "started_at is set_in running only; after running it may be given as null",
+            "the only way to succeeded is from running, which sets started_at; nothing clears it after",
             _in(state_field, "succeeded"),
             _set("started_at", None),
         ),
         (
             "pending_with_attempts_used_up",
-            f"the retry rule limits transitions, not states: pending with {counter} == {limit_field}",
+            f"the only way back to pending is a retry, legal while {counter} < {limit_field}",
             lambda job: job[state_field] == "pending" and job[counter] >= 1,
             lambda job: job.__setitem__(limit_field, job[counter]),
         ),
         (
             "updated_at_before_completed_at",
-            "not_before constrains updated_at against created_at only",
+            "every change sets updated_at, so it is never before completed_at",
             lambda job: job.get("completed_at") is not None,
             lambda job: job.__setitem__("updated_at", job["created_at"]),
         ),
@@ -614,7 +614,7 @@ def _reachability_variants(facts: Facts) -> Iterator[Mutant]:
     for name, rule, fits, edit in cases:
         target = _pick(fits)
         if target is not None:
-            yield Mutant(name, "lifecycle", rule, edit_jobs(edit, only=target["id"]), violates_spec=False)
+            yield Mutant(name, "reachability", rule, edit_jobs(edit, only=target["id"]))
 
 
 # -- statuses ---------------------------------------------------------------------------------
@@ -984,6 +984,43 @@ def membership_mutants(facts: Facts) -> Iterator[Mutant]:
     yield from _later_state_variant(facts)
 
 
+def identity_mutants(facts: Facts) -> Iterator[Mutant]:
+    """A list that repeats a job (a join with an attempts table); a read that goes back in time."""
+
+    def repeating(standard: Callable[..., list[Job]], scope: Scope, project_id: str) -> list[Job]:
+        jobs = standard(scope, project_id)
+        return [jobs[0], *jobs] if project_id == PROJECT and jobs else jobs
+
+    yield Mutant(
+        "list_repeats_a_job",
+        "identity",
+        "a list is a set of distinct jobs: each job once (still newest first, within limit)",
+        replace_step("project_jobs", repeating),
+    )
+    state_field = facts.lifecycle["field"]
+    initial = facts.lifecycle.get("initial", "pending")
+    terminal = {state for state, targets in facts.lifecycle["transitions"].items() if not targets}
+    derived = {
+        name
+        for effect in facts.lifecycle.get("on_enter", {}).values()
+        for key in ("now", "default")
+        for name in effect.get(key, [])
+    }
+    counter = facts.lifecycle["retry"]["counter"]
+
+    def fresh_again(job: Job) -> None:
+        if job.get(state_field) in terminal:
+            job.update({state_field: initial, counter: 0, **dict.fromkeys(derived, None)})
+            job["updated_at"] = job["created_at"]
+
+    yield Mutant(
+        "get_shows_a_finished_job_new",
+        "identity",
+        "two reads of one job are joined by legal moves: a finished job never reads as new again",
+        edit_jobs(fresh_again, where=WHERE["get"]),
+    )
+
+
 def _later_state_variant(facts: Facts) -> Iterator[Mutant]:
     """getJob shows the job one legal transition later than the list did: jobs change."""
     state_field = facts.lifecycle["field"]
@@ -1085,6 +1122,7 @@ FAMILIES: tuple[Callable[[Facts], Iterator[Mutant]], ...] = (
     limit_mutants,
     order_mutants,
     membership_mutants,
+    identity_mutants,
     auth_mutants,
 )
 
