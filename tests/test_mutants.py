@@ -61,6 +61,7 @@ SAMPLE = (
     "list_repeats_a_job",
     "get_shows_a_finished_job_new",
     "auth_garbage_token_accepted",
+    "auth_session_token_unchecked",
 )
 
 
@@ -236,13 +237,21 @@ def _probes() -> list[Exchange]:
     ]
     paths += [(f"/v1/jobs/{job['id']}", ORG_KEY) for job in reference_jobs()]
     paths += [("/v1/jobs/job_nope", ORG_KEY), ("/v1/projects/proj_nope/jobs", ORG_KEY), ("/v2/x", ORG_KEY)]
-    paths += [("/v1/jobs/job_ref_17", token) for token in (None, "garbage", "capy_live_unknown")]
+    forged = (
+        None,
+        "garbage",
+        "capy_live_unknown",
+        "eyJhbGciOiJub25lIn0.eyJleHAiOjB9.x",
+        "Basic dXNlcjpwdw==",
+    )
+    paths += [("/v1/jobs/job_ref_17", token) for token in forged]
     paths += [(f"/v1/projects/{OTHER_PROJECT}/jobs", PROJECT_KEY), ("/v1/jobs/job_oth_01", PROJECT_KEY)]
     probes = []
     for path, token in paths:
         split = urlsplit(path)
         operation, params = route(split.path)
-        headers = {"authorization": f"Bearer {token}"} if token else {}
+        scheme = "" if token and token.startswith("Basic ") else "Bearer "
+        headers = {"authorization": f"{scheme}{token}"} if token else {}
         query = parse_qs(split.query, keep_blank_values=True)
         probes.append(Exchange("GET", split.path, query, headers, operation, params))
     return probes

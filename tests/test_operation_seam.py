@@ -158,7 +158,8 @@ def test_allow_writes_sends_the_write_only_with_forged_tokens(spec_path: Path) -
         posts = [entry for entry in mock.requests if entry.method == "POST"]
         after = {job.id: job["state"] for job in mock.jobs()}
     assert report.exit_code == 0, report.render()
-    assert len(posts) == 3  # no token, a garbage token, an unknown key
+    assert len(posts) == 7  # one per forged or malformed credential: none, garbage, unknown key, expired
+    # or non-JSON session token, empty bearer, Basic
     assert {entry.status for entry in posts} == {401}
     assert after == before
 

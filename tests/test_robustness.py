@@ -340,9 +340,7 @@ def test_a_token_cut_at_the_edge_of_an_excerpt_is_still_redacted(tmp_path: Path)
     echo = Echo()
     echo.start()
     port = echo.listener.getsockname()[1]
-    report = run_contract(
-        f"http://127.0.0.1:{port}", token, max_examples=1, rate_limit=None, spec=spec
-    )
+    report = run_contract(f"http://127.0.0.1:{port}", token, max_examples=1, rate_limit=None, spec=spec)
     echo.listener.close()
     text = report.render() + report.junit_xml()
     assert report.violations

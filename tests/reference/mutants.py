@@ -1073,6 +1073,18 @@ def auth_mutants(facts: Facts) -> Iterator[Mutant]:
             f"{unauthorized} (an unknown {prefix}... key)",
             accept(lambda h: token_of(h).startswith(str(prefix))),
         )
+    yield Mutant(
+        "auth_session_token_unchecked",
+        "auth",
+        f"{unauthorized} (a session token is read, not trusted: an expired one is refused)",
+        accept(lambda h: token_of(h).count(".") == 2 and (h or "").lower().startswith("bearer ")),
+    )
+    yield Mutant(
+        "auth_basic_scheme_accepted",
+        "auth",
+        f"{unauthorized} (the scheme is Bearer: Basic credentials are not a token)",
+        accept(lambda h: (h or "").lower().startswith("basic ")),
+    )
     for who, test in (
         ("garbage_token", lambda e: "authorization" in e.headers),
         ("no_token", lambda e: "authorization" not in e.headers),
