@@ -59,6 +59,7 @@ SAMPLE = (
     "get_finished_job_404",
     "updated_at_before_completed_at",
     "list_repeats_a_job",
+    "list_missing_project_empty",
     "get_shows_a_finished_job_new",
     "auth_garbage_token_accepted",
     "auth_session_token_unchecked",

@@ -50,6 +50,7 @@ LOCKS = "exclusive_locks"
 PAGE = "limited_list_is_newest"
 BOUNDS = "limit_bounds"
 AUTH = "auth_required"
+NOT_FOUND = "missing_is_not_found"
 
 
 def job_id(job: Any) -> str | None:

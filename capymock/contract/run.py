@@ -193,6 +193,7 @@ class _Runner:
             self.engine(
                 self.document(), self.config(missing, examples=few, phases=_UNKNOWN_IDS, fix_job=True)
             )
+            self.not_found(ids)
             self.auth_negatives(ids)
         except ContractError as exc:
             self.report.error = str(exc)
@@ -474,14 +475,36 @@ class _Runner:
                 if not found:
                     self.report.passed(label, rules.AUTH)
 
+    # -- not found -----------------------------------------------------------------------
+
+    def not_found(self, ids: _Ids) -> None:
+        """Each path parameter, given a value no deployment has (the others real), answers the
+        not-found status the operation documents: a missing project as well as a missing job."""
+        for operation in self.spec.operations:
+            if not operation.safe or not operation.documents(404):
+                continue
+            for name, named in operation.path_fields.items():
+                real = self.real_values(ids)
+                path = operation.fill_fields({**real, named: MISSING})
+                response = self.send(path, method=operation.method)
+                label = f"{operation.method} {operation.path}"
+                if response.status_code == 404:
+                    self.report.passed(label, rules.NOT_FOUND)
+                    continue
+                what = "job" if named == JOB.id else named.removesuffix("_id")
+                rule = f"{name} {MISSING!r} names no {what}: the answer is 404, not {response.status_code}"
+                self.report.violated(self.reader.plain(label, rules.NOT_FOUND, rule, response, path, name))
+
+    def real_values(self, ids: _Ids) -> dict[str, str]:
+        """The real project and job (a made-up id where none is known), by the `Job` field."""
+        return {
+            JOB.project: ids.project or "capymock-contract",
+            JOB.id: ids.jobs[0] if ids.jobs else "capymock-contract",
+        }
+
     def real_path(self, operation: Operation, ids: _Ids) -> str:
         """`operation`'s path with the real project and job (a made-up id where none is known)."""
-        return operation.fill_fields(
-            {
-                JOB.project: ids.project or "capymock-contract",
-                JOB.id: ids.jobs[0] if ids.jobs else "capymock-contract",
-            }
-        )
+        return operation.fill_fields(self.real_values(ids))
 
 
 def _reads(spec: Spec, jobs: list[Any]) -> list[str]:

@@ -991,6 +991,20 @@ def identity_mutants(facts: Facts) -> Iterator[Mutant]:
         jobs = standard(scope, project_id)
         return [jobs[0], *jobs] if project_id == PROJECT and jobs else jobs
 
+    def nobody_missing(standard: Callable[..., list[Job]], scope: Scope, project_id: str) -> list[Job]:
+        try:
+            return standard(scope, project_id)
+        except Problem as problem:
+            if problem.status == 404:
+                return []
+            raise
+
+    yield Mutant(
+        "list_missing_project_empty",
+        "identity",
+        "404: a project that does not exist is not found, not an empty list",
+        replace_step("project_jobs", nobody_missing),
+    )
     yield Mutant(
         "list_repeats_a_job",
         "identity",
