@@ -209,3 +209,14 @@ def test_token_env_names_the_variable_the_curl_reads() -> None:
     assert result.returncode == 1, result.stdout + result.stderr
     assert 'curl -i -H "Authorization: Bearer $STAGING_KEY"' in result.stdout
     assert "$CAPY_TOKEN" not in result.stdout and token not in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("given", "option"), [({"project_id": "proj_nope"}, "--project-id"), ({"job_id": "job_nope"}, "--job-id")]
+)
+def test_an_unknown_project_or_job_is_a_set_up_error_said_once(given: dict[str, str], option: str) -> None:
+    with capymock.serve("retry-then-succeed") as mock:
+        report = run_contract(str(mock.url), mock.token, **given, **FAST)
+    assert report.exit_code == 2
+    assert report.violations == []
+    assert f"answers 404: is {option} one this token can read?" in str(report.error)

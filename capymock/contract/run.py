@@ -282,6 +282,11 @@ class _Runner:
             raise ContractError(
                 f"the deployment rejected the token (401 for {what}): is it expired or rotated?"
             )
+        if response.status_code in (403, 404):  # a mistake in the run's set-up, not a defect
+            option = "--job-id" if JOB.id in parameters else "--project-id"
+            raise ContractError(
+                f"the given {what} answers {response.status_code}: is {option} one this token can read?"
+            )
         label = f"{operation.method} {operation.path}"
         if response.status_code == 200:
             self.report.passed(label, REAL_DATA_CHECK)
