@@ -385,6 +385,13 @@ def _rate_limit_option(prefix: str) -> Callable[[F], F]:
     "--spec", type=click.Path(dir_okay=False), help="OpenAPI document to check against (default: bundled)."
 )
 @click.option(
+    "--watch",
+    "watch",
+    metavar="DURATION",
+    help="After the checks, keep reading the project (and --job-id) this long ('60s', '5m') and "
+    "check every change of a job against the lifecycle.",
+)
+@click.option(
     "--allow-writes",
     is_flag=True,
     help="Also send operations that write (POST, PATCH, ...), only with no or forged tokens. "
@@ -403,6 +410,7 @@ def contract(
     junit_xml: str | None,
     spec: str | None,
     allow_writes: bool,
+    watch: str | None,
 ) -> int:
     """Check that a deployment honours the spec. Exit 0 conformant, 1 violations, 2 could not tell."""
     try:
@@ -419,6 +427,7 @@ def contract(
                 "max_time": max_time,
                 "spec": spec,
                 "allow_writes": allow_writes,
+                "watch": _duration(watch, "--watch").total_seconds() if watch else 0.0,
             },
         )
     except (CapymockError, ImportError, CliError) as exc:

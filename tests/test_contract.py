@@ -8,13 +8,16 @@ import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ElementTree
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import capymock
 from capymock.contract import ContractError, parse_rate, run_contract
-from drift.servers import DEFECTS, HITS, deployment
+from capymock.web.servers import BackgroundServer
+from drift.servers import DEFECTS, HITS, Drift, deployment
 
 FAST = {"max_examples": 10, "rate_limit": None, "seed": 20261128}
 
@@ -220,3 +223,40 @@ def test_an_unknown_project_or_job_is_a_set_up_error_said_once(given: dict[str, 
     assert report.exit_code == 2
     assert report.violations == []
     assert f"answers 404: is {option} one this token can read?" in str(report.error)
+
+
+def _moves_back_to_running_after(reads: int) -> Callable[[str, int, Any], tuple[int, Any, str]]:
+    """A deployment whose finished jobs read as running again after `reads` answers: each read
+    alone is a job the lifecycle explains; the two reads together are not."""
+    seen = {"answers": 0}
+
+    def rewrite(path: str, status: int, body: Any) -> tuple[int, Any, str]:
+        seen["answers"] += 1
+        if seen["answers"] > reads and isinstance(body, dict):
+            for job in body.get("jobs") or [body.get("job")]:
+                if isinstance(job, dict) and job.get("state") == "succeeded":
+                    job.update(state="running", completed_at=None)
+        return status, body, "application/json"
+
+    return rewrite
+
+
+def test_watch_sees_a_finished_job_move_again() -> None:
+    mock = capymock.Mock(scenario="demo", validate=False)
+    drift = Drift(mock.wsgi_app, _moves_back_to_running_after(40), token=mock.token)
+    with BackgroundServer(drift) as server:
+        drift.label = server.url
+        report = run_contract(server.url, mock.token, project_id="proj_demo", watch=2.0, **FAST)
+    assert report.exit_code == 1, report.render()
+    joined = [v for v in report.violations if v.check == "reads_joined"]
+    assert joined, report.render()
+    assert "then as 'running'" in joined[0].render() and "succeeded is terminal" in joined[0].render()
+
+
+def test_watch_finds_nothing_in_jobs_that_move_legally() -> None:
+    with capymock.serve("retry-then-succeed", clock=capymock.SystemClock(20)) as mock:
+        report = run_contract(str(mock.url), mock.token, project_id="proj_web", watch=2.0, **FAST)
+        moved = mock.job("job_deploy_1")["state"]
+    assert report.exit_code == 0, report.render()
+    assert moved != "pending"  # the job moved while it was watched
+    assert any(check == "reads_joined" for _, check in report.outcomes)

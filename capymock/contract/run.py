@@ -87,6 +87,10 @@ _NEGATIVE_AUTH: tuple[tuple[str, dict[str, str]], ...] = (
 """A forged credential of each kind the security scheme names (API keys, Clerk session tokens),
 and malformed headers: each gets a 401."""
 DEFAULT_RATE = "10/s"
+MAX_WATCH = 86_400.0
+"""The longest `--watch`: a day."""
+WATCH_ROUNDS = 4
+"""The most rounds of reads a second while watching (with no rate limit, too)."""
 DEFAULT_TOKEN_VARIABLE = "CAPY_TOKEN"
 
 
@@ -116,6 +120,7 @@ def run_contract(
     timeout: float = 10.0,
     token_variable: str = DEFAULT_TOKEN_VARIABLE,
     allow_writes: bool = False,
+    watch: float = 0.0,
 ) -> ContractReport:
     """Check a deployment at `base_url` against the spec; see the module docstring.
 
@@ -126,6 +131,8 @@ def run_contract(
     """
     if max_examples < 1:
         raise ContractError("--max-examples must be at least 1")
+    if not 0 <= watch <= MAX_WATCH:
+        raise ContractError(f"--watch must be between 0 and {MAX_WATCH:g} seconds")
     if not token or any(not char.isprintable() or char.isspace() for char in token):
         raise ContractError("the token is empty or holds a space, line break or control character")
     if not token_variable.isidentifier():
@@ -136,11 +143,12 @@ def run_contract(
         token=token,
         seed=seed if seed is not None else random.randrange(2**32),
         rate=parse_rate(rate_limit),
-        deadline=time.monotonic() + max_time,
+        deadline=time.monotonic() + max_time + watch,
         timeout=timeout,
         max_examples=max_examples,
         token_variable=token_variable,
         allow_writes=allow_writes,
+        watch=watch,
     )
     return _Runner(settings).run(project_id, job_id)
 
@@ -157,6 +165,7 @@ class _Settings:
     max_examples: int
     token_variable: str
     allow_writes: bool
+    watch: float
 
 
 @dataclass
@@ -195,6 +204,7 @@ class _Runner:
             )
             self.not_found(ids)
             self.auth_negatives(ids)
+            self.watch(ids, job_id)
         except ContractError as exc:
             self.report.error = str(exc)
         except _OutOfTime:
@@ -479,6 +489,38 @@ class _Runner:
                     )
                 if not found:
                     self.report.passed(label, rules.AUTH)
+
+    # -- watching ------------------------------------------------------------------------
+
+    def watch(self, ids: _Ids, job_id: str | None) -> None:
+        """For `--watch` seconds, poll the project's list and the given job (at the rate limit,
+        at most `WATCH_ROUNDS` a second) and join every read of a job to the one before: the
+        only check that sees a job move illegally over time."""
+        until = time.monotonic() + self.settings.watch
+        listing, reading = self.spec.listing, self.spec.reading
+        page = {listing.page_size.name: WHOLE_LIST} if listing.page_size is not None else None
+        while time.monotonic() < until:
+            began = time.monotonic()
+            if ids.project is not None:
+                self.watched(listing, listing.fill_fields({JOB.project: ids.project}), page)
+            if job_id is not None:
+                self.watched(reading, reading.fill_fields({JOB.id: job_id}), None)
+            time.sleep(max(0.0, min(1 / WATCH_ROUNDS - (time.monotonic() - began), until - time.monotonic())))
+
+    def watched(self, operation: Operation, path: str, query: dict[str, Any] | None) -> None:
+        """One read while watching: its jobs explained, and each joined to its read before."""
+        response = self.send(path, query=query)
+        if response.status_code != 200:
+            return  # other answers are the other checks' to judge
+        jobs = list(operation.jobs_in(body_of(response)))
+        found = rules.explained_jobs(self.spec, jobs) + self.context.observe(jobs)
+        label = f"{operation.method} {operation.path}"
+        for finding in found:
+            self.report.violated(
+                self.reader.plain(label, finding.check, finding.rule, response, path, finding.where)
+            )
+        if not found:
+            self.report.passed(label, rules.JOINED)
 
     # -- not found -----------------------------------------------------------------------
 
