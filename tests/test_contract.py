@@ -260,3 +260,11 @@ def test_watch_finds_nothing_in_jobs_that_move_legally() -> None:
     assert report.exit_code == 0, report.render()
     assert moved != "pending"  # the job moved while it was watched
     assert any(check == "reads_joined" for _, check in report.outcomes)
+
+
+def test_the_summary_counts_in_words_that_agree() -> None:
+    from capymock.contract.report import ContractReport
+
+    report = ContractReport("http://127.0.0.1:9", 7)
+    report.requests, report.jobs_checked = 1, 2
+    assert "0 operations, 0 checks, 1 request, 2 jobs checked" in report.summary()

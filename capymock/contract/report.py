@@ -87,13 +87,17 @@ class ContractReport:
         found = self.violations
         if found:
             names = sorted({f"{v.operation} [{v.check}]" for v in found})
-            verdict = f"{len(found)} violation{'s' if len(found) != 1 else ''}: " + ", ".join(names)
+            verdict = f"{_count(len(found), 'violation')}: " + ", ".join(names)
         else:
             verdict = f"not checked: {self.error}" if self.error else "conformant"
         early = f"; {self.stopped_early}" if self.stopped_early else ""
-        counts = (
-            f"{operations} operations, {len(self.outcomes)} checks, {self.requests} requests, "
-            f"{self.jobs_checked} jobs checked"
+        counts = ", ".join(
+            (
+                _count(operations, "operation"),
+                _count(len(self.outcomes), "check"),
+                _count(self.requests, "request"),
+                _count(self.jobs_checked, "job") + " checked",
+            )
         )
         return f"capymock contract: {counts} in {self.seconds:.1f}s (seed {self.seed}){early}: {verdict}"
 
@@ -125,3 +129,8 @@ class ContractReport:
         root.append(suite)
         ElementTree.indent(root)
         return ElementTree.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def _count(number: int, noun: str) -> str:
+    """`number noun`, the noun plural unless the number is one ("1 request", "2 requests")."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
