@@ -10,7 +10,7 @@ import pytest
 
 from capymock.contract.failures import FailureReader
 from capymock.contract.report import ContractReport
-from capymock.contract.run import _NEGATIVE_AUTH
+from capymock.contract.credentials import NEGATIVE_AUTH
 from capymock.system.specs import load_spec
 
 URL = "http://deployment.test/v1/projects/proj_1/jobs"
@@ -44,7 +44,7 @@ def _curl(headers: dict[str, str] | None) -> str:
     ],
 )
 def test_a_negative_auth_curl_sends_what_the_check_sent(kind: str, expected: str) -> None:
-    assert _curl(dict(_NEGATIVE_AUTH)[kind]) == expected
+    assert _curl(dict(NEGATIVE_AUTH)[kind]) == expected
 
 
 def test_a_curl_with_the_token_reads_it_from_the_variable() -> None:

@@ -2,90 +2,45 @@
 
 `run_contract()` first makes sure the deployment answers and takes the token, and finds real
 ids (the given project's jobs, or the given job's project). Schemathesis then runs its phases
-with those ids: `examples`, `coverage` (boundary values such as `limit` 0, 1, 100, 101, with
-the real project so they reach the parameter logic), `fuzzing` and `stateful` (the spec's
-links: list, then read a listed job), every response going through schemathesis' own checks
-and capymock's (`checks.py`). Last, every operation is called with no token and a garbage one.
-Only the spec's operations and methods are called, at a bounded rate, and the token is never
-printed. A run that could not tell (unreachable, token rejected, no `Job` body seen) is exit 2.
-Needs the `contract` extra.
+with those ids (`engine.py`), every response going through schemathesis' own checks and
+capymock's (`checks.py`). Then each path parameter is given an id that cannot exist, every
+operation gets a forged credential of each kind (`credentials.py`), and with `--watch` the
+project is read on and every change of a job judged. Only the spec's safe operations are
+called (writes only with `--allow-writes`, and only with forged credentials), at a bounded
+rate, and the token is never printed. A run that could not tell (unreachable, token rejected,
+an unknown project or job, no `Job` body seen) is exit 2. Needs the `contract` extra.
 """
-
 from __future__ import annotations
 
-import copy
 import random
 import time
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 try:
     import requests
-    import schemathesis
-    from schemathesis.config import SchemathesisConfig
     from schemathesis.core.rate_limit import build_limiter, ratelimit
-    from schemathesis.engine import StopReason, events, from_schema
+
+    from capymock.contract.engine import MAX_READS, UNKNOWN_IDS, Engine, Ids, OutOfTime, Settings
 except ImportError:  # pragma: no cover - exercised only without the extra
     raise ImportError("capymock contract needs schemathesis: pip install 'capymock[contract]'") from None
 
 from capymock.contract import rules
-from capymock.contract.checks import OWN_CHECKS, RunContext, body_of
+from capymock.contract.checks import RunContext, body_of
+from capymock.contract.credentials import NEGATIVE_AUTH
 from capymock.contract.failures import FailureReader
 from capymock.contract.report import ContractReport
 from capymock.core import rates
-from capymock.core.auth import mint_session_token
 from capymock.core.operations import SAFE_METHODS, Operation
-from capymock.core.refs import follow_refs
 from capymock.core.spec import JOB, Spec
 from capymock.errors import ContractError
 from capymock.system.specs import load_spec
 
-BUILT_IN_CHECKS = (
-    "not_a_server_error",
-    "status_code_conformance",
-    "content_type_conformance",
-    "response_headers_conformance",
-    "response_schema_conformance",
-    "negative_data_rejection",
-    "positive_data_acceptance",
-    "missing_required_header",
-    "ignored_auth",
-    "unsupported_method",
-    "allow_header_conformance",
-)
 REAL_DATA_CHECK = "real_data_reachable"
 MISSING = "capymock-contract-missing"
 """A project and job id no deployment has: the unknown-ids pass asks for them, for the 404s."""
-MAX_READS = 25
-"""Listed jobs read one by one (as examples of `getJob`)."""
 WHOLE_LIST = 100
 """The `limit` that reads a project's whole list when the spec gives `limit` no maximum."""
-_PHASES = ("examples", "coverage", "fuzzing", "stateful")
-_UNKNOWN_IDS = ("coverage", "fuzzing")
-GARBAGE_TOKEN = "capymock-contract-not-a-token"
-UNKNOWN_KEY = "capy_live_capymock_contract_unknown_key"
-EXPIRED_SESSION = mint_session_token(
-    organization_id="org_capymock_contract",
-    user_id="user_capymock_contract",
-    issued_at=datetime(2020, 1, 1, tzinfo=UTC),
-    lifetime=timedelta(minutes=5),
-)
-"""A Clerk-shaped session token, unsigned and long expired: no deployment may take it."""
-NOT_JSON_SESSION = "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.bm90IGpzb24.Y2FweW1vY2stdW5zaWduZWQ"
-"""A JWT-shaped token whose payload is not JSON."""
-_NEGATIVE_AUTH: tuple[tuple[str, dict[str, str]], ...] = (
-    ("no token", {}),
-    ("a garbage token", {"Authorization": f"Bearer {GARBAGE_TOKEN}"}),
-    ("an unknown API key", {"Authorization": f"Bearer {UNKNOWN_KEY}"}),
-    ("an expired, unsigned session token", {"Authorization": f"Bearer {EXPIRED_SESSION}"}),
-    ("a session token whose payload is not JSON", {"Authorization": f"Bearer {NOT_JSON_SESSION}"}),
-    ("an empty bearer token", {"Authorization": "Bearer "}),
-    ("another scheme (Basic)", {"Authorization": "Basic Y2FweW1vY2s6Y29udHJhY3Q="}),
-)
-"""A forged credential of each kind the security scheme names (API keys, Clerk session tokens),
-and malformed headers: each gets a 401."""
 DEFAULT_RATE = "10/s"
 MAX_WATCH = 86_400.0
 """The longest `--watch`: a day."""
@@ -137,7 +92,7 @@ def run_contract(
         raise ContractError("the token is empty or holds a space, line break or control character")
     if not token_variable.isidentifier():
         raise ContractError(f"--token-env {token_variable!r} is not an environment variable name")
-    settings = _Settings(
+    settings = Settings(
         spec=load_spec(spec),
         base_url=base_url.rstrip("/"),
         token=token,
@@ -153,35 +108,8 @@ def run_contract(
     return _Runner(settings).run(project_id, job_id)
 
 
-@dataclass(frozen=True)
-class _Settings:
-    spec: Spec
-    base_url: str
-    token: str
-    seed: int
-    rate: str | None
-    deadline: float
-    timeout: float
-    max_examples: int
-    token_variable: str
-    allow_writes: bool
-    watch: float
-
-
-@dataclass
-class _Ids:
-    """Real ids of the deployment, found before generation starts."""
-
-    project: str | None = None
-    jobs: list[str] = field(default_factory=list)
-
-
-class _OutOfTime(Exception):
-    pass
-
-
 class _Runner:
-    def __init__(self, settings: _Settings) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.spec = settings.spec
         self.report = ContractReport(settings.base_url, settings.seed)
@@ -189,25 +117,27 @@ class _Runner:
         self.session = requests.Session()
         self.limiter = build_limiter(settings.rate) if settings.rate else None
         self.reader = FailureReader(settings.spec, settings.token, settings.token_variable, self.report)
+        self.engine = Engine(settings, self.context, self.reader, self.report)
 
     def run(self, project_id: str | None, job_id: str | None) -> ContractReport:
         started = time.monotonic()
         try:
             self.probe()
             ids = self.discover(project_id, job_id)
-            self.engine(self.with_examples(ids), self.config(ids))
+            self.engine.run(self.engine.with_examples(ids), self.engine.config(ids))
             # Ids no deployment has: its 404s (and what else it answers them with) are checked too.
             few = min(5, self.settings.max_examples)
-            missing = _Ids(project=MISSING, jobs=[MISSING])
-            self.engine(
-                self.document(), self.config(missing, examples=few, phases=_UNKNOWN_IDS, fix_job=True)
+            missing = Ids(project=MISSING, jobs=[MISSING])
+            self.engine.run(
+                self.engine.document(),
+                self.engine.config(missing, examples=few, phases=UNKNOWN_IDS, fix_job=True),
             )
             self.not_found(ids)
             self.auth_negatives(ids)
             self.watch(ids, job_id)
         except ContractError as exc:
             self.report.error = str(exc)
-        except _OutOfTime:
+        except OutOfTime:
             self.report.stopped_early = "stopped at the time limit"
         finally:
             self.session.close()
@@ -235,7 +165,7 @@ class _Runner:
         if method not in SAFE_METHODS and not (self.settings.allow_writes and headers is not None):
             raise AssertionError(f"capymock contract never sends {method} here")  # a capymock bug
         if time.monotonic() >= self.settings.deadline:
-            raise _OutOfTime
+            raise OutOfTime
         ratelimit(self.limiter, self.settings.base_url)
         self.report.requests += 1
         auth = {"Authorization": f"Bearer {self.settings.token}"} if headers is None else headers
@@ -254,9 +184,9 @@ class _Runner:
         """One request first, so an unreachable deployment is one clear error."""
         self.send("/", headers={})
 
-    def discover(self, project_id: str | None, job_id: str | None) -> _Ids:
+    def discover(self, project_id: str | None, job_id: str | None) -> Ids:
         """The real ids to test with; a token the deployment rejects stops the run (exit 2)."""
-        ids = _Ids(project=project_id)
+        ids = Ids(project=project_id)
         if job_id is not None:
             getting = self.spec.reading
             body = self.read_real(getting, {JOB.id: job_id}, f"job {job_id!r}")
@@ -361,111 +291,16 @@ class _Runner:
         if self.send(path).status_code == 401:
             raise ContractError("the deployment rejected the token (401): is it expired or rotated?")
 
-    # -- schemathesis ------------------------------------------------------------------
-
-    def with_examples(self, ids: _Ids) -> dict[str, Any]:
-        """The spec with the deployment's own jobs as the examples of `getJob`'s id, so schemathesis'
-        examples phase reads every listed job (and its other phases make up ids around them)."""
-        document = self.document()
-        if not ids.jobs:
-            return document
-        listed = {f"listed_{n}": {"value": job} for n, job in enumerate(ids.jobs[:MAX_READS])}
-        for operation in self.spec.operations:
-            name = operation.parameter_for(JOB.id)
-            if name is None or not operation.safe:
-                continue
-            item = document["paths"][operation.path]
-            for holder in (item.get(operation.method.lower(), {}), item):
-                for index, parameter in enumerate(holder.get("parameters", [])):
-                    resolved = follow_refs(parameter, document)
-                    if resolved.get("name") == name and resolved.get("in") == "path":
-                        changed = {k: v for k, v in resolved.items() if k != "example"}
-                        holder["parameters"][index] = {**changed, "examples": listed}
-        return document
-
-    def document(self) -> dict[str, Any]:
-        """A copy of the spec's document for schemathesis, which changes what it is given (the
-        `Spec`, shared by every run in the process, must stay as it was read), with only the
-        operations whose method is safe: schemathesis' phases never send a write, even with
-        `--allow-writes`, and never follow a link to one."""
-        document = cast("dict[str, Any]", copy.deepcopy(self.spec.document))  # `load_spec` reads a dict
-        return without_writes(document, {op.operation_id for op in self.spec.operations if not op.safe})
-
-    def engine(self, document: dict[str, Any], config: SchemathesisConfig) -> None:
-        schema = schemathesis.openapi.from_dict(document, config=config)
-        stream = from_schema(schema).execute()
-        for event in stream:
-            if time.monotonic() >= self.settings.deadline:
-                stream.stop()
-                raise _OutOfTime
-            if isinstance(event, events.ScenarioFinished):
-                self.reader.scenario(event.recorder)
-            elif isinstance(event, events.NonFatalError):
-                message = (
-                    event.info.format(base_url_is_set=True)
-                    if hasattr(event.info, "format")
-                    else str(event.value)
-                )
-                self.report.notes.append(f"schemathesis could not test {event.label}: {message.strip()}")
-            elif isinstance(event, events.FatalError):
-                raise ContractError(f"the run stopped: {event.exception}")
-            elif isinstance(event, events.EngineFinished):
-                if event.stop_reason == StopReason.MAX_TIME:
-                    raise _OutOfTime
-                if event.stop_reason == StopReason.SERVER_UNAVAILABLE:
-                    raise ContractError(f"{self.settings.base_url} stopped answering during the run")
-
-    def config(
-        self, ids: _Ids, *, examples: int | None = None, phases: tuple[str, ...] = (), fix_job: bool = False
-    ) -> SchemathesisConfig:
-        """The run's schemathesis configuration: the project fixed where known (the job too with
-        `fix_job`), `phases` only if given."""
-        parameters = {}
-        for operation in self.spec.operations:
-            for name, named in operation.path_fields.items():
-                if named == JOB.project and ids.project is not None:
-                    parameters[f"path.{name}"] = ids.project
-                elif named == JOB.id and fix_job and ids.jobs:
-                    parameters[f"path.{name}"] = ids.jobs[0]
-        checks: dict[str, Any] = {"enabled": False}
-        checks.update({name: {"enabled": True} for name in BUILT_IN_CHECKS})
-        checks.update({check.__name__: {"enabled": True, "run": self.context} for check in OWN_CHECKS})
-        values: dict[str, Any] = {
-            "base-url": self.settings.base_url,
-            "seed": self.settings.seed,
-            "headers": {"Authorization": f"Bearer {self.settings.token}"},
-            "parameters": parameters,
-            "generation": {
-                "max-examples": examples or self.settings.max_examples,
-                "mode": "all",
-                "database": "none",
-            },
-            # Only what the spec declares is sent: no DELETE or PUT "just to see".
-            "phases": {
-                "coverage": {"unexpected-methods": []},
-                **{name: {"enabled": False} for name in _PHASES if phases and name not in phases},
-            },
-            "checks": checks,
-            # No "max-time": with one, schemathesis repeats its phases until the time is up. The
-            # deadline is ours to keep (`engine`).
-            "request-timeout": self.settings.timeout,
-            "workers": 1,
-            "cache": {"enabled": False},  # leaves nothing behind in the caller's directory
-        }
-        if self.settings.rate:
-            values["rate-limit"] = self.settings.rate
-        return SchemathesisConfig.from_dict(values)
-
     # -- auth --------------------------------------------------------------------------
 
-    def auth_negatives(self, ids: _Ids) -> None:
+    def auth_negatives(self, ids: Ids) -> None:
         """No token, a garbage token and an unknown API key each get a 401 that says why. An
         operation that writes is asked only with `--allow-writes` (and never with the real token)."""
         for operation in self.spec.operations:
             if not operation.security_schemes or not (operation.safe or self.settings.allow_writes):
                 continue
             path = self.real_path(operation, ids)
-            for kind, headers in _NEGATIVE_AUTH:
+            for kind, headers in NEGATIVE_AUTH:
                 response = self.send(path, headers=headers, method=operation.method)
                 label = f"{operation.method} {operation.path}"
                 if response.status_code != 401:
@@ -492,7 +327,7 @@ class _Runner:
 
     # -- watching ------------------------------------------------------------------------
 
-    def watch(self, ids: _Ids, job_id: str | None) -> None:
+    def watch(self, ids: Ids, job_id: str | None) -> None:
         """For `--watch` seconds, poll the project's list and the given job (at the rate limit,
         at most `WATCH_ROUNDS` a second) and join every read of a job to the one before: the
         only check that sees a job move illegally over time."""
@@ -524,7 +359,7 @@ class _Runner:
 
     # -- not found -----------------------------------------------------------------------
 
-    def not_found(self, ids: _Ids) -> None:
+    def not_found(self, ids: Ids) -> None:
         """Each path parameter, given a value no deployment has (the others real), answers the
         not-found status the operation documents: a missing project as well as a missing job."""
         for operation in self.spec.operations:
@@ -542,14 +377,14 @@ class _Runner:
                 rule = f"{name} {MISSING!r} names no {what}: the answer is 404, not {response.status_code}"
                 self.report.violated(self.reader.plain(label, rules.NOT_FOUND, rule, response, path, name))
 
-    def real_values(self, ids: _Ids) -> dict[str, str]:
+    def real_values(self, ids: Ids) -> dict[str, str]:
         """The real project and job (a made-up id where none is known), by the `Job` field."""
         return {
             JOB.project: ids.project or "capymock-contract",
             JOB.id: ids.jobs[0] if ids.jobs else "capymock-contract",
         }
 
-    def real_path(self, operation: Operation, ids: _Ids) -> str:
+    def real_path(self, operation: Operation, ids: Ids) -> str:
         """`operation`'s path with the real project and job (a made-up id where none is known)."""
         return operation.fill_fields(self.real_values(ids))
 
@@ -567,30 +402,6 @@ def _reads(spec: Spec, jobs: list[Any]) -> list[str]:
         if isinstance(state, str):
             by_state.setdefault(state, identifier)
     return list(dict.fromkeys([*by_state.values(), *ordered]))[:MAX_READS]
-
-
-def without_writes(document: dict[str, Any], writes: set[str]) -> dict[str, Any]:
-    """`document` (changed in place) without the operations `writes` names, the path items left
-    empty, and the links to them."""
-    for path, item in list(document.get("paths", {}).items()):
-        for method in [
-            m for m, raw in item.items() if isinstance(raw, dict) and raw.get("operationId") in writes
-        ]:
-            del item[method]
-        if not any(isinstance(raw, dict) and "operationId" in raw for raw in item.values()):
-            del document["paths"][path]
-    for item in document.get("paths", {}).values():
-        for raw in item.values():
-            for response in raw.get("responses", {}).values() if isinstance(raw, dict) else ():
-                links = response.get("links") if isinstance(response, dict) else None
-                if isinstance(links, dict):
-                    for name in [
-                        n
-                        for n, link in links.items()
-                        if isinstance(link, dict) and link.get("operationId") in writes
-                    ]:
-                        del links[name]
-    return document
 
 
 def _reason(exc: BaseException) -> str:
