@@ -73,7 +73,7 @@ def read_banner(process: subprocess.Popen[str], timeout: float = 30.0) -> str:
         except queue.Empty:
             break
         if line is None:
-            process.wait(10)
+            process.wait(60)
             break
         seen.append(line)
         if line.startswith("Press Ctrl-C"):
@@ -118,7 +118,7 @@ def serving(
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
         try:
-            process.wait(timeout=10)
+            process.wait(timeout=60)  # a busy machine may take a while to stop it
         finally:
             if process.poll() is None:
                 process.kill()

@@ -145,7 +145,7 @@ def http(
     method: str = "GET",
     headers: Mapping[str, str] | None = None,
     body: Any = None,
-    timeout: float = 10,
+    timeout: float = 30,
 ) -> Reply:
     """One real HTTP request; HTTP errors are replies, not exceptions.
 

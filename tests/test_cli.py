@@ -61,7 +61,7 @@ def test_serve_stops_cleanly_on_a_signal(signum: signal.Signals) -> None:
         )
         served.wait_for_stderr("GET /v1/jobs/x")
         served.process.send_signal(signum)
-        assert served.process.wait(timeout=10) == 0
+        assert served.process.wait(timeout=60) == 0
         rest = served.process.stdout.read()  # type: ignore[union-attr]  # to its end: it exited
         errors = served.read_stderr_to_the_end()
     assert "capymock: stopped" in rest

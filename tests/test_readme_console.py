@@ -104,7 +104,7 @@ def serving(command: str, env: dict[str, str], urls: dict[str, str]) -> Iterator
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGINT)
         try:
-            process.wait(timeout=20)
+            process.wait(timeout=60)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()

@@ -496,7 +496,7 @@ def proxying(target: str, output: Path, *more: str) -> Iterator[tuple[str, subpr
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGINT)
-        lines += process.communicate(timeout=20)[1].splitlines()
+        lines += process.communicate(timeout=60)[1].splitlines()
 
 
 def test_the_proxy_records_an_injected_502_as_a_fault_and_the_jobs_states(tmp_path: Path) -> None:

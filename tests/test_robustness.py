@@ -353,7 +353,7 @@ def test_a_second_request_is_answered_while_a_scenario_post_is_refused(served: S
         target=lambda: refused.append(_control(served, "POST", "scenario", laughs(9).encode()).status)
     )
     poster.start()
-    answered = _control(served, "GET", "state").status  # a hung server fails this: a 10 s timeout
+    answered = _control(served, "GET", "state").status  # a hung server fails this: a 30 s timeout
     poster.join(60)
     assert not poster.is_alive(), "the billion-laughs POST got no answer"
     assert (answered, refused) == (200, [422])
