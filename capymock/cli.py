@@ -710,7 +710,18 @@ def schema(spec: str | None) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; return its exit code (2 for usage errors and bad input)."""
+    """Run the CLI; return its exit code (2 for usage errors and bad input).
+
+    A process that served on granian ends here, at once (see `servers.leave`): the
+    interpreter is not torn down under granian's threads."""
+    code = _main(argv)
+    from capymock.web.servers import leave_if_granian_served
+
+    leave_if_granian_served(code)
+    return code
+
+
+def _main(argv: Sequence[str] | None) -> int:
     try:
         result = cli.main(
             args=list(argv) if argv is not None else None, prog_name="capymock", standalone_mode=False

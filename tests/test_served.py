@@ -4,13 +4,16 @@
 from __future__ import annotations
 
 import json
+import re
+import signal
+import socket
 import subprocess
 from pathlib import Path
 
 import pytest
 
 import capymock
-from cli_helpers import CAPYMOCK, serving
+from cli_helpers import CAPYMOCK, read_banner, serving
 from conftest import http
 
 pytestmark = pytest.mark.slow
@@ -38,3 +41,25 @@ def test_the_python_api_answers_loopback_and_refuses_another_host() -> None:
         refused = http(f"{mock.url}/_capymock/state", headers={**auth, "Host": "evil.example"})
         assert refused.status == 421, refused
         assert "evil.example" in json.dumps(refused.body)
+
+
+def test_a_stop_while_a_scenario_loads_ends_cleanly() -> None:
+    """SIGTERM while the app is inside a long request (a 20,000-job scenario being loaded): the
+    server waits for it a moment, or leaves saying so; never a crash on the terminal."""
+    process = subprocess.Popen(
+        [*CAPYMOCK, "serve", "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    banner = read_banner(process)
+    found = re.search(r"mock at http://127.0.0.1:(\d+)", banner)
+    assert found, banner
+    scenario = b"name: big\nprojects: [p]\njobs:\n  - {generate: 20000, project: p}\n"
+    head = (
+        f"POST /_capymock/scenario HTTP/1.1\r\nHost: 127.0.0.1:{found.group(1)}\r\n"
+        f"Content-Type: application/yaml\r\nContent-Length: {len(scenario)}\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", int(found.group(1))), timeout=30) as client:
+        client.sendall(head.encode() + scenario)  # the whole request is with the server
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 0, stderr
+    assert "panicked" not in stderr and "Traceback" not in stderr, stderr

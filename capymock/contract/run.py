@@ -10,6 +10,7 @@ called (writes only with `--allow-writes`, and only with forged credentials), at
 rate, and the token is never printed. A run that could not tell (unreachable, token rejected,
 an unknown project or job, no `Job` body seen) is exit 2. Needs the `contract` extra.
 """
+
 from __future__ import annotations
 
 import random

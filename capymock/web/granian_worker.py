@@ -110,6 +110,13 @@ class _Adapter:
     def __init__(self, app: Any, later: _Later, on_broken: Callable[[str], None]) -> None:
         self.app, self.later, self._on_broken = app, later, on_broken
         self._broken = False
+        self._busy = 0
+        self._idle = threading.Condition()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until no request is inside the app (at most `timeout` seconds); whether none is."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._busy == 0, timeout)
 
     def __call__(self, *args: Any) -> None:
         if len(args) != 2 or not isinstance(args[1], dict) or "REQUEST_METHOD" not in args[1]:
@@ -119,7 +126,14 @@ class _Adapter:
         proto, environ = args
         environ.update(WSGI_BASE)
         environ[DEFERRABLE] = True
-        self.answer(proto, environ)
+        with self._idle:
+            self._busy += 1
+        try:
+            self.answer(proto, environ)
+        finally:
+            with self._idle:
+                self._busy -= 1
+                self._idle.notify_all()
 
     def answer(self, proto: Any, environ: Environ) -> None:
         reply: list[Any] = []
@@ -258,10 +272,15 @@ class GranianWorker:
         self.stop()
         raise Unavailable(f"granian {self.version} failed its self-test: {problem}")
 
-    def stop(self) -> None:
+    def stop(self, grace: float = 0.0) -> bool:
+        """Stop serving, once no request is inside the app or after `grace` seconds; whether
+        none was (granian's threads must not be stopped under a running app: the process
+        would have to leave at once, see `servers`)."""
+        idle = self._adapter.wait_idle(grace) if grace else True
         if self._signal is not None:
             self._signal.set()
         self._later.stop()
+        return idle
 
 
 def _ask(listener: socket.socket, nonce: str, query: str, body: bytes, timeout: float) -> tuple[int, bytes]:

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 import selectors
 import signal
 import socket
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -222,6 +224,23 @@ def serve_until_stopped(
             request_log.close()
 
 
+STOP_GRACE = 3.0
+"""How long a stop waits for the requests inside the app (a scenario being loaded) to end."""
+_GRANIAN_SERVED = threading.Event()
+
+
+def leave_if_granian_served(code: int) -> None:
+    """End the process now, with `code`, if granian served in it. granian's threads may still
+    call into Python after it stopped (a request that arrived as it stopped); a normal exit
+    tears the interpreter down under them, and Python then ends such a thread by unwinding it
+    through granian's Rust frames: a panic and an abort. Everything is written and flushed by
+    then; only that tear-down is skipped."""
+    if _GRANIAN_SERVED.is_set():
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
 class _NotStarted(NoServer):
     """granian could not serve; nothing was answered yet, so another server may take over."""
 
@@ -245,6 +264,7 @@ def _serve_granian(app: Any, host: str, listener: socket.socket, on_ready: Any, 
             idle_timeout=IDLE_TIMEOUT,
             on_broken=on_broken,
         )
+        _GRANIAN_SERVED.set()  # from here on granian's threads may call in
         worker.start()
         worker.self_test()
     except Unavailable as exc:  # nothing served yet: the caller may serve with waitress instead
@@ -258,9 +278,11 @@ def _serve_granian(app: Any, host: str, listener: socket.socket, on_ready: Any, 
         while not stopping.wait(0.5):
             pass
     finally:
-        worker.stop()
+        idle = worker.stop(grace=STOP_GRACE)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+    if not idle:
+        print("capymock: stopped while a request was still being answered", file=sys.stderr)
     if broken:
         raise NoServer(f"granian {worker.version} broke while serving: {broken[0]}; stopped")
 
