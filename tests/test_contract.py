@@ -268,3 +268,24 @@ def test_the_summary_counts_in_words_that_agree() -> None:
     report = ContractReport("http://127.0.0.1:9", 7)
     report.requests, report.jobs_checked = 1, 2
     assert "0 operations, 0 checks, 1 request, 2 jobs checked" in report.summary()
+
+
+def test_one_rule_broken_by_many_jobs_is_one_violation_naming_the_first_places() -> None:
+    from capymock.contract.report import ContractReport, Violation
+
+    def broken(index: int, rule: str = "started_at must be set in state 'running'") -> Violation:
+        where = f"jobs[{index}].started_at"
+        return Violation(
+            "GET /v1/projects/{projectID}/jobs", "job_explained", rule, 200, "", "", where, f"j{index}"
+        )
+
+    report = ContractReport("http://127.0.0.1:9", 7)
+    for index in range(25):
+        report.violated(broken(index))
+    report.violated(broken(3, "started_at must be null in state 'pending'"))
+    [first, other] = report.violations
+    assert (first.count, other.count) == (25, 1)
+    text = first.render()
+    assert "(25 times)" in text
+    assert "at:        jobs[0].started_at (job j0)" in text
+    assert "also at:   jobs[1].started_at (job j1), jobs[2].started_at (job j2) and 22 more" in text

@@ -4,10 +4,25 @@ not finish)."""
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, field
 
 USAGE_ERROR = 2
+OTHER_PLACES = 2
+"""Places named beside the first when a rule broke at several (the first three, in all)."""
+_INDEX = re.compile(r"\[\d+\]")
+_VALUE = re.compile(r"'[^']*'|\([^()]*\)|\b\d[\dT:.Z+-]*\b")
+
+
+def _shape(where: str) -> str:
+    """A place without its indexes: `jobs[3].updated_at` and `jobs[9].updated_at` share one."""
+    return _INDEX.sub("[]", where)
+
+
+def _same_rule(one: Violation, other: Violation) -> bool:
+    """Whether two messages state one rule, the values they quote aside."""
+    return _VALUE.sub("_", one.message) == _VALUE.sub("_", other.message)
 
 
 @dataclass
@@ -26,13 +41,24 @@ class Violation:
     """The JSON path (`jobs[3].created_at`), header (`Content-Type: text/html`) or request at fault."""
     job_id: str | None = None
     count: int = 1
+    others: list[str] = field(default_factory=list)
+    """Other places the same rule broke (`jobs[7].updated_at (job j7)`), the first few."""
+
+    @property
+    def place(self) -> str:
+        """Where, and which job."""
+        return self.where + (f" (job {self.job_id})" if self.job_id else "")
 
     def render(self) -> str:
         times = f"  ({self.count} times)" if self.count > 1 else ""
         lines = [f"✗ {self.operation}  [{self.check}]{times}"]
         if self.where or self.job_id:
-            job = f" (job {self.job_id})" if self.job_id else ""
-            lines.append(f"    at:        {self.where}{job}")
+            lines.append(f"    at:        {self.place.strip()}")
+        if self.others:
+            more = self.count - 1 - len(self.others)
+            lines.append(
+                f"    also at:   {', '.join(self.others)}" + (f" and {more} more" if more > 0 else "")
+            )
         lines += [f"    {line}" for line in self.message.strip().splitlines()]
         got = f"{self.status} {self.excerpt}" if self.status is not None else self.excerpt
         lines += [f"    got:       {got}", f"    reproduce: {self.curl}"]
@@ -65,10 +91,15 @@ class ContractReport:
         self.outcomes.setdefault((operation, check), Outcome()).passed += 1
 
     def violated(self, violation: Violation) -> None:
+        """Keep a violation; the same rule broken again at a place of the same shape (another
+        job of a list, another job read) counts on the first, which names the first few places."""
         outcome = self.outcomes.setdefault((violation.operation, violation.check), Outcome())
         for seen in outcome.violations:
-            if (seen.message, seen.where) == (violation.message, violation.where):
+            if _shape(seen.where) == _shape(violation.where) and _same_rule(seen, violation):
                 seen.count += 1
+                new = violation.place != seen.place and violation.place not in seen.others
+                if new and len(seen.others) < OTHER_PLACES:
+                    seen.others.append(violation.place)
                 return
         outcome.violations.append(violation)
 
