@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 4010
 ARGS   ?=
 
-.PHONY: serve test lint bench mutants wheel clean
+.PHONY: serve test lint bench mutants mutate wheel clean
 
 serve: $(VENV)/.core
 	$(BIN)/capymock serve --port $(PORT) $(ARGS)
@@ -42,6 +42,17 @@ bench: $(VENV)/.core
 # conformant is flagged.
 mutants: $(VENV)/.test
 	$(BIN)/python benchmarks/mutants.py $(ARGS)
+
+# Mutation score of the core: mutmut over capymock/core/ with the fast tests named in
+# pyproject.toml's [tool.mutmut] (~5 min on 2 cores; ARGS="--max-children 1" to share fewer), a
+# fresh run each time. benchmarks/mutate.py prints killed / survived / timeout / equivalent
+# (benchmarks/mutate_equivalent.txt) per module to benchmarks/results/mutate.md; exit 0 only
+# if at least 95 % of the non-equivalent mutants are killed. Not part of test or CI.
+mutate: $(VENV)/.test
+	$(BIN)/python -m pip install -q 'mutmut==3.8.1'
+	rm -rf mutants
+	$(BIN)/mutmut run --max-children 2 $(ARGS) > /dev/null
+	$(BIN)/python benchmarks/mutate.py
 
 # A wheel to install without a clone: dist/capymock-<version>-py3-none-any.whl
 wheel: $(VENV)/.core
