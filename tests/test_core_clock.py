@@ -94,6 +94,10 @@ def test_a_system_clock_starts_in_utc() -> None:
     assert (clock.now(), clock.now().utcoffset()) == (NINE, timedelta(0))
 
 
+def test_a_system_clock_runs_at_real_speed_unless_told() -> None:
+    assert SystemClock(paused=True).speed == 1.0
+
+
 def test_a_system_clock_without_a_start_starts_now_in_utc() -> None:
     assert SystemClock(paused=True).now().utcoffset() == timedelta(0)
 
