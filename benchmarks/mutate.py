@@ -90,7 +90,9 @@ def main() -> int:
         "|---|" + "---:|" * (len(COLUMNS) + 1),
     ]
     for module, counts in [*rows.items(), ("**all**", total)]:
-        lines.append(f"| {module} | " + " | ".join(str(counts[c]) for c in COLUMNS) + f" | {_score(counts)} |")
+        lines.append(
+            f"| {module} | " + " | ".join(str(counts[c]) for c in COLUMNS) + f" | {_score(counts)} |"
+        )
     score = _percent(total)
     lines += ["", f"{score:.1f} % of the non-equivalent mutants of capymock/core/ are killed."]
     if unkilled:
@@ -107,7 +109,9 @@ def main() -> int:
 
 
 def _killed(results: dict[str, dict[str, int | None]], name: str) -> bool:
-    return any(status(codes.get(name)) in ("killed", "timeout") for codes in results.values() if name in codes)
+    return any(
+        status(codes.get(name)) in ("killed", "timeout") for codes in results.values() if name in codes
+    )
 
 
 def _percent(counts: Counter[str]) -> float:

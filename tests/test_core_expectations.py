@@ -59,6 +59,13 @@ def test_a_request_seen_passes() -> None:
     assert_requested([_entry(), _entry(status=404)], "GET", JOB, times=1, status=404)
 
 
+def test_every_filter_may_be_given() -> None:
+    entries = [_entry(a="1")]
+    assert_requested(
+        entries, "GET", JOB, query={"a": "1"}, headers={"X-Request-Id": "r1"}, operation_id="getJob"
+    )
+
+
 def test_an_unknown_filter_is_refused() -> None:
     with pytest.raises(TypeError) as refused:
         assert_requested([], "GET", JOB, size=1, colour="red")
@@ -70,8 +77,8 @@ def test_a_request_never_seen_fails() -> None:
 
 
 def test_a_request_seen_too_few_times_fails() -> None:
-    assert _failure([_entry(a="1")], times=2) == (
-        f"expected GET {JOB} 2 times, saw it 1 time.\nThe mock saw 1 request:\n  GET {JOB}?a=1 -> 200"
+    assert _failure([_entry(a="10")], times=2) == (
+        f"expected GET {JOB} 2 times, saw it 1 time.\nThe mock saw 1 request:\n  GET {JOB}?a=10 -> 200"
     )
 
 
