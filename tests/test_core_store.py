@@ -36,6 +36,13 @@ def test_a_new_project_counts_as_a_change_and_a_known_one_does_not() -> None:
     assert (store.version, store.projects(), store.project_organization("proj_a")) == (1, ["proj_a"], "org_a")
 
 
+def test_each_new_project_counts_as_a_change() -> None:
+    store = Store()
+    store.add_project("proj_a", "org_a")
+    store.add_project("proj_b", "org_a")
+    assert store.version == 2
+
+
 def test_projects_are_listed_in_the_order_declared() -> None:
     store = Store()
     for project in ("proj_b", "proj_a"):
