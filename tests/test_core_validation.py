@@ -27,10 +27,12 @@ EXTRA_PARAMETERS = [
 
 
 def _wider_spec() -> Spec:
-    """The bundled spec with more kinds of query parameters, and a 204 without a body."""
+    """The bundled spec with more kinds of query parameters, a 204 without a body, and an
+    error property whose name starts with an X."""
     document: dict[str, Any] = copy.deepcopy(yaml.safe_load(BUNDLED_SPEC.read_text()))
     document["paths"]["/v1/projects/{projectID}/jobs"]["get"]["parameters"] += EXTRA_PARAMETERS
     document["paths"]["/v1/jobs/{jobID}"]["get"]["responses"]["204"] = {"description": "No body."}
+    document["components"]["schemas"]["Error"]["properties"]["Xcode"] = {"type": "integer"}
     return parse_spec(yaml.safe_dump(document))
 
 
@@ -176,6 +178,12 @@ def test_a_list_item_is_named_by_its_index(validators: Validators) -> None:
     body = {"jobs": [_job(), _job(attempts="one")]}
     assert _mismatch(validators, _list(SPEC), 200, body) == (
         'listProjectJobs 200: jobs[1].attempts: "one" is not of type "integer"'
+    )
+
+
+def test_a_property_is_named_in_full(wider: Validators) -> None:
+    assert _mismatch(wider, _get(WIDER), 404, {"error": "no job", "Xcode": "one"}) == (
+        'getJob 404: Xcode: "one" is not of type "integer"'
     )
 
 
