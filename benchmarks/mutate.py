@@ -14,7 +14,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tomllib
 from collections import Counter
+from importlib import metadata
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,12 +81,16 @@ def main() -> int:
     stale = [name for name in equivalents if name not in seen]
     stale += [name for name in equivalents if name in seen and _killed(results, name)]
     total: Counter[str] = sum(rows.values(), Counter())
+    settings = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mutmut"]
+    left_out = ", ".join(f"`{p}`" for p in settings.get("do_not_mutate", [])) or "none"
     lines = [
         "# Mutation score of capymock/core/",
         "",
-        "`make mutate`: mutmut over `capymock/core/` with the tests listed in `[tool.mutmut]` of",
-        "`pyproject.toml`; equivalent mutants are listed, with a reason each, in",
+        f"`make mutate`: mutmut {_version()} over `capymock/core/` with the tests listed in",
+        "`[tool.mutmut]` of `pyproject.toml`; equivalent mutants are listed, with a reason each, in",
         "`benchmarks/mutate_equivalent.txt`. A timeout counts as killed.",
+        "",
+        f"Not mutated: {left_out}.",
         "",
         "| module | " + " | ".join(COLUMNS) + " | killed of non-equivalent |",
         "|---|" + "---:|" * (len(COLUMNS) + 1),
@@ -106,6 +112,13 @@ def main() -> int:
     if stale or score < args.fail_under:
         return 1
     return 0
+
+
+def _version() -> str:
+    try:
+        return metadata.version("mutmut")
+    except metadata.PackageNotFoundError:
+        return "(not installed)"
 
 
 def _killed(results: dict[str, dict[str, int | None]], name: str) -> bool:
