@@ -5,6 +5,7 @@ the errors that name where a document falls short."""
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -93,7 +94,7 @@ BUNDLED_LIFECYCLE = Lifecycle(
 )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def bundled() -> Spec:
     return parse_spec(TEXT)
 
@@ -170,6 +171,10 @@ def test_a_spec_without_a_title_or_required_fields() -> None:
     assert (spec.title, spec.required_job_fields) == ("", ())
 
 
+def test_a_spec_without_security_schemes_has_no_bearer_scheme() -> None:
+    assert _variant(lambda d: d["components"].pop("securitySchemes")).bearer_schemes == ()
+
+
 def test_only_http_bearer_schemes_count() -> None:
     def change(document: dict[str, Any]) -> None:
         document["components"]["securitySchemes"].update(
@@ -209,6 +214,21 @@ def test_an_operations_parameter_overrides_the_paths() -> None:
         ("jobID", "path", True, {"type": "string"}),
         ("X-Trace", "header", False, {}),
     ]
+
+
+def test_a_path_parameter_is_required_unless_it_says_otherwise() -> None:
+    def change(document: dict[str, Any]) -> None:
+        del _node(document, *GET_JOB)["parameters"][0]["required"]
+
+    parameter = _variant(change).operation("getJob").parameter("jobID")
+    assert parameter is not None and parameter.required
+
+
+def test_an_operation_may_take_only_its_paths_parameters() -> None:
+    def change(document: dict[str, Any]) -> None:
+        document["paths"]["/v1/jobs/{jobID}"]["parameters"] = _node(document, *GET_JOB).pop("parameters")
+
+    assert [p.name for p in _variant(change).operation("getJob").parameters] == ["jobID"]
 
 
 def test_parameters_may_be_references_and_in_a_cookie() -> None:
@@ -259,6 +279,12 @@ def test_a_body_with_two_required_properties_has_no_envelope() -> None:
     assert _variant(change).operation("getJob").envelope is None
 
 
+def test_an_operation_needs_responses() -> None:
+    assert _refused(lambda d: _node(d, *GET_JOB).pop("responses")) == (
+        "<string>: paths./v1/jobs/{jobID}.get: no responses with a numeric status code"
+    )
+
+
 def test_an_operation_needs_an_operation_id() -> None:
     assert _refused(lambda d: _node(d, *GET_JOB).pop("operationId")) == (
         "<string>: paths./v1/jobs/{jobID}.get: every operation needs an operationId"
@@ -270,6 +296,16 @@ def test_an_operation_id_is_used_once() -> None:
         document["paths"]["/v1/other/{jobID}"] = copy.deepcopy(document["paths"]["/v1/jobs/{jobID}"])
 
     assert _refused(change) == "<string>: paths: operationId used twice: getJob"
+
+
+def test_every_operation_id_used_twice_is_named() -> None:
+    def change(document: dict[str, Any]) -> None:
+        document["paths"]["/v1/other/{jobID}"] = copy.deepcopy(document["paths"]["/v1/jobs/{jobID}"])
+        document["paths"]["/v1/more/{projectID}"] = copy.deepcopy(
+            document["paths"]["/v1/projects/{projectID}/jobs"]
+        )
+
+    assert _refused(change) == "<string>: paths: operationId used twice: getJob, listProjectJobs"
 
 
 def test_operations_may_be_references() -> None:
@@ -330,6 +366,16 @@ def test_a_bound_without_a_minimum_starts_at_0() -> None:
     raw = {"retry": RETRY, "invariants": {"bounded": {"attempts": {"maximum_field": "max_attempts"}}}}
     assert _variant(_set_lifecycle(raw)).lifecycle.invariants.bounded == (
         Bound("attempts", 0, "max_attempts"),
+    )
+
+
+def test_a_bound_may_start_above_0() -> None:
+    raw = {
+        "retry": RETRY,
+        "invariants": {"bounded": {"attempts": {"minimum": 1, "maximum_field": "max_attempts"}}},
+    }
+    assert _variant(_set_lifecycle(raw)).lifecycle.invariants.bounded == (
+        Bound("attempts", 1, "max_attempts"),
     )
 
 
@@ -418,6 +464,28 @@ def test_a_file_is_loaded_once(tmp_path: Path) -> None:
     path.write_text(TEXT)
     spec = load_spec(path)
     assert (spec.source, spec.lifecycle, load_spec(str(path)) is spec) == (str(path), BUNDLED_LIFECYCLE, True)
+
+
+def test_a_file_changed_in_place_is_read_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CAPYMOCK_CACHE", str(tmp_path / "cache"))
+    path = tmp_path / "api.yaml"
+    path.write_text(TEXT)
+    mtime_ns = path.stat().st_mtime_ns
+    load_spec(path)
+    path.write_text(TEXT.replace("title: Capy Jobs API", "title: Capy Jobs APX"))  # the same size
+    os.utime(path, ns=(mtime_ns, mtime_ns + 1_000_000_000))
+    assert load_spec(path).title == "Capy Jobs APX"
+
+
+def test_a_file_of_another_size_is_read_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CAPYMOCK_CACHE", str(tmp_path / "cache"))
+    path = tmp_path / "api.yaml"
+    path.write_text(TEXT)
+    mtime_ns = path.stat().st_mtime_ns
+    load_spec(path)
+    path.write_text(TEXT.replace("title: Capy Jobs API", "title: Capy Jobs API 2"))  # the same time
+    os.utime(path, ns=(mtime_ns, mtime_ns))
+    assert load_spec(path).title == "Capy Jobs API 2"
 
 
 def test_an_operation_fills_its_path(bundled: Spec) -> None:
