@@ -206,13 +206,15 @@ def test_an_operations_parameter_overrides_the_paths() -> None:
         item = document["paths"]["/v1/jobs/{jobID}"]
         item["parameters"] = [
             {"name": "jobID", "in": "path", "schema": {"type": "integer"}},
-            {"name": "X-Trace", "in": "header"},
+            {"name": "X-Trace", "in": "header", "required": True},
+            {"name": "X-Debug", "in": "header"},
         ]
 
     operation = _variant(change).operation("getJob")
     assert [(p.name, p.location, p.required, dict(p.schema)) for p in operation.parameters] == [
         ("jobID", "path", True, {"type": "string"}),
-        ("X-Trace", "header", False, {}),
+        ("X-Trace", "header", True, {}),
+        ("X-Debug", "header", False, {}),
     ]
 
 
