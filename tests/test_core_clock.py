@@ -11,11 +11,10 @@ from capymock.core.clock import (
     LATEST,
     MAX_SPEED,
     ManualClock,
-    SystemClock,
     check_speed,
-    wall_clock_now,
     within_range,
 )
+from capymock.system.clock import SystemClock, wall_clock_now
 
 NINE = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from capymock.core import documents
-from capymock.core.documents import cache_folder, keep, recall
+from capymock.system import documents
+from capymock.system.documents import cache_folder, keep, recall
 
 DOCUMENT = {"paths": {"/v1/jobs": ["é", 1, None, True]}}
 

@@ -1,4 +1,4 @@
-"""OpenAPI text -> `Spec`, read fresh with `parse_spec` (the bundled document and variants of
+"""OpenAPI text -> `Spec`, read fresh with `read_spec(parse_document(...))` (the bundled document and variants of
 it): operations, parameters, responses, security, the Job schema and its `x-lifecycle`, and
 the errors that name where a document falls short."""
 
@@ -14,14 +14,19 @@ import pytest
 import yaml
 
 from capymock.core.lifecycle import Bound, Effect, Invariants, Lifecycle, Retry
-from capymock.core.spec import BUNDLED_SPEC, Spec, jobs_in_body, load_spec, parse_spec
+from capymock.core.spec import Spec, jobs_in_body, parse_document, read_spec
 from capymock.errors import SpecError
+from capymock.system.specs import BUNDLED_SPEC, load_spec
 
 TEXT = BUNDLED_SPEC.read_text()
 BUNDLED: dict[str, Any] = yaml.safe_load(TEXT)
 LIFECYCLE_AT = "<string>: components.schemas.Job.x-lifecycle"
 STATES = ("pending", "claimed", "running", "succeeded", "failed", "cancelled")
 GET_JOB = ("paths", "/v1/jobs/{jobID}", "get")
+
+
+def parse_spec(text: str, source: str = "<string>") -> Spec:
+    return read_spec(parse_document(text, source), text, source)
 
 
 def _variant(change: Callable[[dict[str, Any]], object]) -> Spec:
@@ -141,12 +146,7 @@ def test_the_bundled_parameters_are_read_as_declared(bundled: Spec) -> None:
 
 
 def test_the_bundled_job_schema_is_read(bundled: Spec) -> None:
-    assert (bundled.title, bundled.source, bundled.text, bundled.bearer_schemes) == (
-        "Capy Jobs API",
-        "<string>",
-        TEXT,
-        ("bearerAuth",),
-    )
+    assert (bundled.title, bundled.source, bundled.text) == ("Capy Jobs API", "<string>", TEXT)
     assert bundled.required_job_fields == (
         "id",
         "project_id",
@@ -169,23 +169,6 @@ def test_a_spec_without_a_title_or_required_fields() -> None:
 
     spec = _variant(change)
     assert (spec.title, spec.required_job_fields) == ("", ())
-
-
-def test_a_spec_without_security_schemes_has_no_bearer_scheme() -> None:
-    assert _variant(lambda d: d["components"].pop("securitySchemes")).bearer_schemes == ()
-
-
-def test_only_http_bearer_schemes_count() -> None:
-    def change(document: dict[str, Any]) -> None:
-        document["components"]["securitySchemes"].update(
-            Shouted={"type": "http", "scheme": "Bearer"},
-            Referred={"$ref": "#/components/securitySchemes/bearerAuth"},
-            basic={"type": "http", "scheme": "basic"},
-            plain={"type": "http"},
-            key={"type": "apiKey", "in": "header", "name": "X-Key", "scheme": "bearer"},
-        )
-
-    assert _variant(change).bearer_schemes == ("bearerAuth", "Shouted", "Referred")
 
 
 def test_security_is_per_operation_or_the_documents() -> None:
@@ -250,9 +233,20 @@ def test_a_parameter_needs_a_name_and_a_location(raw: dict[str, Any]) -> None:
     )
 
 
+OTHER_JOB = ("paths", "/v1/other/{jobID}", "get")
+
+
+def _other_read(document: dict[str, Any]) -> dict[str, Any]:
+    """A copy of getJob (as `otherJob`) to change, so the spec keeps an operation that reads a job."""
+    operation = copy.deepcopy(_node(document, *GET_JOB))
+    operation["operationId"] = "otherJob"
+    document["paths"]["/v1/other/{jobID}"] = {"get": operation}
+    return operation  # type: ignore[no-any-return]
+
+
 def test_only_numeric_statuses_are_read() -> None:
     def change(document: dict[str, Any]) -> None:
-        _node(document, *GET_JOB)["responses"] = {
+        _other_read(document)["responses"] = {
             "default": {"description": "any"},
             "2XX": {"description": "a range"},
             "204": {"description": "no body"},
@@ -261,7 +255,7 @@ def test_only_numeric_statuses_are_read() -> None:
             "404": {"$ref": "#/components/responses/NotFound"},
         }
 
-    operation = _variant(change).operation("getJob")
+    operation = _variant(change).operation("otherJob")
     assert (dict(operation.responses), operation.envelope) == (
         {204: None, 200: None, 202: {}, 404: {"$ref": "#/components/schemas/Error"}},
         None,
@@ -276,9 +270,13 @@ def test_an_operation_needs_a_numeric_status() -> None:
 
 def test_a_body_with_two_required_properties_has_no_envelope() -> None:
     def change(document: dict[str, Any]) -> None:
-        document["components"]["schemas"]["JobEnvelope"]["required"] = ["job", "meta"]
+        envelope = copy.deepcopy(document["components"]["schemas"]["JobEnvelope"])
+        document["components"]["schemas"]["TwoEnvelope"] = {**envelope, "required": ["job", "meta"]}
+        _other_read(document)["responses"]["200"]["content"]["application/json"]["schema"] = {
+            "$ref": "#/components/schemas/TwoEnvelope"
+        }
 
-    assert _variant(change).operation("getJob").envelope is None
+    assert _variant(change).operation("otherJob").envelope is None
 
 
 def test_an_operation_needs_responses() -> None:
@@ -497,7 +495,7 @@ def test_an_operation_fills_its_path(bundled: Spec) -> None:
 def test_an_operation_names_its_parameters(bundled: Spec) -> None:
     operation = bundled.operation("listProjectJobs")
     limit = operation.parameter("limit")
-    assert (limit.location if limit else None, operation.parameter("nope"), operation.path_parameter) == (
+    assert (limit.location if limit else None, operation.parameter("nope"), operation.parameter_for("project_id")) == (
         "query",
         None,
         "projectID",

@@ -13,8 +13,10 @@ import yaml
 
 import capymock
 from capymock.core.job import compose_job
-from capymock.core.spec import BUNDLED_SPEC, Operation, Spec, parse_spec
+from capymock.core.operations import Operation
+from capymock.core.spec import Spec, parse_document, read_spec
 from capymock.core.validation import BadParameter, BodyMismatch, Validators
+from capymock.system.specs import BUNDLED_SPEC
 
 EXTRA_PARAMETERS = [
     {"name": "since", "in": "query", "schema": {"type": "string", "format": "date-time"}},
@@ -33,7 +35,8 @@ def _wider_spec() -> Spec:
     document["paths"]["/v1/projects/{projectID}/jobs"]["get"]["parameters"] += EXTRA_PARAMETERS
     document["paths"]["/v1/jobs/{jobID}"]["get"]["responses"]["204"] = {"description": "No body."}
     document["components"]["schemas"]["Error"]["properties"]["Xcode"] = {"type": "integer"}
-    return parse_spec(yaml.safe_dump(document))
+    text = yaml.safe_dump(document)
+    return read_spec(parse_document(text, "<string>"), text, "<string>")
 
 
 WIDER = _wider_spec()
