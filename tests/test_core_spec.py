@@ -1,5 +1,5 @@
-"""OpenAPI text -> `Spec`, read fresh with `read_spec(parse_document(...))` (the bundled document and variants of
-it): operations, parameters, responses, security, the Job schema and its `x-lifecycle`, and
+"""OpenAPI text -> `Spec`, read fresh with `read_spec(parse_document(...))` (the bundled document
+and variants of it): operations, parameters, responses, security, the Job schema and its `x-lifecycle`, and
 the errors that name where a document falls short."""
 
 from __future__ import annotations
@@ -495,7 +495,11 @@ def test_an_operation_fills_its_path(bundled: Spec) -> None:
 def test_an_operation_names_its_parameters(bundled: Spec) -> None:
     operation = bundled.operation("listProjectJobs")
     limit = operation.parameter("limit")
-    assert (limit.location if limit else None, operation.parameter("nope"), operation.parameter_for("project_id")) == (
+    assert (
+        limit.location if limit else None,
+        operation.parameter("nope"),
+        operation.parameter_for("project_id"),
+    ) == (
         "query",
         None,
         "projectID",
