@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from capymock.core.lifecycle import Bound, Effect, Invariants, Lifecycle, Retry
+from capymock.core.operations import Role
 from capymock.core.spec import Spec, jobs_in_body, parse_document, read_spec
 from capymock.errors import SpecError
 from capymock.system.specs import BUNDLED_SPEC, load_spec
@@ -530,3 +531,147 @@ def test_an_operation_lists_its_statuses_and_headers(bundled: Spec) -> None:
 )
 def test_the_jobs_a_body_shows(bundled: Spec, operation_id: str | None, body: Any, found: list[Any]) -> None:
     assert list(jobs_in_body(bundled, operation_id, body)) == found
+
+
+# -- operations by role ----------------------------------------------------------------------
+
+
+def test_the_bundled_operations_have_roles_and_path_fields(bundled: Spec) -> None:
+    assert [(op.operation_id, op.role, dict(op.path_fields)) for op in bundled.operations] == [
+        ("listProjectJobs", Role.LISTS, {"projectID": "project_id"}),
+        ("getJob", Role.READS, {"jobID": "id"}),
+    ]
+
+
+def test_the_listing_and_the_reading_are_found_by_role(bundled: Spec) -> None:
+    assert (bundled.listing.operation_id, bundled.reading.operation_id) == ("listProjectJobs", "getJob")
+
+
+def test_operations_are_found_by_role(bundled: Spec) -> None:
+    assert (
+        bundled.with_role(Role.LISTS),
+        bundled.with_role(Role.READS),
+        bundled.with_role(Role.CHANGES),
+    ) == (
+        (bundled.listing,),
+        (bundled.reading,),
+        (),
+    )
+
+
+def test_an_unknown_operation_id_is_a_key_error(bundled: Spec) -> None:
+    with pytest.raises(KeyError):
+        bundled.operation("nope")
+
+
+def test_a_spec_without_info_has_no_title() -> None:
+    assert _variant(lambda d: d.pop("info")).title == ""
+
+
+def test_the_first_operation_of_a_role_is_the_one_used() -> None:
+    spec = _variant(lambda d: _other_read(d))
+    assert (spec.reading.operation_id, [op.operation_id for op in spec.with_role(Role.READS)]) == (
+        "getJob",
+        ["getJob", "otherJob"],
+    )
+
+
+def test_a_read_whose_path_names_more_than_the_id_is_not_the_reading() -> None:
+    def change(document: dict[str, Any]) -> None:
+        _other_read(document)
+        item = document["paths"].pop("/v1/jobs/{jobID}")
+        item["get"]["parameters"].append({"name": "projectID", "in": "path", "schema": {"type": "string"}})
+        document["paths"]["/v1/projects/{projectID}/jobs/{jobID}"] = item
+
+    spec = _variant(change)
+    assert (spec.reading.operation_id, dict(spec.operation("getJob").path_fields)) == (
+        "otherJob",
+        {"projectID": "project_id", "jobID": "id"},
+    )
+
+
+def test_a_spec_needs_an_operation_that_reads_a_job() -> None:
+    assert _refused(lambda d: d["paths"].pop("/v1/jobs/{jobID}")) == (
+        "<string>: paths: capymock needs an operation that reads a job: a GET whose 200 body wraps one "
+        "Job, with one path parameter naming the job's id (such as {jobID} for id, {projectID} for "
+        "project_id)"
+    )
+
+
+def test_a_spec_needs_an_operation_that_lists_jobs() -> None:
+    assert _refused(lambda d: d["paths"].pop("/v1/projects/{projectID}/jobs")) == (
+        "<string>: paths: capymock needs an operation that lists jobs: a GET whose 200 body wraps an array "
+        "of Job, with one path parameter naming the job's project_id (such as {jobID} for id, {projectID} "
+        "for project_id)"
+    )
+
+
+def test_an_unsafe_method_answering_a_job_changes_it() -> None:
+    def change(document: dict[str, Any]) -> None:
+        operation = copy.deepcopy(_node(document, *GET_JOB))
+        operation["operationId"] = "cancelJob"
+        document["paths"]["/v1/jobs/{jobID}"]["post"] = operation
+
+    spec = _variant(change)
+    assert [(op.operation_id, op.method) for op in spec.with_role(Role.CHANGES)] == [("cancelJob", "POST")]
+
+
+def test_a_job_may_be_wrapped_through_an_alias_of_its_schema() -> None:
+    def change(document: dict[str, Any]) -> None:
+        schemas = document["components"]["schemas"]
+        schemas["Alias"] = {"$ref": "#/components/schemas/Job"}
+        schemas["JobEnvelope"]["properties"]["job"] = {"$ref": "#/components/schemas/Alias"}
+
+    assert _variant(change).reading.operation_id == "getJob"
+
+
+def test_an_envelope_property_referring_to_an_array_of_jobs_is_followed() -> None:
+    def change(document: dict[str, Any]) -> None:
+        schemas = document["components"]["schemas"]
+        schemas["Jobs"] = schemas["JobList"]["properties"]["jobs"]
+        schemas["JobList"]["properties"]["jobs"] = {"$ref": "#/components/schemas/Jobs"}
+
+    spec = _variant(change)
+    assert (spec.listing.operation_id, spec.listing.envelope) == ("listProjectJobs", "jobs")
+
+
+def test_a_schema_referring_elsewhere_is_no_job() -> None:
+    def change(document: dict[str, Any]) -> None:
+        _other_read(document)["responses"]["200"]["content"]["application/json"]["schema"] = {
+            "type": "object",
+            "required": ["job"],
+            "properties": {"job": {"$ref": "#/components/schemas/Error"}},
+        }
+
+    operation = _variant(change).operation("otherJob")
+    assert (operation.envelope, operation.role) == ("job", Role.OTHER)
+
+
+@pytest.mark.parametrize("inside", [None, "text", ["a"], {"type": "object"}])
+def test_an_envelope_holding_no_schema_of_a_job_shows_none(inside: Any) -> None:
+    def change(document: dict[str, Any]) -> None:
+        _other_read(document)["responses"]["200"]["content"]["application/json"]["schema"] = {
+            "required": ["job"],
+            "properties": {"job": inside},
+        }
+
+    operation = _variant(change).operation("otherJob")
+    assert (operation.envelope, operation.role) == ("job", Role.OTHER)
+
+
+def test_an_envelope_without_properties_shows_no_job() -> None:
+    def change(document: dict[str, Any]) -> None:
+        _other_read(document)["responses"]["200"]["content"]["application/json"]["schema"] = {
+            "required": ["job"]
+        }
+
+    operation = _variant(change).operation("otherJob")
+    assert (operation.envelope, operation.role) == ("job", Role.OTHER)
+
+
+@pytest.mark.parametrize("body", [{"type": "string"}, [1], {"required": []}])
+def test_a_body_requiring_no_single_property_has_no_envelope(body: Any) -> None:
+    def change(document: dict[str, Any]) -> None:
+        _other_read(document)["responses"]["200"]["content"]["application/json"]["schema"] = body
+
+    assert _variant(change).operation("otherJob").envelope is None
