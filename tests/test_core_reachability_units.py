@@ -151,9 +151,21 @@ def test_counting_starts_at_zero() -> None:
     assert (Counting((3,), (5,)).start(), Counting((3, 0, None)).start()) == ((0,), (ZERO, TOP, ZERO))
 
 
-def test_exact_counting_keeps_counts_and_classes_classify_them() -> None:
-    classes = Counting((3, 3, 3, None))
-    assert (Counting((3,), (3,)).of((2,)), classes.of((0, 1, 3, 7))) == ((2,), (ZERO, BELOW, TOP, BELOW))
+def test_exact_counting_keeps_counts_and_classes_classify_them_against_the_jobs_maxima() -> None:
+    classes = Counting((3, 3, 3, 3, None))
+    assert (
+        Counting((3,), (3,)).of((2,), (3,)),
+        classes.of((0, 1, 3, 200, 7), (200, 200, 5, 200, None)),
+    ) == ((2,), (ZERO, BELOW, BELOW, TOP, BELOW))
+
+
+@pytest.mark.parametrize("limit", [EXACT, EXACT + 1, 200])
+def test_a_retry_state_at_the_maximum_is_refused_however_it_is_counted(limit: int) -> None:
+    assert refused(ORACLE.explain(job(attempts=limit, limit=limit, updated_at=at(4)))) == (
+        f"pending with attempts {limit} of max_attempts {limit}: the only way back to pending is a retry, "
+        "legal while attempts < max_attempts",
+        "attempts",
+    )
 
 
 @pytest.mark.parametrize(
