@@ -78,7 +78,7 @@ def done(state: str = "succeeded", attempts: int = 1, **fields: Any) -> dict[str
 
 
 def refused(verdict: Verdict) -> tuple[str, str]:
-    assert not verdict.explained
+    assert verdict.explained is False
     return verdict.reason, verdict.field
 
 
@@ -532,6 +532,15 @@ def test_fields_each_possible_but_not_together() -> None:
     )
 
 
+@pytest.mark.parametrize("attempts", [0, 3])
+def test_the_counter_out_of_bounds_is_named_not_one_at_a_bound(attempts: int) -> None:
+    oracle = Oracle(with_runs(), "created_at")
+    assert refused(oracle.explain(done("failed", attempts, runs=4, max_runs=3))) == (
+        "runs must be between 0 and max_runs (3), got 4",
+        "runs",
+    )
+
+
 def test_a_second_counter_is_judged_against_its_own_maximum() -> None:
     oracle = Oracle(with_runs(), "created_at")
     assert refused(oracle.explain(running(attempts=2, runs=2, max_runs=1))) == (
@@ -594,6 +603,16 @@ def test_a_field_only_cleared_names_no_setter() -> None:
     oracle = Oracle(replace(LIFECYCLE, on_enter=on_enter), "created_at")
     assert refused(oracle.explain(job(claimed_by="w"))) == (
         "claimed_by must be null in state 'pending': entering pending clears it",
+        "claimed_by",
+    )
+
+
+def test_every_state_that_clears_a_field_is_named() -> None:
+    failed = replace(LIFECYCLE.on_enter["failed"], clear=("claimed_by",))
+    oracle = Oracle(replace(LIFECYCLE, on_enter={**LIFECYCLE.on_enter, "failed": failed}), "created_at")
+    assert refused(oracle.explain(claimed(claimed_by=None))) == (
+        "claimed_by must be set in state 'claimed': entering claimed sets it; "
+        "entering failed or pending clears it",
         "claimed_by",
     )
 
@@ -804,3 +823,81 @@ def test_the_oracle_of_a_spec_is_built_once() -> None:
         True,
         ("id", "project_id", "organization_id", "created_at"),
     )
+
+
+def test_no_legal_path_with_no_field_changed_says_so() -> None:
+    assert refused(ORACLE.join(running(), {**running(), "state": "claimed"})) == (
+        "no legal path leads from running to claimed (attempts 1 -> 1)",
+        "state",
+    )
+
+
+def test_no_legal_path_names_every_counter() -> None:
+    oracle = Oracle(with_runs(), "created_at")
+    before = running(runs=1, max_runs=3)
+    assert refused(oracle.join(before, {**before, "state": "claimed"})) == (
+        "no legal path leads from running to claimed (attempts 1 -> 1, runs 1 -> 1)",
+        "state",
+    )
+
+
+def test_time_going_back_is_judged_against_the_latest_moment_of_the_earlier_read() -> None:
+    before = claimed(claimed_at=at(5), updated_at=at(1))
+    assert refused(ORACLE.join(before, running(claimed_at=at(5), started_at=at(3), updated_at=at(6)))) == (
+        f"started_at was set to {at(3)} after the earlier read, which already showed claimed_at {at(5)}: "
+        "time never goes back",
+        "started_at",
+    )
+
+
+def test_an_earlier_read_without_times_joins() -> None:
+    before = job(created_at=None, updated_at=None)
+    assert ORACLE.join(before, claimed(created_at=None)) == Verdict(True, walk=("pending", "claimed"))
+
+
+def test_a_large_count_joins_by_a_search_within_64_counts() -> None:
+    before = running(attempts=40, limit=200)
+    after = claimed(attempts=41, limit=200, claimed_at=at(5), updated_at=at(5))
+    assert ORACLE.join(before, after).walk == ("running", "pending", "claimed")
+
+
+def test_64_counts_apart_are_still_searched() -> None:
+    before = claimed(attempts=1, limit=200)
+    after = claimed(attempts=65, limit=200, claimed_at=at(9), updated_at=at(9))
+    assert ORACLE.join(before, after).walk == ("claimed", *(("pending", "claimed") * 64))
+
+
+def test_a_state_without_transitions_is_left_by_none() -> None:
+    transitions = {s: t for s, t in LIFECYCLE.transitions.items() if s != "succeeded"}
+    oracle = Oracle(replace(LIFECYCLE, transitions=transitions), "created_at")
+    assert refused(oracle.join(done(), job(attempts=1, updated_at=at(5)))) == (
+        "succeeded to pending: succeeded is terminal, never left",
+        "state",
+    )
+
+
+def test_a_retry_without_a_counter_is_never_blocked() -> None:
+    lifecycle = replace(either_way(), transitions={**either_way().transitions, "d": ("a",)})
+    oracle = Oracle(lifecycle, "created_at")
+    before = {"state": "d", "one": 1, "other": 0, "one_set": True}
+    assert oracle.join(before, {**before, "state": "a"}).walk == ("d", "a")
+
+
+def test_states_without_effects_are_entered_by_a_join() -> None:
+    oracle = Oracle(either_way(), "created_at")
+    after = {"state": "d", "one": 1, "other": 0, "one_set": True}
+    assert oracle.join({"state": "a", "one": 0, "other": 0}, after).walk == ("a", "b", "d")
+
+
+def test_only_a_retry_is_blocked_at_the_maximum() -> None:
+    assert ORACLE.join(claimed(attempts=3), running(attempts=3)).walk == ("claimed", "running")
+
+
+def test_a_blocked_retry_leaves_the_other_moves_open() -> None:
+    after = done("cancelled", 3, started_at=at(2), completed_at=at(4), updated_at=at(4))
+    assert ORACLE.join(running(attempts=3), after).walk == ("running", "cancelled")
+
+
+def test_a_move_that_counts_too_many_leaves_the_other_moves_open() -> None:
+    after = job("cancelled", completed_at=at(1), updated_at=at(1))
+    assert ORACLE.join(job(), after).walk == ("pending", "cancelled")
