@@ -75,6 +75,13 @@ def test_the_newest_jobs_come_first() -> None:
     )
 
 
+def test_no_limit_lists_every_job_newest_first() -> None:
+    store = Store()
+    for n in range(3):
+        store.put(_job(f"job_{n}", f"2026-01-01T09:0{n}:00Z"))
+    assert _ids(store.newest("proj_a", None)) == ["job_2", "job_1", "job_0"]
+
+
 def test_a_limit_of_0_lists_nothing() -> None:
     store = Store()
     store.put(_job("job_1", "2026-01-01T09:00:00Z"))
