@@ -648,12 +648,6 @@ def test_a_later_level_may_be_at_the_same_time() -> None:
     assert ORACLE.explain(running(claimed_at=at(0), started_at=at(0), updated_at=at(0))).explained
 
 
-def test_a_level_is_compared_with_the_last_level_shown() -> None:
-    assert refused(ORACLE.explain(running(claimed_at=None, created_at=at(3), started_at=at(2))))[1] == (
-        "claimed_at"
-    )
-
-
 def test_the_creation_time_comes_first() -> None:
     assert refused(ORACLE.explain(claimed(created_at=at(2)))) == (
         f"claimed_at ({at(1)}) is before created_at ({at(2)}): in every walk to 'claimed', "
