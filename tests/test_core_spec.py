@@ -625,6 +625,25 @@ def test_a_job_may_be_wrapped_through_an_alias_of_its_schema() -> None:
     assert _variant(change).reading.operation_id == "getJob"
 
 
+def test_a_list_may_hold_an_alias_of_the_job_schema() -> None:
+    def change(document: dict[str, Any]) -> None:
+        schemas = document["components"]["schemas"]
+        schemas["Alias"] = {"$ref": "#/components/schemas/Job"}
+        schemas["JobList"]["properties"]["jobs"]["items"] = {"$ref": "#/components/schemas/Alias"}
+
+    assert _variant(change).listing.operation_id == "listProjectJobs"
+
+
+def test_the_reading_is_the_first_read_not_the_first_operation_naming_the_id() -> None:
+    def change(document: dict[str, Any]) -> None:
+        operation = copy.deepcopy(_node(document, *GET_JOB))
+        operation["operationId"] = "cancelJob"
+        document["paths"] = {"/v1/cancel/{jobID}": {"post": operation}, **document["paths"]}
+
+    spec = _variant(change)
+    assert (spec.operations[0].operation_id, spec.reading.operation_id) == ("cancelJob", "getJob")
+
+
 def test_an_envelope_property_referring_to_an_array_of_jobs_is_followed() -> None:
     def change(document: dict[str, Any]) -> None:
         schemas = document["components"]["schemas"]
