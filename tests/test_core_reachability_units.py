@@ -533,6 +533,11 @@ def either_way() -> Lifecycle:
     )
 
 
+def test_a_blocked_retry_leaves_the_later_moves_open() -> None:
+    after = done("cancelled", 3, started_at=at(2), completed_at=at(4), updated_at=at(4))
+    assert oracle().explain(after).walk[-2:] == ("running", "cancelled")
+
+
 def test_counts_each_reached_but_never_together() -> None:
     oracle = Oracle(either_way(), "created_at")
     shown = {"state": "d", "one": 1, "other": 1, "one_set": True, "other_set": True, "created_at": at(0)}
