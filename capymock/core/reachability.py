@@ -229,11 +229,12 @@ class Counting:
     def start(self) -> tuple[Count, ...]:
         return tuple(0 if self.caps is not None else _classify(0, m) for m in self.maxima)
 
-    def of(self, counts: tuple[int, ...]) -> tuple[Count, ...]:
-        """The counts as this graph counts them."""
+    def of(self, counts: tuple[int, ...], maxima: tuple[int | None, ...]) -> tuple[Count, ...]:
+        """The counts as this graph counts them: exactly, or by class against the job's own
+        `maxima` (a graph counting by class holds them only up to 3)."""
         if self.caps is not None:
             return counts
-        return tuple(_classify(c, m) for c, m in zip(counts, self.maxima, strict=True))
+        return tuple(_classify(c, m) for c, m in zip(counts, maxima, strict=True))
 
     def more(self, index: int, value: Count) -> tuple[Count, ...]:
         """The values a counter may have one count later (none past its maximum or cap)."""
@@ -328,7 +329,7 @@ def _incremented(cls: str, maximum: int | None) -> tuple[str, ...]:
 
 def _judge(model: Model, graph: Graph, seen: _Seen, counting: Counting) -> Verdict:
     lifecycle = model.lifecycle
-    classes = counting.of(tuple(seen.counts[c] for c in model.counters))
+    classes = counting.of(tuple(seen.counts[c] for c in model.counters), seen.maxima)
     candidates = [node for node in graph if node.state == seen.state and node.counters == classes]
     if not candidates:
         return _no_count(model, graph, seen, classes)

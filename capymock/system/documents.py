@@ -55,14 +55,15 @@ def keep(kind: str, path: str, size: int, mtime_ns: int, document: Any) -> None:
         return
     try:
         text = json.dumps({"key": _key(kind, path, size, mtime_ns), "document": document}, ensure_ascii=False)
-    except (TypeError, ValueError):  # a timestamp, a number too large: not JSON
+        data = text.encode("utf-8")
+    except (TypeError, ValueError):  # a timestamp, a number too large, a file name that is no text
         return
     if json.loads(text)["document"] != document:  # a number as a mapping key comes back a string
         return
     partial = entry.with_name(f"{entry.name}.{os.getpid()}.tmp")
     try:
         entry.parent.mkdir(parents=True, exist_ok=True)
-        partial.write_text(text, encoding="utf-8")
+        partial.write_bytes(data)
         os.replace(partial, entry)
     except OSError:
         with contextlib.suppress(OSError):
