@@ -287,6 +287,13 @@ def test_an_operation_needs_responses() -> None:
     )
 
 
+def test_a_body_without_required_properties_has_no_envelope() -> None:
+    def change(document: dict[str, Any]) -> None:
+        del document["components"]["schemas"]["JobEnvelope"]["required"]
+
+    assert _variant(change).operation("getJob").envelope is None
+
+
 def test_an_operation_needs_an_operation_id() -> None:
     assert _refused(lambda d: _node(d, *GET_JOB).pop("operationId")) == (
         "<string>: paths./v1/jobs/{jobID}.get: every operation needs an operationId"
