@@ -59,7 +59,7 @@ granian-latest:
 	$(LATEST_VENV)/bin/python -m pytest -n auto -p no:cacheprovider $(SERVING_TESTS) $(ARGS)
 
 # Mutation score of the core: mutmut over capymock/core/ with the fast tests named in
-# pyproject.toml's [tool.mutmut] (~5 min on 2 cores; ARGS="--max-children 1" to share fewer), a
+# pyproject.toml's [tool.mutmut] (~7 min on 2 idle cores; ARGS="--max-children 1" to use one), a
 # fresh run each time. benchmarks/mutate.py prints killed / survived / timeout / equivalent
 # (benchmarks/mutate_equivalent.txt) per module to benchmarks/results/mutate.md; exit 0 only
 # if at least 95 % of the non-equivalent mutants are killed. A mutant that loops is stopped by

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from capymock.contract.credentials import NEGATIVE_AUTH
 from capymock.contract.failures import FailureReader
 from capymock.contract.report import ContractReport
-from capymock.contract.credentials import NEGATIVE_AUTH
 from capymock.system.specs import load_spec
 
 URL = "http://deployment.test/v1/projects/proj_1/jobs"

@@ -286,6 +286,13 @@ def test_an_operation_needs_responses() -> None:
     )
 
 
+def test_a_body_without_required_properties_has_no_envelope_so_no_read() -> None:
+    def change(document: dict[str, Any]) -> None:
+        del document["components"]["schemas"]["JobEnvelope"]["required"]
+
+    assert "capymock needs an operation that reads a job" in _refused(change)
+
+
 def test_an_operation_needs_an_operation_id() -> None:
     assert _refused(lambda d: _node(d, *GET_JOB).pop("operationId")) == (
         "<string>: paths./v1/jobs/{jobID}.get: every operation needs an operationId"
