@@ -289,3 +289,32 @@ def test_one_rule_broken_by_many_jobs_is_one_violation_naming_the_first_places()
     assert "(25 times)" in text
     assert "at:        jobs[0].started_at (job j0)" in text
     assert "also at:   jobs[1].started_at (job j1), jobs[2].started_at (job j2) and 22 more" in text
+
+
+def test_a_body_that_is_not_json_is_said_so_with_where() -> None:
+    mock = capymock.Mock(scenario="demo")
+
+    def nan_for_jobs(environ: dict[str, Any], start_response: Any) -> Any:
+        if environ["PATH_INFO"].startswith("/v1/jobs/") and environ.get("HTTP_AUTHORIZATION") == (
+            f"Bearer {mock.token}"
+        ):
+            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", "9")])
+            return [b'{"job": N']  # cut short: not JSON
+        return mock.wsgi_app(environ, start_response)
+
+    with BackgroundServer(nan_for_jobs) as server:
+        report = run_contract(server.url, mock.token, project_id="proj_demo", **FAST)
+    schema = [v for v in report.violations if v.check == "response_schema_conformance"]
+    assert schema, report.render()
+    assert "valid JSON" in schema[0].message and "line 1 column 9" in schema[0].message, schema[0].message
+    assert "is not of type" not in report.render()
+
+
+def test_nan_is_not_json() -> None:
+    from types import SimpleNamespace
+
+    from capymock.contract.checks import body_of, not_json
+
+    answer = SimpleNamespace(content=b'{"job":\n  NaN}')
+    assert not_json(answer) == "NaN is not a JSON value: line 2 column 3 (char 10)"
+    assert body_of(answer) is None

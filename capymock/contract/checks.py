@@ -8,6 +8,7 @@ schemathesis run of someone else's in the same process), they check nothing.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -86,10 +87,41 @@ def listing_of(run: RunContext, case: Any, response: Any) -> Operation | None:
 
 
 def body_of(response: Any) -> Any:
+    """The response's body as JSON (RFC 8259: no `NaN` or `Infinity`), or None when it is not."""
+    return None if not_json(response) else json.loads(_text(response))
+
+
+def not_json(response: Any) -> str | None:
+    """Why the response's body is not JSON, with where the reader stopped; None when it is."""
+    text = _text(response)
     try:
-        return response.json()
-    except Exception:  # any body that is not JSON: content-type and schema checks say so
-        return None
+        json.loads(text, parse_constant=_no_constant)
+    except _Constant as exc:
+        at = text.find(exc.name)
+        line, column = text.count("\n", 0, at) + 1, at - text.rfind("\n", 0, at)
+        return f"{exc.name} is not a JSON value: line {line} column {column} (char {at})"
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def _text(response: Any) -> str:
+    content = getattr(response, "content", None)
+    if isinstance(content, bytes):
+        return content.decode("utf-8", "replace")
+    return content if isinstance(content, str) else str(getattr(response, "text", ""))
+
+
+class _Constant(ValueError):
+    """`NaN`, `Infinity` or `-Infinity`: Python's JSON reader takes them, JSON does not."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
+def _no_constant(name: str) -> Any:
+    raise _Constant(name)
 
 
 class _CapymockCheck:

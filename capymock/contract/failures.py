@@ -10,7 +10,7 @@ import shlex
 from collections.abc import Mapping
 from typing import Any
 
-from capymock.contract.checks import OWN_CHECKS, body_of, operation_id
+from capymock.contract.checks import OWN_CHECKS, body_of, not_json, operation_id
 from capymock.contract.report import ContractReport, Violation
 from capymock.contract.rules import Findings, header, job_id
 from capymock.core.auth import redact
@@ -77,7 +77,13 @@ class FailureReader:
     def schema_violations(
         self, name: str, failure: Any, case: Any, response: Any, curl: str
     ) -> list[Violation]:
-        """Each place the body breaks its schema, worded in full (capymock's validator, not a cut message)."""
+        """Each place the body breaks its schema, worded in full (capymock's validator, not a cut
+        message); a body that is not JSON at all is said so, with where the parser stopped."""
+        problem = not_json(response)
+        if problem:
+            return [
+                self.violation(case, name, f"the body is not valid JSON: {problem}", response, curl, "body")
+            ]
         body, status = body_of(response), getattr(response, "status_code", 0)
         identifier = operation_id(case)  # every operation has one: `load_spec` makes sure
         operation = self.spec.operation(identifier) if identifier is not None else None
