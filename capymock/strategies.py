@@ -80,14 +80,10 @@ def _broken(spec: Spec, job: dict[str, Any], data: st.DataObject) -> dict[str, A
         if name in spec.required_job_fields:
             value = earlier  # a required field is never null: it moves instead
         else:
-            value = data.draw(st.sampled_from([None, earlier])) if name in _stamps(lifecycle) else None
+            value = data.draw(st.sampled_from([None, earlier])) if name in lifecycle.stamped else None
     else:
-        value = format_timestamp(_LATEST) if name in _stamps(lifecycle) else "worker-" + data.draw(_IDS)
+        value = format_timestamp(_LATEST) if name in lifecycle.stamped else "worker-" + data.draw(_IDS)
     return {**job, name: value}
-
-
-def _stamps(lifecycle: Lifecycle) -> set[str]:
-    return {name for effect in (*lifecycle.on_enter.values(), lifecycle.on_change) for name in effect.now}
 
 
 @st.composite
@@ -153,10 +149,7 @@ def _next_towards(lifecycle: Lifecycle, job: Job, goal: str) -> str | None:
 
 def _managed(lifecycle: Lifecycle) -> set[str]:
     """Fields the lifecycle derives: walks set them, draws never do."""
-    names = {lifecycle.field, lifecycle.retry.counter, lifecycle.retry.limit}
-    for effect in (*lifecycle.on_enter.values(), lifecycle.on_change):
-        names.update(effect.increment, effect.now, effect.clear, effect.default)
-    return names
+    return {lifecycle.field, lifecycle.retry.counter, lifecycle.retry.limit, *lifecycle.derived}
 
 
 def _free_fields(spec: Spec) -> st.SearchStrategy[dict[str, Any]]:

@@ -77,14 +77,10 @@ Seen = tuple[str, int]
 """(state, attempts) of the watched job."""
 
 
-def record_stepped(
-    deployment: Served, output: Path, token: str, advance: Callable[[Seen], dict[str, Any]]
-) -> tuple[int, str]:
-    """`record` job_deploy_1 of a paused deployment, moving its clock (`advance(seen)` is the
-    body of `POST /_capymock/advance`) each time the recorder has shown the state the job is
-    in, so it sees every state whatever the machine's speed: (exit status, stderr)."""
+def _recording(args: list[str], token: str) -> tuple[subprocess.Popen[str], list[str], threading.Thread]:
+    """`capymock record ARGS` started with `token`, its stderr lines gathered as they come."""
     process = subprocess.Popen(
-        [*CAPYMOCK, "record", *poll_args(deployment.url, output, "--job-id", "job_deploy_1")],
+        [*CAPYMOCK, "record", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -93,6 +89,16 @@ def record_stepped(
     lines: list[str] = []
     reader = threading.Thread(target=_pump, args=(process.stderr, lines), daemon=True)
     reader.start()
+    return process, lines, reader
+
+
+def record_stepped(
+    deployment: Served, output: Path, token: str, advance: Callable[[Seen], dict[str, Any]]
+) -> tuple[int, str]:
+    """`record` job_deploy_1 of a paused deployment, moving its clock (`advance(seen)` is the
+    body of `POST /_capymock/advance`) each time the recorder has shown the state the job is
+    in, so it sees every state whatever the machine's speed: (exit status, stderr)."""
+    process, lines, reader = _recording(poll_args(deployment.url, output, "--job-id", "job_deploy_1"), token)
 
     def finished() -> bool:
         if process.poll() is not None:  # the recorder saw the job finish, and wrote the file
@@ -276,16 +282,7 @@ def record_scripted(url: str, output: Path, *more: str) -> subprocess.CompletedP
 def record_until_shown(args: list[str], shown: str) -> subprocess.CompletedProcess[str]:
     """`record ARGS`, stopped with Ctrl-C once its progress shows `shown` (for a job that never
     finishes, or one seen to finish before a later change)."""
-    process = subprocess.Popen(
-        [*CAPYMOCK, "record", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "CAPY_TOKEN": SECRET, "PYTHONUNBUFFERED": "1"},
-    )
-    lines: list[str] = []
-    reader = threading.Thread(target=_pump, args=(process.stderr, lines), daemon=True)
-    reader.start()
+    process, lines, reader = _recording(args, SECRET)
     try:
         wait_for(
             lambda: shown in "".join(lines) or process.poll() is not None, f"the recorder to show {shown!r}"

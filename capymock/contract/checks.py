@@ -33,6 +33,15 @@ class RunContext:
     jobs_checked: int = 0
     """Job bodies seen in 2xx answers (a run that saw none has checked no `Job`)."""
     lock: threading.Lock = field(default_factory=threading.Lock)
+    _last: tuple[Any, Any] = (None, None)
+    """The last response read, and its body: every check reads the same answer in turn."""
+
+    def body(self, response: Any) -> Any:
+        """`body_of(response)`, read once for all the checks of one answer."""
+        with self.lock:
+            if self._last[0] is not response:
+                self._last = (response, body_of(response))
+            return self._last[1]
 
     seen: dict[str, Mapping[str, Any]] = field(default_factory=dict)
     """Job id -> the latest read of it that the lifecycle explains."""
@@ -70,10 +79,7 @@ def operation_id(case: Any) -> str | None:
 def operation_of(run: RunContext, case: Any) -> Operation | None:
     """The spec's operation a schemathesis case called (None: one the spec does not have)."""
     identifier = operation_id(case)
-    try:
-        return run.spec.operation(identifier) if identifier is not None else None
-    except KeyError:
-        return None
+    return run.spec.find_operation(identifier) if identifier is not None else None
 
 
 def listing_of(run: RunContext, case: Any, response: Any) -> Operation | None:
@@ -88,21 +94,24 @@ def listing_of(run: RunContext, case: Any, response: Any) -> Operation | None:
 
 def body_of(response: Any) -> Any:
     """The response's body as JSON (RFC 8259: no `NaN` or `Infinity`), or None when it is not."""
-    return None if not_json(response) else json.loads(_text(response))
+    return _parsed(_text(response))[0]
 
 
 def not_json(response: Any) -> str | None:
     """Why the response's body is not JSON, with where the reader stopped; None when it is."""
-    text = _text(response)
+    return _parsed(_text(response))[1]
+
+
+def _parsed(text: str) -> tuple[Any, str | None]:
+    """`text` read as JSON, and None; or None, and why it is not JSON."""
     try:
-        json.loads(text, parse_constant=_no_constant)
+        return json.loads(text, parse_constant=_no_constant), None
     except _Constant as exc:
         at = text.find(exc.name)
         line, column = text.count("\n", 0, at) + 1, at - text.rfind("\n", 0, at)
-        return f"{exc.name} is not a JSON value: line {line} column {column} (char {at})"
+        return None, f"{exc.name} is not a JSON value: line {line} column {column} (char {at})"
     except ValueError as exc:
-        return str(exc)
-    return None
+        return None, str(exc)
 
 
 def _text(response: Any) -> str:
@@ -137,7 +146,7 @@ class _CapymockCheck:
         """None: checked and kept; True: not for this response (schemathesis counts it skipped)."""
         if self.run is None:
             return True
-        found = self.findings(self.run, response, case, body_of(response))
+        found = self.findings(self.run, response, case, self.run.body(response))
         if found is None:
             return True
         if found:

@@ -228,7 +228,7 @@ class _Runner:
             raise ContractError(
                 f"the given {what} answers {response.status_code}: is {option} one this token can read?"
             )
-        label = f"{operation.method} {operation.path}"
+        label = operation.label
         if response.status_code == 200:
             self.report.passed(label, REAL_DATA_CHECK)
         else:
@@ -248,7 +248,7 @@ class _Runner:
         name = listing.page_size.name
         path = listing.fill_fields(where)
         response = self.send(path, query={name: size})
-        label = f"{listing.method} {listing.path}"
+        label = listing.label
         found = rules.page(listing, whole, body_of(response), size) if response.status_code == 200 else []
         for finding in found:
             self.report.violated(
@@ -266,7 +266,7 @@ class _Runner:
             return
         name = listing.page_size.name
         low, high = rules.limit_keyword(listing, "minimum"), rules.limit_keyword(listing, "maximum")
-        path, label = listing.fill_fields(where), f"{listing.method} {listing.path}"
+        path, label = listing.fill_fields(where), listing.label
         beyond = [bound + step for bound, step in ((low, -1), (high, 1)) if bound is not None]
         within = [bound for bound in (low, high) if bound is not None]
         probes = [(value, 400) for value in (*beyond, "", "abc", "1.5")] + [(value, 200) for value in within]
@@ -303,7 +303,7 @@ class _Runner:
             path = self.real_path(operation, ids)
             for kind, headers in NEGATIVE_AUTH:
                 response = self.send(path, headers=headers, method=operation.method)
-                label = f"{operation.method} {operation.path}"
+                label = operation.label
                 if response.status_code != 401:
                     rule = f"with {kind}, {label} answers 401, not {response.status_code}"
                     self.report.violated(
@@ -350,7 +350,7 @@ class _Runner:
             return  # other answers are the other checks' to judge
         jobs = list(operation.jobs_in(body_of(response)))
         found = rules.explained_jobs(self.spec, jobs) + self.context.observe(jobs)
-        label = f"{operation.method} {operation.path}"
+        label = operation.label
         for finding in found:
             self.report.violated(
                 self.reader.plain(label, finding.check, finding.rule, response, path, finding.where)
@@ -370,7 +370,7 @@ class _Runner:
                 real = self.real_values(ids)
                 path = operation.fill_fields({**real, named: MISSING})
                 response = self.send(path, method=operation.method)
-                label = f"{operation.method} {operation.path}"
+                label = operation.label
                 if response.status_code == 404:
                     self.report.passed(label, rules.NOT_FOUND)
                     continue

@@ -68,6 +68,25 @@ class Lifecycle:
     on_change: Effect
     invariants: Invariants
 
+    @property
+    def effects(self) -> tuple[Effect, ...]:
+        """Every effect a change may apply: each state's `on_enter`, then `on_change`."""
+        return (*self.on_enter.values(), self.on_change)
+
+    @property
+    def stamped(self) -> frozenset[str]:
+        """The fields an effect sets to the time of the change (`claimed_at`, `updated_at`, ...)."""
+        return frozenset(name for effect in self.effects for name in effect.now)
+
+    @property
+    def derived(self) -> frozenset[str]:
+        """Every field an effect counts, stamps, clears or defaults."""
+        return frozenset(
+            name
+            for effect in self.effects
+            for name in (*effect.increment, *effect.now, *effect.clear, *effect.default)
+        )
+
     def can_retry(self, job: Mapping[str, Any]) -> bool:
         """Whether `job` may still return to the retry state."""
         return bool(job[self.retry.counter] < job[self.retry.limit])

@@ -60,6 +60,11 @@ class Operation:
     """Path parameter -> the `Job` field it names (`projectID` -> `project_id`, `jobID` -> `id`)."""
 
     @property
+    def label(self) -> str:
+        """`GET /v1/jobs/{jobID}`: the operation as reports name it."""
+        return f"{self.method} {self.path}"
+
+    @property
     def safe(self) -> bool:
         """Whether the method only reads (GET, HEAD, ...): the contract may send it to a deployment."""
         return self.method in SAFE_METHODS

@@ -77,14 +77,13 @@ class Model:
 
     @classmethod
     def of(cls, lifecycle: Lifecycle, created: str) -> Model:
-        effects = [*lifecycle.on_enter.values(), lifecycle.on_change]
-        counters = tuple(dict.fromkeys(name for e in effects for name in e.increment))
+        counters = tuple(dict.fromkeys(name for e in lifecycle.effects for name in e.increment))
         bounds = {b.field: b for b in lifecycle.invariants.bounded}
         maxima = {c: bounds[c].maximum_field for c in counters if c in bounds}
         if lifecycle.retry.counter in counters:
             maxima.setdefault(lifecycle.retry.counter, lifecycle.retry.limit)
-        stamps = frozenset({created, *(name for e in effects for name in e.now)})
-        derived = frozenset(name for e in effects for name in (*e.now, *e.clear, *e.default))
+        stamps = lifecycle.stamped | {created}
+        derived = lifecycle.derived - set(counters)
         minima = {c: bounds[c].minimum for c in counters if c in bounds}
         return cls(lifecycle, created, counters, maxima, derived | stamps, stamps, minima)
 

@@ -65,6 +65,10 @@ class Spec:
         """The operation called `operation_id`; KeyError if the spec has none."""
         return self._by_id[operation_id]
 
+    def find_operation(self, operation_id: str) -> Operation | None:
+        """The operation called `operation_id`, or None."""
+        return self._by_id.get(operation_id)
+
     def with_role(self, role: Role) -> tuple[Operation, ...]:
         """Its operations of `role`, in the spec's order."""
         return tuple(op for op in self.operations if op.role is role)
@@ -77,7 +81,7 @@ class Spec:
 def jobs_in_body(spec: Spec, operation_id: str | None, body: Any) -> Iterator[tuple[str, Any]]:
     """(JSON path, job) for each job a body of `operation_id` shows, by the operation's role;
     nothing for an unknown operation, one that shows no job, or a body of another shape."""
-    operation = spec._by_id.get(operation_id) if operation_id is not None else None
+    operation = spec.find_operation(operation_id) if operation_id is not None else None
     if operation is not None:
         yield from operation.jobs_in(body)
 

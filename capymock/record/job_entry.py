@@ -33,7 +33,7 @@ class JobWriter:
         self.job_id, self.sightings, self.spec = job_id, sightings, spec
         self.reference, self.names = reference, names
         self.level = Fallback.FULL
-        self.skipped = set(managed_fields(spec)) | _derived_timestamps(spec)
+        self.skipped = set(managed_fields(spec)) | spec.lifecycle.stamped
         """Fields the replay sets by itself: never written."""
 
     @functools.cached_property
@@ -125,9 +125,3 @@ def _fixed_fields(first: Mapping[str, Any], spec: Spec, skipped: set[str]) -> tu
         else:
             fixed[name] = value
     return fixed, comment(", ".join(dropped)[:300])
-
-
-def _derived_timestamps(spec: Spec) -> set[str]:
-    lifecycle = spec.lifecycle
-    effects = [*lifecycle.on_enter.values(), lifecycle.on_change]
-    return {name for effect in effects for name in effect.now}

@@ -3,6 +3,7 @@ reset and steer it. The web edge serves it; `capymock.Mock` is a `FakeApi` with 
 
 from __future__ import annotations
 
+import functools
 import random
 import threading
 from collections import deque
@@ -479,7 +480,18 @@ class FakeApi:
     def state(self) -> dict[str, Any]:
         """The control API's view: clock, scenario, jobs (newest first), their legal next states,
         pending steps, faults, the last reload error, and the spec's operations by role."""
-        operations = [
+        view = self._world.view()
+        return {
+            **view,
+            "clock": self.clock_state(),
+            "reload_error": self.reload_error,
+            "operations": self._operations,
+        }
+
+    @functools.cached_property
+    def _operations(self) -> list[dict[str, str]]:
+        """The spec's operations as the state shows them (the dashboard's fault form offers them)."""
+        return [
             {
                 "operation_id": op.operation_id,
                 "method": op.method,
@@ -488,13 +500,6 @@ class FakeApi:
             }
             for op in self.spec.operations
         ]
-        view = self._world.view()
-        return {
-            **view,
-            "clock": self.clock_state(),
-            "reload_error": self.reload_error,
-            "operations": operations,
-        }
 
 
 def _existing(world: World, job_id: str) -> Job:
