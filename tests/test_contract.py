@@ -318,3 +318,16 @@ def test_nan_is_not_json() -> None:
     answer = SimpleNamespace(content=b'{"job":\n  NaN}')
     assert not_json(answer) == "NaN is not a JSON value: line 2 column 3 (char 10)"
     assert body_of(answer) is None
+
+
+def test_a_run_remembers_a_bounded_number_of_jobs() -> None:
+    from capymock.contract.checks import MAX_KEPT, RunContext
+
+    mock = capymock.Mock()
+    job = mock.add_job().to_dict()
+    context = RunContext(mock.spec)
+    many = [{**job, "id": f"job_{n}"} for n in range(MAX_KEPT + 5)]
+    context.observe((f"jobs[{n}]", one) for n, one in enumerate(many))
+    context.remember(many)
+    assert (len(context.seen), len(context.listed)) == (MAX_KEPT, MAX_KEPT)
+    assert "job_0" not in context.seen and f"job_{MAX_KEPT + 4}" in context.seen

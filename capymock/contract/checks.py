@@ -22,6 +22,9 @@ from capymock.core.operations import Operation, Role
 from capymock.core.reachability import oracle_for
 from capymock.core.spec import JOB, Spec
 
+MAX_KEPT = 10_000
+"""Jobs a run remembers (what lists said of them, their latest read), the latest seen kept."""
+
 
 @dataclass
 class RunContext:
@@ -56,10 +59,12 @@ class RunContext:
                 identifier = rules.job_id(job)
                 if identifier is None or not oracle.explain(job).explained:
                     continue
-                before = self.seen.get(identifier)
+                before = self.seen.pop(identifier, None)
                 if before is not None:
                     found += rules.joined(self.spec, path, before, job)
                 self.seen[identifier] = job  # the next read is judged against this one
+                if len(self.seen) > MAX_KEPT:  # a deployment's ids are many: the oldest read goes
+                    del self.seen[next(iter(self.seen))]
         return found
 
     def remember(self, jobs: Iterable[Any]) -> None:
@@ -68,7 +73,10 @@ class RunContext:
             for job in jobs:
                 identifier = rules.job_id(job)
                 if identifier is not None:
+                    self.listed.pop(identifier, None)
                     self.listed[identifier] = {f: job.get(f) for f in (JOB.project, JOB.organization)}
+                    if len(self.listed) > MAX_KEPT:
+                        del self.listed[next(iter(self.listed))]
 
 
 def operation_id(case: Any) -> str | None:
