@@ -327,9 +327,21 @@ def test_states_the_polls_missed_are_filled_by_the_lifecycle_and_commented(tmp_p
     assert [s["state"] for s in gap] == ["pending", "claimed", "running", "succeeded"]
     assert [seconds(s.get("after")) for s in gap] == [0, 1, 3, 6]  # claimed when `claimed_at` says
     lap = steps_of(output, "job_lap")
-    assert [s["state"] for s in lap] == ["running", "pending", "claimed", "running", "succeeded"]
-    assert [seconds(s.get("after")) for s in lap] == [0, 4, 4, 0, 1]  # `pending` has no stamp: halfway
-    assert lap[2]["claimed_by"] == "worker-9"  # on the claim, where the lifecycle sets it
+    # First seen running: created pending, its claim and start taken before the first read (at
+    # the times its stamps show), then the retry the polls missed.
+    assert [s["state"] for s in lap] == [
+        "pending",
+        "claimed",
+        "running",
+        "pending",
+        "claimed",
+        "running",
+        "succeeded",
+    ]
+    assert "# before the first read, which saw it running" in text
+    assert [s.get("age") for s in lap[1:3]] == ["0s", "0s"]
+    assert [seconds(s.get("after")) for s in lap[3:]] == [4, 4, 0, 1]  # `pending` has no stamp: halfway
+    assert (lap[1]["claimed_by"], lap[4]["claimed_by"]) == ("worker-7", "worker-9")  # on each claim
 
     with serving(["--scenario", str(output), "--quiet", "--speed", "1000"]) as replay:
 
@@ -354,7 +366,12 @@ def test_a_move_no_legal_walk_explains_is_a_comment_not_a_step(tmp_path: Path) -
         done = record_until_shown(scripted_args(url, output, "--duration", "1h"), "job_back: running")
     assert done.returncode == 0, done.stderr
     assert validate(output).returncode == 0, validate(output).stdout
-    assert [s["state"] for s in steps_of(output, "job_back")] == ["succeeded"]
+    assert [s["state"] for s in steps_of(output, "job_back")] == [
+        "pending",
+        "claimed",
+        "running",
+        "succeeded",
+    ]
     assert "# then 'succeeded' → 'running' (+5s), which no legal path explains: not replayed" in (
         output.read_text(encoding="utf-8")
     )
@@ -410,8 +427,43 @@ def test_ctrl_c_ends_the_recording_and_writes_what_was_seen(tmp_path: Path) -> N
         args = ["--base-url", url, "--project-id", "proj_real", "--interval", "50ms", "-o", str(output)]
         done = record_until_shown(args, "job_long: running")
     assert done.returncode == 0, done.stderr
-    assert [s["state"] for s in steps_of(output, "job_long")] == ["running"]
+    assert [s["state"] for s in steps_of(output, "job_long")] == ["pending", "claimed", "running"]
     assert "Traceback" not in done.stderr
+
+
+def test_a_job_first_seen_running_is_replayed_with_the_past_its_stamps_show(tmp_path: Path) -> None:
+    # Created at 10:00, claimed twice (the last claim at 10:03 by worker-3), started at 10:04:
+    # the first read, at 10:05, sees it running on its second attempt.
+    stamps = {
+        "claimed_at": "2026-03-01T10:03:00Z",
+        "started_at": "2026-03-01T10:04:00Z",
+        "claimed_by": "worker-3",
+    }
+    frames = {
+        "job_old": [
+            job("job_old", "running", 2, at="2026-03-01T10:05:00Z", **stamps),
+            job("job_old", "succeeded", 2, at="2026-03-01T10:05:30Z", **stamps, last_exit_code=0),
+        ]
+    }
+    output = tmp_path / "past.yaml"
+    with scripted(frames) as (url, _):
+        done = record_scripted(url, output)
+    assert done.returncode == 0, done.stderr
+    assert validate(output).returncode == 0, validate(output).stdout
+    steps = steps_of(output, "job_old")
+    # The lifecycle's shortest walk to running with attempts 2 (a claim that lapsed back to
+    # pending), each step with its age: the claim and start at their stamps, the first claim and
+    # the return to pending spread evenly before them.
+    assert [s["state"] for s in steps] == ["pending", "claimed", "pending", "claimed", "running", "succeeded"]
+    assert [s.get("age") for s in steps[1:5]] == ["4m", "3m", "2m", "1m"]
+    assert seconds(steps[5].get("after")) == 30  # after the start, as the first read saw it
+    assert steps[3]["claimed_by"] == "worker-3"
+
+    with serving(["--scenario", str(output), "--quiet", "--paused"]) as replay:
+        shown = get(f"{replay.url}/v1/jobs/job_old", recorded_token(output))["job"]
+    original = frames["job_old"][0]
+    for name in ("state", "attempts", "created_at", "claimed_at", "started_at", "claimed_by"):
+        assert shown[name] == original[name], name
 
 
 def iter_until(stream: Any, text: str) -> Iterator[str]:

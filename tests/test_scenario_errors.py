@@ -21,7 +21,7 @@ from conftest import ROOT, http
 BROKEN = Path("tests/data/broken")
 STATES = "pending, claimed, running, succeeded, failed, cancelled"
 STEP_FIELDS = (
-    "state, after, after_polls, attempts, claimed_at, claimed_by, cluster_id, completed_at, error, "
+    "state, after, after_polls, age, attempts, claimed_at, claimed_by, cluster_id, completed_at, error, "
     "last_exit_code, last_stderr, last_stdout, locked_resource, max_attempts, preview_database_id, "
     "retry_classification, started_at, type"
 )
@@ -180,6 +180,20 @@ CASES = [
         (
             "7:10: jobs[0].age: give 'age' (created before the start) or an 'after' on the first step"
             " (created after it), not both",
+        ),
+    ),
+    Case(
+        "past_steps_out_of_order.yaml",
+        (
+            "11:15: jobs[0].steps[2].age: 9m before the start is earlier than the step before it "
+            "(8m before it); steps before the start go oldest first",
+        ),
+    ),
+    Case(
+        "past_step_after_a_timed_one.yaml",
+        (
+            "11:15: jobs[0].steps[2].age: a step with an 'age' (taken before the start) comes right "
+            "after the first step, before every step with 'after' or 'after_polls'",
         ),
     ),
     Case(

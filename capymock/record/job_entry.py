@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from capymock.core.job import Job, compose_job
+from capymock.core.reachability import oracle_for
 from capymock.core.spec import JOB, Spec
 from capymock.core.validation import validators_for
 from capymock.record.naming import Names, segment
@@ -38,8 +39,19 @@ class JobWriter:
 
     @functools.cached_property
     def fixed(self) -> tuple[dict[str, Any], str]:
-        """`_fixed_fields` of the first sighting (only for a usable job: it composes one)."""
-        return _fixed_fields(self.sightings[0].job, self.spec, self.skipped)
+        """`_fixed_fields` of the first sighting (only for a usable job: it composes one); when
+        the replay walks the job's past, without those a step of that walk sets."""
+        fields, dropped = _fixed_fields(self.sightings[0].job, self.spec, self.skipped)
+        if self.witness:
+            fields = {k: v for k, v in fields.items() if k not in self.spec.lifecycle.derived}
+        return fields, dropped
+
+    @functools.cached_property
+    def witness(self) -> tuple[str, ...]:
+        """The states of the lifecycle's walk to the first sighting (only for a usable job),
+        from the initial state; () when no walk explains it (the replay then creates the job in
+        the state the first read saw)."""
+        return oracle_for(self.spec).explain(self.sightings[0].job).walk
 
     def lines(self, level: int, why: str = "") -> list[str]:
         """The entry's lines at `level`; `why` says what made it simpler than FULL."""
@@ -55,7 +67,8 @@ class JobWriter:
         age, delay = placement(first, self.sightings[0], self.reference)
         if age:
             lines.append(f"    age: {seconds(age)}")
-        return lines + self._step_lines(level, Step(str(first[self.spec.lifecycle.field]), delay))
+        created = self.witness[0] if self.witness else str(first[self.spec.lifecycle.field])
+        return lines + self._step_lines(level, Step(created, delay), delay or -age)
 
     def _field_lines(self, level: int, why: str) -> list[str]:
         if level != Fallback.FULL:
@@ -66,9 +79,9 @@ class JobWriter:
             f"    {name}: {flow(self.names.shown(name, value))}" for name, value in fixed.items()
         ]
 
-    def _step_lines(self, level: int, start: Step) -> list[str]:
+    def _step_lines(self, level: int, start: Step, born: float) -> list[str]:
         steps, notes = replay_steps(
-            self.sightings, self.spec, self.reference, self.skipped, self._replayed(level)
+            self.sightings, self.spec, self.reference, self.skipped, self._replayed(level), born, self.witness
         )
         lines = ["    steps:"]
         for step in [start, *steps]:
@@ -80,7 +93,10 @@ class JobWriter:
         return lines + [f"      # {comment(note)}" for note in notes]
 
     def _step_text(self, step: Step) -> str:
-        parts = [f"after: {seconds(step.after)}"] if step.after else []
+        if step.age is not None:
+            parts = [f"age: {seconds(step.age)}"]
+        else:
+            parts = [f"after: {seconds(step.after)}"] if step.after else []
         parts.append(f"state: {step.state}")
         parts += [f"{name}: {flow(self.names.shown(name, value))}" for name, value in step.fields.items()]
         return "{" + ", ".join(parts) + "}"
@@ -102,7 +118,11 @@ class JobWriter:
         lifecycle = self.spec.lifecycle
         return compose_job(
             self.spec,
-            {**given, lifecycle.field: first[lifecycle.field], JOB.project: first[JOB.project]},
+            {
+                **given,
+                lifecycle.field: self.witness[0] if self.witness else first[lifecycle.field],
+                JOB.project: first[JOB.project],
+            },
             job_id=self.job_id,
             organization_id=str(first.get(JOB.organization)),
             now=SOME_TIME,

@@ -30,29 +30,46 @@ class Step:
     after: float
     fields: dict[str, Any] = field(default_factory=dict)
     comment: str = ""
+    at: float = 0.0
+    """When the step was taken, in seconds from the recording's reference time."""
+    age: float | None = None
+    """For a step taken before the reference time: how long before it (written as `age`)."""
 
 
 def replay_steps(
-    sightings: list[Sighting], spec: Spec, reference: datetime | None, skipped: set[str], replayed: Job
+    sightings: list[Sighting],
+    spec: Spec,
+    reference: datetime | None,
+    skipped: set[str],
+    replayed: Job,
+    born: float,
+    witness: tuple[str, ...] = (),
 ) -> tuple[list[Step], list[str]]:
     """The steps after the first, and notes on what could not be replayed.
 
-    Each step carries the fields the deployment showed that the replay would not derive by
-    itself (the lifecycle already counts attempts and stamps times)."""
+    `replayed` is the job as the first step creates it, `born` seconds from the reference time;
+    its steps to the state of the first sighting follow `witness` (the states after the
+    first), or the lifecycle's shortest walk. Those taken before the reference time carry their
+    `age`. Each step carries the fields the deployment showed that the replay would not derive
+    by itself (the lifecycle already counts attempts and stamps times)."""
     lifecycle = spec.lifecycle
     counter = lifecycle.retry.counter
-    replay = _Replay(spec, reference, skipped, replayed, when(sightings[0], reference))
+    replay = _Replay(spec, reference, skipped, replayed, born)
     previous_state, previous_count = replayed[lifecycle.field], replayed.get(counter)
     steps: list[Step] = []
-    for sighting in sightings[1:]:
+    for index, sighting in enumerate(sightings):
         new, count = sighting.job.get(lifecycle.field), sighting.job.get(counter)
-        if new == previous_state and count == previous_count:
-            continue  # a change within a state: carried by the next step that moves
-        followed = replay.follow(sighting)
-        if isinstance(followed, str):
-            return steps, [followed]
-        steps += followed
-        previous_state, previous_count = new, count
+        if new != previous_state or count != previous_count:
+            followed = replay.follow(sighting, list(witness[1:]) if index == 0 else None, index == 0)
+            if isinstance(followed, str):
+                return steps, [followed]
+            if index == 0 and born <= 0:
+                for step in followed:  # the job's past: the replay starts with them done
+                    step.age = max(0.0, -step.at)
+            steps += followed
+            previous_state, previous_count = new, count
+        if index == 0 and born <= 0:
+            replay.at = 0.0  # the replay's later steps count from its start, the reference time
     return steps, replay.unreplayed(sightings[-1])
 
 
@@ -66,14 +83,18 @@ class _Replay:
         self.skipped = skipped | {spec.lifecycle.field}
         self.job, self.at = job, at
 
-    def follow(self, sighting: Sighting) -> list[Step] | str:
-        """The steps that take the replay to the state `sighting` shows, or why none can."""
+    def follow(
+        self, sighting: Sighting, witness: list[str] | None = None, first: bool = False
+    ) -> list[Step] | str:
+        """The steps that take the replay to the state `sighting` shows (through `witness`, else
+        by the shortest walk), or why none can; `first`: the first read, whose walk is the job's
+        past."""
         lifecycle, shown = self.lifecycle, dict(sighting.job)
         new, count = shown.get(lifecycle.field), shown.get(lifecycle.retry.counter)
         ended = when(sighting, self.reference)
         if not isinstance(new, str) or new not in lifecycle.states:
             return f"then {new!r}, which is not a state: not replayed"
-        path = shortest_walk(lifecycle, self.job, new, count if isinstance(count, int) else None)
+        path = witness or shortest_walk(lifecycle, self.job, new, count if isinstance(count, int) else None)
         if path is None:
             move = f"{self.job[lifecycle.field]!r} → {new!r} (+{seconds(max(0.0, ended - self.at))})"
             return f"then {move}, which no legal path explains: not replayed"
@@ -82,18 +103,22 @@ class _Replay:
             walked = _walked(lifecycle, self.job, path)
         except IllegalTransition as exc:
             return f"then {new!r}, but the replay {exc.explanation}: not replayed"
-        steps = self._walk(path, entered, _differences(shown, walked, self.skipped))
+        note = _before_first_read(new) if first else _filled(path[:-1]) if len(path) > 1 else ""
+        steps = self._walk(path, entered, _differences(shown, walked, self.skipped), note)
         self.at = ended
         return steps
 
-    def _walk(self, path: list[str], entered: list[float], fields: Mapping[str, Any]) -> list[Step]:
-        """One step per state of `path`, each with the `fields` it owns."""
+    def _walk(
+        self, path: list[str], entered: list[float], fields: Mapping[str, Any], note: str
+    ) -> list[Step]:
+        """One step per state of `path`, each with the `fields` it owns; the first with `note`."""
         owners = _owners(path, fields, self.lifecycle)
         steps = []
         for index, state in enumerate(path):
             step = Step(state, max(0.0, entered[index] - (entered[index - 1] if index else self.at)))
+            step.at = entered[index]
             step.fields = {name: value for name, value in fields.items() if owners[name] == index}
-            self._take(step, [_filled(path[:-1])] if index == 0 and len(path) > 1 else [])
+            self._take(step, [note] if index == 0 and note else [])
             steps.append(step)
         return steps
 
@@ -114,6 +139,12 @@ class _Replay:
             if later:
                 return [f"later changes of {', '.join(later)} in the same state: not replayed"]
         return []
+
+
+def _before_first_read(shown: str) -> str:
+    return (
+        f"before the first read, which saw it {shown}: the lifecycle's walk there, timed by the job's stamps"
+    )
 
 
 def _filled(missed: list[str]) -> str:

@@ -47,15 +47,17 @@ def entered_at(
     began: float,
     ended: float,
 ) -> list[float]:
-    """When each state of `path` was entered: the last at `ended`; a missed one at the time its
-    own stamp shows (`claimed_at`), where the job still shows it, else evenly between its
-    neighbours."""
-    known: list[float | None] = [None] * (len(path) - 1) + [ended]
+    """When each state of `path` was entered: at the time its own stamp shows (`claimed_at`),
+    where the job still shows it; else the last at `ended` (its last change), and a missed one
+    evenly between its neighbours."""
+    known: list[float | None] = [None] * len(path)
     for name in _stamps(lifecycle):
         index = _stamped_by(path, name, lifecycle)
         moment = _stamp(shown.get(name), reference)
         if index is not None and moment is not None and began <= moment <= ended and known[index] is None:
             known[index] = moment
+    if known[-1] is None:
+        known[-1] = ended
     return _spread(_in_order(known, began), began)
 
 
@@ -64,9 +66,9 @@ def _stamps(lifecycle: Lifecycle) -> list[str]:
 
 
 def _stamped_by(path: list[str], name: str, lifecycle: Lifecycle) -> int | None:
-    """The missed state of `path` whose entry stamps `name` last, if no later state stamps or
-    clears it again."""
-    for index in range(len(path) - 2, -1, -1):
+    """The state of `path` whose entry stamps `name` last, if no later state stamps or clears it
+    again."""
+    for index in range(len(path) - 1, -1, -1):
         effect = lifecycle.on_enter.get(path[index], Effect())
         later = [lifecycle.on_enter.get(s, Effect()) for s in path[index + 1 :]]
         if name in effect.now and not any(name in (*e.now, *e.clear) for e in later):

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from capymock.core.defaults import GENERATE_EVERY
-from capymock.core.durations import LONGEST, parse_duration
+from capymock.core.durations import LONGEST, format_duration, parse_duration
 from capymock.core.job import Job, compose_job
 from capymock.core.routing import NoRoute, WrongMethod, router_for
 from capymock.core.spec import JOB, Spec
@@ -71,9 +71,10 @@ def _bad_durations(data: dict[str, Any]) -> Iterator[tuple[DocPath, ValueError]]
     for i, entry in enumerate(data.get("jobs", [])):
         places += [(("jobs", i, key), entry[key]) for key in ("age", "every") if key in entry]
         places += [
-            (("jobs", i, "steps", j, "after"), step["after"])
+            (("jobs", i, "steps", j, key), step[key])
             for j, step in enumerate(entry.get("steps", []))
-            if "after" in step
+            for key in ("after", "age")
+            if key in step
         ]
     places += [
         (("faults", i, "delay"), f["delay"]) for i, f in enumerate(data.get("faults", [])) if "delay" in f
@@ -148,7 +149,39 @@ def _check_job(job: ScriptedJob, scenario: Scenario, spec: Spec, problem: Any) -
             (*job.first.origin, "after_polls"), "the first step creates the job; it cannot wait for reads"
         )
         return
+    past = _past_problem(job)
+    if past is not None:
+        yield problem(*past)
+        return
     yield from _walk_steps(job, scenario, spec, problem)
+
+
+def _past_problem(job: ScriptedJob) -> tuple[DocPath, str] | None:
+    """Why the steps with an `age` (the job's past) cannot be played, if they cannot."""
+    if job.first.age is not None:
+        return (*job.first.origin, "age"), "the first step creates the job; give the job's 'age' instead"
+    later = next((step for step in job.steps if step.age is not None), None)
+    if later is not None:
+        return (*later.origin, "age"), (
+            "a step with an 'age' (taken before the start) comes right after the first step, "
+            "before every step with 'after' or 'after_polls'"
+        )
+    if job.history and job.first.after is not None:
+        return (*job.history[0].origin, "age"), (
+            "this job is created after the start (its first step has 'after'); it has no steps before it"
+        )
+    newest, before = job.age, "the job was created"
+    for step in job.history:
+        assert step.age is not None
+        if step.after is not None or step.after_polls is not None:
+            return step.origin, "give 'age' (taken before the start) or 'after'/'after_polls', not both"
+        if step.age > newest:
+            return (*step.origin, "age"), (
+                f"{format_duration(step.age)} before the start is earlier than {before} "
+                f"({format_duration(newest)} before it); steps before the start go oldest first"
+            )
+        newest, before = step.age, "the step before it"
+    return None
 
 
 def _walk_steps(job: ScriptedJob, scenario: Scenario, spec: Spec, problem: Any) -> Iterator[Problem]:
@@ -161,7 +194,7 @@ def _walk_steps(job: ScriptedJob, scenario: Scenario, spec: Spec, problem: Any) 
         yield problem(broken[0], broken[1])
         return
     elapsed = job.first.after or timedelta(0)
-    for step in job.steps:
+    for step in (*job.history, *job.steps):
         elapsed += step.after or timedelta(0)
         if elapsed > LONGEST_SCRIPT:
             yield problem((*step.origin, "after"), "the steps of this job add up to more than 1000 years")

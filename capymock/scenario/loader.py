@@ -208,7 +208,9 @@ def _scripted(entry: Mapping[str, Any], spec: Spec, origin: DocPath) -> Scripted
         steps = [_step(raw, (*origin, "steps", i)) for i, raw in enumerate(entry["steps"])]
     else:
         steps = [Step(spec.lifecycle.initial, origin=origin)]
-    return ScriptedJob(fields, parse_duration(entry.get("age", 0)), steps[0], tuple(steps[1:]), origin)
+    past = next((i for i, step in enumerate(steps[1:], 1) if step.age is None), len(steps))
+    age = parse_duration(entry.get("age", 0))
+    return ScriptedJob(fields, age, steps[0], tuple(steps[past:]), origin, history=tuple(steps[1:past]))
 
 
 def _step(raw: Mapping[str, Any], origin: DocPath) -> Step:
@@ -216,8 +218,9 @@ def _step(raw: Mapping[str, Any], origin: DocPath) -> Step:
         state=raw["state"],
         after=parse_duration(raw["after"]) if "after" in raw else None,
         after_polls=raw.get("after_polls"),
-        fields={k: v for k, v in raw.items() if k not in ("state", "after", "after_polls")},
+        fields={k: v for k, v in raw.items() if k not in ("state", "after", "after_polls", "age")},
         origin=origin,
+        age=parse_duration(raw["age"]) if "age" in raw else None,
     )
 
 

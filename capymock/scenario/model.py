@@ -24,6 +24,8 @@ class Step:
     after: timedelta | None = None
     after_polls: int | None = None
     fields: Mapping[str, Any] = field(default_factory=dict)
+    age: timedelta | None = None
+    """Taken this long before the scenario's start (a step of the job's past)."""
     origin: DocPath = ()
     """Where the step sits in the scenario document."""
 
@@ -41,6 +43,9 @@ class ScriptedJob:
     steps: tuple[Step, ...] = ()
     origin: DocPath = ()
     generated: bool = False
+    history: tuple[Step, ...] = ()
+    """Steps taken before the start, oldest first (each with an `age`): the job is already
+    through them when the scenario starts."""
 
     @property
     def id(self) -> str:

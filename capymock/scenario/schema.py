@@ -125,6 +125,11 @@ def _step_schema(fields: dict[str, Any]) -> dict[str, Any]:
             "state": {"$ref": "#/$defs/state"},
             "after": {"$ref": "#/$defs/duration", "description": "Time after the previous step."},
             "after_polls": {"type": "integer", "minimum": 1, "description": "Reads after the previous step."},
+            "age": {
+                "$ref": "#/$defs/duration",
+                "description": "Taken this long before the start (steps of the job's past come right "
+                "after the first, oldest first).",
+            },
             **fields,
         },
     }

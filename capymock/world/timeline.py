@@ -103,9 +103,19 @@ class Timeline:
                 if job.first.after:
                     self._set(job.id, Track(job, (job.first, *job.steps), start, created=False))
                     continue
-                self._store.put(self._compose(job, start - job.age))
+                self._store.put(self._past(job, start))
                 if job.steps:
                     self._set(job.id, Track(job, job.steps, start))
+
+    def _past(self, job: ScriptedJob, start: datetime) -> Job:
+        """`job` as it stands at `start`: created `age` before it, through the steps of its past,
+        each taken at its own time."""
+        made = self._compose(job, start - job.age)
+        for step in job.history:
+            assert step.age is not None
+            at = format_timestamp(start - step.age)
+            made = Job(transition(self._spec.lifecycle, made, step.state, at, step.fields))
+        return made
 
     def _compose(self, job: ScriptedJob, at: datetime) -> Job:
         given = {**job.fields, **job.first.fields, self._spec.lifecycle.field: job.first.state}
