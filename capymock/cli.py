@@ -493,7 +493,13 @@ def _secret(token: str | None, token_env: str) -> str:
     "--timeout",
     default="10s",
     show_default=True,
-    help="Wait this long for the deployment's answer; no answer in time is recorded as a fault.",
+    help="Wait this long for the deployment's whole answer; no answer in time is recorded as a fault.",
+)
+@click.option(
+    "--max-answer",
+    default="16MB",
+    show_default=True,
+    help="The largest answer the deployment may send (a larger one is a 502, or no answer).",
 )
 @click.option(
     "--redact",
@@ -532,6 +538,7 @@ def record(
     host: str,
     port: int,
     timeout: str,
+    max_answer: str,
     redact: str,
     rename: bool,
     schema_location: str | None,
@@ -546,6 +553,7 @@ def record(
     """
     _stop_on_signals()
     from capymock.core.rates import parse_rate
+    from capymock.core.sizes import parse_size
     from capymock.record.writer import Options
     from capymock.system.specs import load_spec
 
@@ -568,13 +576,19 @@ def record(
         timeout=_duration(timeout, "--timeout").total_seconds(),
     )
     stop_after = _duration(duration, "--duration").total_seconds() if duration else None
+    try:
+        largest = parse_size(max_answer)
+    except ValueError as exc:
+        raise CliError(f"--max-answer {exc}") from None
     folder = Path(output).resolve().parent
     if output != "-" and not (folder.is_dir() and os.access(folder, os.W_OK)):
         raise CliError(f"-o {output}: {folder} is not a folder this user can write in")
     if proxy:
         if not target:
             raise CliError("--proxy needs --target URL: the deployment to forward to")
-        recording = _record_as_proxy(_base_url(target, "--target"), loaded, host, port, options, stop_after)
+        recording = _record_as_proxy(
+            _base_url(target, "--target"), loaded, host, port, options, stop_after, largest
+        )
     else:
         if not base_url or not project_id:
             raise CliError("poll mode needs --base-url and --project-id (or --proxy --target URL)")
@@ -590,6 +604,7 @@ def record(
             duration=stop_after,
             rate=rate,
             timeout=options.timeout,
+            max_answer=largest,
         )
         recording = _record_by_polling(watch, loaded)
     return _write_recording(recording, loaded, options, output)
@@ -647,14 +662,16 @@ def _record_by_polling(watch: Any, spec: Any) -> Any:
 
 
 def _record_as_proxy(
-    target: str, spec: Any, host: str, port: int, options: Any, stop_after: float | None
+    target: str, spec: Any, host: str, port: int, options: Any, stop_after: float | None, max_answer: int
 ) -> Any:
     from capymock.record.observations import public_url
     from capymock.record.proxy import RecordingProxy
     from capymock.web.access import Access
     from capymock.web.served import DELAY_THREADS, run_until_stopped
 
-    proxy = RecordingProxy(target, spec, timeout=options.timeout, access=Access.serving(host))
+    proxy = RecordingProxy(
+        target, spec, timeout=options.timeout, access=Access.serving(host), max_answer=max_answer
+    )
     proxy.on_change = _progress(spec)
 
     def ready(url: str, layer: str) -> None:
