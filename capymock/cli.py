@@ -116,6 +116,13 @@ def cli() -> None:
     type=click.IntRange(1, 100_000),
     help="The most sessions live at once; beyond it, starting one is a 429.",
 )
+@click.option(
+    "--answer-cache",
+    default="32MB",
+    show_default=True,
+    help="Memory for remembered answers, shared by the server and all its sessions (0: none); "
+    "past it, the answers used least recently are forgotten.",
+)
 @click.option("--quiet", is_flag=True, help="Do not log a line per request.")
 @click.option(
     "--threads",
@@ -149,12 +156,15 @@ def serve(
     allow_hosts: tuple[str, ...],
     session_ttl: timedelta,
     max_sessions: int,
+    answer_cache: str,
     quiet: bool,
     threads: int | None,
     server: str,
 ) -> None:
     """Serve the Capy Jobs API from scenarios, until Ctrl-C or SIGTERM."""
     _stop_on_signals()
+    from capymock.core import memo
+    from capymock.core.sizes import parse_size
     from capymock.mock import Mock
     from capymock.system.clock import SystemClock
     from capymock.web.access import is_loopback
@@ -167,6 +177,10 @@ def serve(
         parts = urlsplit(origin)
         if parts.scheme not in ("http", "https") or not parts.netloc or parts.path.strip("/"):
             raise CliError(f"--allow-origin {origin!r}: expected an origin such as http://localhost:5173")
+    try:
+        memo.SHARED.limit = 0 if answer_cache.strip() == "0" else parse_size(answer_cache)
+    except ValueError as exc:
+        raise CliError(f"--answer-cache {exc}") from None
     references = scenarios or ("demo",)
     folders = [Path(reference).parent for reference in references if Path(reference).is_file()]
     mock = Mock(

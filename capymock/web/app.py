@@ -177,7 +177,9 @@ def _operation(
             fake, operation_id, *_answer(fake, world, operation, principal, path_parameters, query, environ)
         )
         if sound:
-            world.answers.put(key, version, answer)
+            size = len(answer.body) if isinstance(answer.body, bytes) else 4096
+            cost = size + len(path) + len(query) + sum(len(h or "") for h in headers)
+            world.answers.put(key, version, answer, cost)
     if method != "HEAD":  # HEAD shows no job, so reads none
         world.timeline.record_reads(answer.reads)
     return answer, operation_id
