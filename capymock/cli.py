@@ -123,12 +123,20 @@ def cli() -> None:
     help="Memory for remembered answers, shared by the server and all its sessions (0: none); "
     "past it, the answers used least recently are forgotten.",
 )
+@click.option(
+    "--max-held",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(1, 100_000),
+    help="The most requests faults' delays hold back at once, server-wide; beyond it, a 503.",
+)
 @click.option("--quiet", is_flag=True, help="Do not log a line per request.")
 @click.option(
     "--threads",
     type=click.IntRange(1, 64),
     help="Python threads that answer requests. Default: 1, the fastest (a request held back by a "
-    "fault's delay never holds the others back; under waitress, 8 threads serve while one is armed).",
+    "fault's delay never holds the others back; under waitress, 8 threads serve while one is armed, "
+    "and each held request gets one more).",
 )
 @click.option(
     "--server",
@@ -157,6 +165,7 @@ def serve(
     session_ttl: timedelta,
     max_sessions: int,
     answer_cache: str,
+    max_held: int,
     quiet: bool,
     threads: int | None,
     server: str,
@@ -204,6 +213,7 @@ def serve(
         allow_origins=allow_origins,
         scenario_dirs=[*folders, *map(Path, scenarios_dirs)],
     )
+    served.app.holds.limit = max_held
 
     def ready(url: str, layer: str) -> None:
         mock.url = url
