@@ -271,8 +271,7 @@ class FakeApi:
             raise InvalidJob(f"create_project is true or false, got {create_project!r}")
         self._check_fields(fields)
         world = self._world
-        projects = world.store.projects()
-        mine = [p for p in projects if world.store.project_organization(p) == world.organization_id]
+        projects, mine = world.store.projects(), world.projects()
         given = {JOB.project: mine[0] if mine else DEFAULT_PROJECT, **fields}
         for role in (JOB.id, JOB.project):
             problem = segment_problem(given[role]) if role in given else None
@@ -363,6 +362,10 @@ class FakeApi:
             raise InvalidJob(f"project id {project_id!r} {problem}")
         world = self._world
         world.store.add_project(project_id, organization_id or world.organization_id)
+
+    def projects(self) -> list[str]:
+        """The projects of the mock's organization, in the order declared."""
+        return self._world.projects()
 
     def job(self, job_id: str) -> Job:
         """The current snapshot of a job.
