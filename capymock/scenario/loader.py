@@ -64,7 +64,8 @@ def find_scenario_file(reference: str | Path, base: Path | None = None) -> Path:
     if str(reference) in bundled:
         return bundled[str(reference)]
     if candidate.suffix in (".yaml", ".yml") or "/" in str(reference):
-        raise ScenarioError([Problem(None, "", f"{reference}: no such scenario file")])
+        looked = candidate.absolute()
+        raise ScenarioError([Problem(None, "", f"{reference}: no such scenario file (looked for {looked})")])
     hint = did_you_mean(str(reference), bundled)
     message = (
         f"no scenario file or bundled scenario called {str(reference)!r}{hint}; bundled: {', '.join(bundled)}"

@@ -241,8 +241,7 @@ class FakeApi:
             nxt = world.timeline.next_due()
             if nxt is None:
                 waiting = [p for p in world.timeline.pending() if "after_polls" in p]
-                detail = f"; {len(waiting)} wait for reads" if waiting else ""
-                raise CapymockError(f"no step is waiting for time{detail}")
+                raise CapymockError("no step is waiting for time" + _waiting_for_reads(waiting))
             return world.timeline.advance(max(nxt[0] - world.clock.now(), timedelta(0)))
 
     def settle(self) -> None:
@@ -553,3 +552,17 @@ def _unknown_project(project: str, world: World) -> str:
         f"project {project!r} is not a project of this mock{hint}{known}. Declare it first "
         f"(add_project({project!r})), or add the job with create_project=True"
     )
+
+
+def _waiting_for_reads(waiting: list[dict[str, Any]]) -> str:
+    """What the steps that wait for reads still need: "; job_1's step to claimed waits for 2
+    reads (0 so far): read it with getJob or in a list"."""
+    if not waiting:
+        return ""
+    shown = [
+        f"{row['job_id']}'s step to {row['state']} waits for {row['after_polls']} "
+        f"read{'s' if row['after_polls'] != 1 else ''} ({row['reads']} so far)"
+        for row in waiting[:3]
+    ]
+    more = f", and {len(waiting) - 3} more" if len(waiting) > 3 else ""
+    return f"; {', '.join(shown)}{more}: read the job (getJob, or in a list) to move it"
