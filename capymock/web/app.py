@@ -109,7 +109,7 @@ class App:
 
     def _control(self, fake: FakeApi, method: str, path: str, environ: Environ) -> Answer:
         sessions = self.sessions if fake is self._root else None
-        return control.handle(fake, self.access, method, path, environ, sessions)
+        return control.handle(fake, self.access, method, path, environ, sessions, self._root)
 
 
 def _guarded(fake: FakeApi, what: str, compute: Callable[[], Answer]) -> Answer:

@@ -21,6 +21,7 @@ from capymock.core.suggest import did_you_mean
 from capymock.core.timestamps import format_timestamp
 from capymock.errors import CapymockError, IllegalTransition, InvalidJob, Problem, ScenarioError
 from capymock.scenario.loader import bundled_scenarios, parse_scenario
+from capymock.scenario.model import Scenario
 from capymock.web.access import Access, simple_content_type
 from capymock.web.answer import Answer, Headers, error, method_not_allowed
 from capymock.web.environ import Environ, header, read_body
@@ -59,6 +60,16 @@ class _Call:
     environ: Environ | None = None
     sessions: Sessions | None = None
     """The server's sessions (None inside a session: sessions are started on the server's root)."""
+    root: FakeApi | None = None
+    """The server's own fake API (its scenarios can be named by their `name:`)."""
+
+    def loadable(self, name: str) -> str | Path | Scenario:
+        """What `name` names: a bundled scenario, one the server serves (by its `name:`), or a
+        file in the served folders (`_loadable`)."""
+        served = {scenario.name: scenario for scenario in (self.root or self.fake).loaded}
+        if name in served and name not in bundled_scenarios():
+            return served[name]
+        return _loadable(name, self.access.scenario_dirs, tuple(served))
 
 
 def owns(path: str) -> bool:
@@ -67,7 +78,13 @@ def owns(path: str) -> bool:
 
 
 def handle(
-    fake: FakeApi, access: Access, method: str, path: str, environ: Environ, sessions: Sessions | None = None
+    fake: FakeApi,
+    access: Access,
+    method: str,
+    path: str,
+    environ: Environ,
+    sessions: Sessions | None = None,
+    root: FakeApi | None = None,
 ) -> Answer:
     """Answer one control request (CORS only for the origins `access` allows)."""
     origin = environ.get("HTTP_ORIGIN")
@@ -78,7 +95,7 @@ def handle(
             "loopback origins on its port; to allow one: capymock serve --allow-origin ORIGIN",
         )
         return replace(refused, headers=_GUARDS)
-    answer = _answer(fake, access, method, path, environ, sessions)
+    answer = _answer(fake, access, method, path, environ, sessions, root)
     cors: Headers = ()
     if origin is not None:
         cors = (("Access-Control-Allow-Origin", origin), ("Access-Control-Allow-Credentials", "true"))
@@ -86,7 +103,13 @@ def handle(
 
 
 def _answer(
-    fake: FakeApi, access: Access, method: str, path: str, environ: Environ, sessions: Sessions | None
+    fake: FakeApi,
+    access: Access,
+    method: str,
+    path: str,
+    environ: Environ,
+    sessions: Sessions | None,
+    root: FakeApi | None,
 ) -> Answer:
     if method == "OPTIONS":
         return _preflight(environ)
@@ -105,7 +128,8 @@ def _answer(
     try:
         if method in WRITES:
             _check_body_type(environ)
-        call = _Call(fake, access, _read_body(environ), item.group(2) if item else "", environ, sessions)
+        body, job_id = _read_body(environ), item.group(2) if item else ""
+        call = _Call(fake, access, body, job_id, environ, sessions, root)
         return handler(call)
     except _BadBody as exc:
         return error(400, str(exc))
@@ -214,7 +238,7 @@ def _scenario(call: _Call) -> Answer:
             names = request.get("names") or [request.get("name")]
             if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
                 raise _BadBody('expected {"name": "<scenario>"} or {"names": ["<scenario>", ...]}')
-            fake.load(*[_loadable(name, call.access.scenario_dirs) for name in names])
+            fake.load(*[call.loadable(name) for name in names])
         else:
             text = body.decode("utf-8", "replace")
             fake.load(parse_scenario(text, fake.spec, source="request body", default_name="posted"))
@@ -250,7 +274,7 @@ class _Refused(Exception):
     pass
 
 
-def _loadable(name: str, folders: tuple[Path, ...]) -> str | Path:
+def _loadable(name: str, folders: tuple[Path, ...], served: tuple[str, ...] = ()) -> str | Path:
     """A bundled scenario's name, or the real path of a file inside `folders` that `name` names.
 
     Raises:
@@ -280,10 +304,11 @@ def _loadable(name: str, folders: tuple[Path, ...]) -> str | Path:
             )
         if _is_file(real):
             return real
-    hint = did_you_mean(name, bundled)
+    hint = did_you_mean(name, [*bundled, *served])
+    named = f"; served: {', '.join(served)}" if served else ""
     message = (
-        f"no bundled scenario or file in the served folders is called {shown}{hint}; "
-        f"bundled: {', '.join(bundled)}; served folders: {where}"
+        f"no bundled scenario, served scenario or file in the served folders is called {shown}{hint}; "
+        f"bundled: {', '.join(bundled)}{named}; served folders: {where}"
     )
     raise ScenarioError([Problem(None, "", message)])
 
@@ -499,9 +524,9 @@ def _references(value: Any, call: _Call) -> list[Any]:
     if value is None:
         return []
     if isinstance(value, str) and "\n" not in value and not value.lstrip().startswith("{"):
-        return [_loadable(value, call.access.scenario_dirs)]
+        return [call.loadable(value)]
     if isinstance(value, list) and all(isinstance(name, str) for name in value):
-        return [_loadable(name, call.access.scenario_dirs) for name in value]
+        return [call.loadable(name) for name in value]
     text = value if isinstance(value, str) else json.dumps(value)
     if not isinstance(value, (str, dict)):
         raise _BadBody('"scenario" is a name, a list of names, a YAML document or a JSON object')

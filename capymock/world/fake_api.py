@@ -120,6 +120,11 @@ class FakeApi:
         return self._world.scenario
 
     @property
+    def loaded(self) -> tuple[Scenario, ...]:
+        """The scenarios of the last `load()`, as parsed."""
+        return tuple(self._loaded)
+
+    @property
     def organization_id(self) -> str:
         """The organization of the first loaded scenario (the default token's)."""
         return self._world.organization_id
