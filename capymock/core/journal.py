@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import re
 import threading
-from sys import getsizeof
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from sys import getsizeof
 from typing import Any
 from urllib.parse import parse_qs, unquote_plus
 
@@ -40,16 +40,24 @@ HEADER_COST = 64
 """Bytes a header is counted beyond its name and value (each counted as the string it is kept in)."""
 CUT_NAME = "…"
 """The header or query name that stands for what was left out."""
-SECRET_NAME = re.compile(
-    r"token|key|auth|secret|passw|pwd|session|cookie|signature|credential|jwt", re.IGNORECASE
-)
-"""A header or query parameter whose name contains one of these is shown only as `redact()` does."""
+SECRET_WORDS = (
+    "token", "key", "auth", "secret", "passw", "pwd", "session", "cookie", "signature", "credential", "jwt"
+)  # fmt: skip
+"""A header or query parameter whose name contains one of these (in any case) is shown only as
+`redact()` does."""
 
 
 def is_secret(name: str) -> bool:
     """Whether a header or query parameter called `name` may carry a secret (case-insensitive
     substring: `X-Access-Token`, `Authentication`, `api_key`, `sessionid`, ...)."""
-    return SECRET_NAME.search(name) is not None
+    return _names_a_secret(name.lower())
+
+
+_SECRET = re.compile("|".join(SECRET_WORDS))
+
+
+def _names_a_secret(lowered: str) -> bool:
+    return _SECRET.search(lowered) is not None
 
 
 def cut(text: str, limit: int = MAX_VALUE) -> str:
@@ -139,7 +147,7 @@ def redact_header(name: str, value: str) -> str:
 def redact_query(query: str) -> str:
     """A raw query string with each value whose parameter name suggests a secret redacted
     (`?access_token=abcd…&limit=2`); the rest as it was."""
-    if not query or not SECRET_NAME.search(unquote_plus(query)):
+    if not query or not _names_a_secret((unquote_plus(query) if "%" in query else query).lower()):
         return query
     parts = []
     for part in query.split("&"):
@@ -253,8 +261,10 @@ class Journal:
             if key.startswith("HTTP_"):
                 if len(headers) == MAX_HEADERS:
                     left_out += 1
-                    continue
-                headers.append((cut(key), cut(value)))
+                elif len(value) <= MAX_VALUE and len(key) <= MAX_VALUE:
+                    headers.append((key, value))
+                else:
+                    headers.append((cut(key), cut(value)))
         path = cut(path, MAX_PATH)
         query_cut = max(0, len(query) - MAX_QUERY)
         query = query[:MAX_QUERY]

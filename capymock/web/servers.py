@@ -131,7 +131,8 @@ def log_line(method: str, path: str, query: str, status: str) -> str:
     (C0, DEL, C1, line separators) escaped, so a request can neither forge lines nor drive the
     terminal."""
     target = cut(path + (f"?{redact_query(query)}" if query else ""), MAX_LOGGED_TARGET)
-    return _CONTROL.sub(_escape, f"{method[:32]} {target} {status}") + "\n"
+    line = f"{method[:32]} {target} {status}"
+    return (line if line.isprintable() else _CONTROL.sub(_escape, line)) + "\n"
 
 
 def _escape(match: re.Match[str]) -> str:
