@@ -65,6 +65,12 @@ def test_a_cleared_journal_is_empty() -> None:
         ("Cookie", "session=abcdefgh", "sess…"),
         ("X-Api-Key", "  abcdefgh ", "abcd…"),
         ("X-Request-Id", "r1 r2", "r1 r2"),
+        (
+            "Referer",
+            "http://app.test/cb?code=1&access_token=abcdefgh#x",
+            "http://app.test/cb?code=1&access_token=abcd…",
+        ),
+        ("Referer", "http://app.test/?q=token", "http://app.test/?q=token"),
     ],
 )
 def test_a_secret_header_is_redacted(name: str, value: str, shown: str) -> None:

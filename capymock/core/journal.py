@@ -135,9 +135,11 @@ def redact_value(name: str, value: str) -> str:
 
 def redact_header(name: str, value: str) -> str:
     """`value` as it may be shown: a secret-carrying header's credential cut to a few characters
-    (`Bearer capy_live_abcd…`), a scheme name kept; any other header as it is."""
+    (`Bearer capy_live_abcd…`), a scheme name kept; any other header as it is, but for the
+    secrets of a query in it (a `Referer` of `…?access_token=…`)."""
     if not is_secret(name):
-        return value
+        address, mark, query = value.partition("?")
+        return f"{address}?{redact_query(query)}" if mark else value
     scheme, space, credential = value.strip().partition(" ")
     if space and scheme.isalpha() and len(scheme) <= 20:
         return f"{scheme} {redact(credential.strip())}"

@@ -40,6 +40,7 @@ SECRETS = {
         "X-Hub-Signature": "sha256=s3cret-signature-6c5d4e",
         "X-Client-Secret": "s3cret-client-secret-3f2e1d",
         "X-Password": "s3cret-password-8b7a6c",
+        "Referer": "http://app.test/callback?state=1&access_token=s3cret-referer-0e9f8a",
     },
     "query": {
         "access_token": "s3cret-query-access-token-1a2b3c",
