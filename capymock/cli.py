@@ -130,6 +130,14 @@ def cli() -> None:
     type=click.IntRange(1, 100_000),
     help="The most requests faults' delays hold back at once, server-wide; beyond it, a 503.",
 )
+@click.option(
+    "--journal-bytes",
+    default="16MB",
+    show_default=True,
+    metavar="SIZE",
+    help="Memory for the request journals, shared by the server and all its sessions (0: none); "
+    "past it, the oldest entries are dropped first.",
+)
 @click.option("--quiet", is_flag=True, help="Do not log a line per request.")
 @click.option(
     "--threads",
@@ -166,6 +174,7 @@ def serve(
     max_sessions: int,
     answer_cache: str,
     max_held: int,
+    journal_bytes: str,
     quiet: bool,
     threads: int | None,
     server: str,
@@ -190,6 +199,10 @@ def serve(
         memo.SHARED.limit = 0 if answer_cache.strip() == "0" else parse_size(answer_cache)
     except ValueError as exc:
         raise CliError(f"--answer-cache {exc}") from None
+    try:
+        journal_budget = 0 if journal_bytes.strip() == "0" else parse_size(journal_bytes)
+    except ValueError as exc:
+        raise CliError(f"--journal-bytes {exc}") from None
     references = scenarios or ("demo",)
     folders = [Path(reference).parent for reference in references if Path(reference).is_file()]
     mock = Mock(
@@ -198,6 +211,7 @@ def serve(
         validate=validate,
         any_token=any_token,
         control_token=control_token,
+        journal_bytes=journal_budget,
     )
     mock.start = _start(start)
     mock.sessions.ttl, mock.sessions.limit = session_ttl, max_sessions

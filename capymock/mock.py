@@ -83,6 +83,7 @@ class Mock(FakeApi):
             control_token=self.control_token,
             handlers=self.handlers,
             wall=self._wall,
+            journal_budget=self.journal_budget,
         )
 
 

@@ -121,7 +121,8 @@ def test_requests_journal_and_clearing_it(served: capymock.Mock) -> None:
     assert entry["path"] == "/v1/jobs/job_deploy_1" and entry["status"] == 200
     assert entry["headers"]["Authorization"] == "Bearer capy_live_demo…"
     assert control(served, "DELETE", "requests").status == 204
-    assert control(served, "GET", "requests").body == {"requests": []}
+    cleared = control(served, "GET", "requests").body
+    assert cleared["requests"] == [] and cleared["kept"] == 0 and cleared["more"] is False
 
 
 def test_faults_add_list_clear(served: capymock.Mock) -> None:

@@ -262,3 +262,24 @@ def test_a_session_starts_from_a_served_scenario_named_by_its_name(tmp_path: Pat
     assert by_name[1]["scenario"] == by_file[1]["scenario"] == "checkout-flow"
     assert typo[0] == 422 and "(did you mean 'checkout-flow'?)" in typo[1]["error"]
     assert "served: checkout-flow" in typo[1]["error"]
+
+
+def test_sessions_share_the_servers_journal_budget_and_give_it_back_when_they_end() -> None:
+    with capymock.serve("demo", journal_bytes=2_000_000) as mock:
+        now = [1000.0]
+        mock.sessions.timer, mock.sessions.ttl = (lambda: now[0]), timedelta(seconds=10)
+        ended, expiring = mock.session("demo"), mock.session("demo")
+        padding = {f"X-Pad-{i}": "p" * 200 for i in range(10)}
+        for session in (ended, expiring, ended, mock):
+            http(f"{session.url}/v1/jobs/nope", headers=padding)
+        budget = mock.journal_budget
+        assert ended.journal_budget is budget is expiring.journal_budget
+        assert len(ended.requests) == 2 and len(expiring.requests) == 1 and len(mock.requests) == 1
+        one = budget.used // 4
+        mock.end_session(ended)
+        assert budget.used == 2 * one
+        now[0] += 11  # idle past its time: it expires when the sessions are next looked at
+        assert mock.sessions.live() == []
+        assert budget.used == one  # the server's own entry only
+        mock.reset()
+        assert budget.used == 0 and mock.requests == []

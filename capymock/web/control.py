@@ -15,8 +15,10 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 from capymock.core.auth import redact
+from capymock.core.job import encode
 from capymock.core.suggest import did_you_mean
 from capymock.core.timestamps import format_timestamp
 from capymock.errors import CapymockError, IllegalTransition, InvalidJob, Problem, ScenarioError
@@ -34,6 +36,13 @@ METHODS: tuple[str, ...] = ("GET", "POST", "PATCH", "DELETE")
 WRITES = frozenset(("POST", "PUT", "PATCH", "DELETE"))
 BODY_TYPES = ("application/json", "application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
 MAX_BODY = 5 * 1024 * 1024
+POLL_LIMIT = 100
+"""Journal entries a poll (`GET /_capymock/requests`) answers unless it asks for `limit`."""
+MAX_POLL_LIMIT = 1000
+"""The most journal entries a poll answers."""
+MAX_POLL_BYTES = 1_000_000
+"""The most bytes a journal poll answers (an entry is at most a fraction of it)."""
+POLL_PARAMETERS = ("since", "limit", "newest")
 DASHBOARD = Path(__file__).with_name("dashboard.html")
 _ITEM = re.compile(r"(jobs|sessions)/([^/]+)\Z")
 _GUARDS: Headers = (
@@ -404,7 +413,56 @@ def _set_clock(call: _Call) -> Answer:
 
 
 def _requests(call: _Call) -> Answer:
-    return _ok({"requests": [entry.to_dict() for entry in call.fake.requests]})
+    """A page of the journal, oldest first, at most `limit` entries after the cursor `since` (or,
+    with `newest`, the newest ones) and at most `MAX_POLL_BYTES` of JSON; `next` is the cursor
+    to pass as `since` for what comes after, `more` whether anything does."""
+    try:
+        since, limit, newest = _poll_parameters(call.environ or {})
+    except ValueError as exc:
+        return error(400, str(exc))
+    page = call.fake.world.journal.page(since, limit, newest=newest)
+    entries = reversed(page.entries) if newest else iter(page.entries)
+    chosen: list[tuple[int, bytes]] = []
+    room = MAX_POLL_BYTES - 200  # the page's own fields
+    for seq, entry in entries:
+        encoded = encode(entry.to_dict())
+        room -= len(encoded) + 1
+        if room < 0 and chosen:
+            break
+        chosen.append((seq, encoded))
+    if newest:
+        chosen.reverse()
+    last = chosen[-1][0] if chosen else max(since, page.newest)
+    tail = {"next": last, "more": last < page.newest, "kept": page.kept, "dropped": page.dropped}
+    tail["epoch"] = page.epoch
+    body = b'{"requests":[' + b",".join(encoded for _, encoded in chosen) + b"]," + encode(tail)[1:]
+    return Answer(200, body)
+
+
+def _poll_parameters(environ: Environ) -> tuple[int, int, bool]:
+    """`since`, `limit` and `newest` from a journal poll's query string. Raises ValueError."""
+    given = parse_qs(environ.get("QUERY_STRING") or "", keep_blank_values=True)
+    for name, values in given.items():
+        if name not in POLL_PARAMETERS:
+            known = ", ".join(POLL_PARAMETERS)
+            raise ValueError(f"GET {PREFIX}/requests takes {known}; not {name[:100]!r}")
+        if len(values) > 1:
+            raise ValueError(f"{name} is given {len(values)} times; give it once")
+    since = _whole(given, "since", 0, 0, 10**18)
+    limit = _whole(given, "limit", POLL_LIMIT, 1, MAX_POLL_LIMIT)
+    newest = given.get("newest", ["false"])[0].lower()
+    if newest not in ("true", "false", "1", "0"):
+        raise ValueError(f"newest is true or false, not {newest[:100]!r}")
+    return since, limit, newest in ("true", "1")
+
+
+def _whole(given: dict[str, list[str]], name: str, default: int, low: int, high: int) -> int:
+    if name not in given:
+        return default
+    text = given[name][0]
+    if not (text.isascii() and text.isdigit() and len(text) <= 19) or not low <= int(text) <= high:
+        raise ValueError(f"{name} is a whole number from {low} to {high}, not {text[:100]!r}")
+    return int(text)
 
 
 def _clear_requests(call: _Call) -> Answer:

@@ -17,7 +17,7 @@ from capymock.core.clock import Clock, ManualClock, check_speed
 from capymock.core.defaults import DEFAULT_PROJECT, DEFAULT_TOKEN
 from capymock.core.durations import parse_duration
 from capymock.core.job import Job, compose_job, segment_problem
-from capymock.core.journal import DEFAULT_SIZE, RecordedRequest
+from capymock.core.journal import DEFAULT_BYTES, DEFAULT_SIZE, Journal, JournalBudget, RecordedRequest
 from capymock.core.operations import Operation
 from capymock.core.routing import router_for
 from capymock.core.spec import JOB, Spec
@@ -59,6 +59,8 @@ class FakeApi:
         control_token: str | None = None,
         seed: int = 0,
         journal_size: int = DEFAULT_SIZE,
+        journal_bytes: int = DEFAULT_BYTES,
+        journal_budget: JournalBudget | None = None,
         handlers: Mapping[str, Callable[..., Any]] | None = None,
         wall: Callable[[], datetime] = wall_clock_now,
     ) -> None:
@@ -71,6 +73,9 @@ class FakeApi:
         self.token = token
         self.control_token = control_token
         self._journal_size = journal_size
+        self.journal_budget = journal_budget if journal_budget is not None else JournalBudget(journal_bytes)
+        """The bytes this mock's journals keep, shared with its sessions' (`journal_bytes`, unless
+        `journal_budget` is given: another mock's, as a session shares its server's)."""
         self._random = random.Random(seed)
         self._failures: deque[str] = deque(maxlen=KEPT_DEFECTS)
         self._dropped = 0
@@ -93,7 +98,7 @@ class FakeApi:
         self._starts_now = False
         """Whether the loaded scenarios start at the real time of each load and reset."""
         self._baseline = empty_baseline(clock.now(), token)
-        self._world = World(self.spec, self._baseline, clock, self.record_failure, journal_size)
+        self._world = World(self.spec, self._baseline, clock, self.record_failure, self._journal())
         if scenario is not None:
             self.load(*(scenario if isinstance(scenario, (list, tuple)) else [scenario]))
 
@@ -151,7 +156,8 @@ class FakeApi:
         with self._swap_lock:
             self._loaded, self._starts_now, self._restart = parsed, starts_now, _like(clock)
             self._baseline = baseline
-            self._world = self._new_world(baseline)
+            previous, self._world = self._world, self._new_world(baseline)
+        previous.journal.clear()  # its bytes go back to the server's budget
 
     def reset(self) -> None:
         """Start over from the last `load()` (an empty mock if none): its jobs, keys, scripts
@@ -161,7 +167,8 @@ class FakeApi:
         with self._swap_lock:
             if self._starts_now:
                 self._baseline = self._plan(self._loaded, self._wall())
-            self._world = self._new_world(self._baseline)
+            previous, self._world = self._world, self._new_world(self._baseline)
+        previous.journal.clear()  # its bytes go back to the server's budget
 
     def _plan(self, scenarios: list[Scenario], start: datetime) -> Baseline:
         if scenarios:
@@ -175,9 +182,17 @@ class FakeApi:
             restarted: Clock = SystemClock(clock.speed, baseline.start, paused=True)
         else:
             restarted = clock
-        world = World(self.spec, baseline, restarted, self.record_failure, self._journal_size)
+        world = World(self.spec, baseline, restarted, self.record_failure, self._journal())
         world.waiting = waits
         return world
+
+    def _journal(self) -> Journal:
+        return Journal(self._journal_size, self.journal_budget)
+
+    def release(self) -> None:
+        """Let go of what this mock keeps for the server as a whole (its journal's bytes), as a
+        session ends."""
+        self._world.journal.clear()
 
     # -- the clock ----------------------------------------------------------------------
 
@@ -460,7 +475,8 @@ class FakeApi:
 
     @property
     def requests(self) -> list[RecordedRequest]:
-        """The requests answered so far (the newest 1000 by default), oldest first."""
+        """The requests answered so far, oldest first: the newest 1000 by default, within the
+        bytes `journal_bytes` leaves the server's journals (see `capymock.core.journal`)."""
         return self._world.journal.entries()
 
     def assert_requested(self, method: str, path: str, times: int | None = None, **filters: Any) -> None:

@@ -112,7 +112,7 @@ class World:
         baseline: Baseline,
         clock: Clock,
         on_error: Callable[[str], None],
-        journal_size: int,
+        journal: Journal,
     ) -> None:
         self._spec = spec
         self.scenario = baseline.scenario
@@ -122,7 +122,7 @@ class World:
         self.keyring = Keyring(baseline.keys)
         self.faults = ArmedFaults(baseline.faults)
         self.timeline = Timeline(spec, self.store, clock, on_error, baseline.tracks)
-        self.journal = Journal(journal_size)
+        self.journal = journal
         self.answers = Memo()
         """The API's answers as sent, by request and caller, at the store's version."""
         self.waiting = False
