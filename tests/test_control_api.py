@@ -77,7 +77,8 @@ def test_a_bad_scenario_is_a_422_listing_problems_and_changes_nothing(served: ca
     assert (
         unknown.status == 422
         and "no bundled scenario, served scenario or file in the served folders is called 'nope'; "
-        "bundled: auth-scopes," in unknown.body["error"]
+        "bundled: auth-scopes,"
+        in unknown.body["error"]
         and unknown.body["error"].endswith(
             "served folders: none; start serve with --scenario FILE or --scenarios-dir DIR to serve one"
         )
