@@ -358,3 +358,8 @@ def test_a_fault_two_checks_found_is_said_once_only_where_every_place_is_shared(
         ("job_explained", 1, []),
         ("response_schema_conformance", 2, []),
     ]
+
+    nowhere = ContractReport("http://127.0.0.1:9", 7)
+    for check in ("job_explained", "not_a_server_error"):
+        nowhere.violated(Violation("GET /v1/jobs/{jobID}", check, "the rule", 500, "", ""))
+    assert sorted(v.check for v in nowhere.violations) == ["job_explained", "not_a_server_error"]

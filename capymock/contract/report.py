@@ -78,8 +78,8 @@ class Violation:
     others: list[str] = field(default_factory=list)
     """Other places the same rule broke (`jobs[7].updated_at (job j7)`), the first few."""
     places: set[str] = field(default_factory=set)
-    """Every place the rule broke (the first included), to tell whether another check's fault is
-    this one."""
+    """Every place the rule broke (the first included; "" for none), to tell whether another
+    check's fault is this one."""
     also: list[tuple[str, str]] = field(default_factory=list)
     """The other checks that found this fault at the same places, and their rules (the first
     line), reported here instead."""
@@ -165,6 +165,7 @@ class ContractReport:
                 if other.operation == violation.operation
                 and _rank(other.check) < _rank(violation.check)
                 and violation.places
+                and "" not in violation.places  # a fault without a place is nobody else's
                 and violation.places <= other.places
             ]
             if covering:
