@@ -32,7 +32,7 @@ SPECIFIC_FIRST = (
 """capymock's checks, the most specific first; schemathesis' checks come after all of them.
 
 When two checks of one operation found a fault at the same places (the same JSON path of the same
-job, or the same header), it is reported once, by the check that comes first here, which names
+job), it is reported once, by the check that comes first here, which names
 the other and its rule. A rule of one link or one list (a listed job reads back with its
 project; a list holds each job once) names what was broken, where the lifecycle's rules only see
 its consequence (a field that never changes changed between two reads); one answer judged alone
@@ -78,8 +78,8 @@ class Violation:
     others: list[str] = field(default_factory=list)
     """Other places the same rule broke (`jobs[7].updated_at (job j7)`), the first few."""
     places: set[str] = field(default_factory=set)
-    """Every place the rule broke (the first included; "" for none), to tell whether another
-    check's fault is this one."""
+    """Every place the rule broke (the first included), to tell whether another check's fault is
+    this one; "" stands for any place that names no job (`pinned`)."""
     also: list[tuple[str, str]] = field(default_factory=list)
     """The other checks that found this fault at the same places, and their rules (the first
     line), reported here instead."""
@@ -88,6 +88,12 @@ class Violation:
     def place(self) -> str:
         """Where, and which job."""
         return self.where + (f" (job {self.job_id})" if self.job_id else "")
+
+    @property
+    def pinned(self) -> str:
+        """The place, if it names a job (a JSON path into it); else "": only a fault at the same
+        field of the same job is taken to be one fault."""
+        return self.place if self.job_id else ""
 
     def render(self) -> str:
         times = f"  ({self.count} times)" if self.count > 1 else ""
@@ -138,12 +144,12 @@ class ContractReport:
         for seen in outcome.violations:
             if _shape(seen.where) == _shape(violation.where) and _same_rule(seen, violation):
                 seen.count += 1
-                seen.places.add(violation.place)
+                seen.places.add(violation.pinned)
                 new = violation.place != seen.place and violation.place not in seen.others
                 if new and len(seen.others) < OTHER_PLACES:
                     seen.others.append(violation.place)
                 return
-        violation.places.add(violation.place)
+        violation.places.add(violation.pinned)
         outcome.violations.append(violation)
 
     @property
@@ -165,7 +171,7 @@ class ContractReport:
                 if other.operation == violation.operation
                 and _rank(other.check) < _rank(violation.check)
                 and violation.places
-                and "" not in violation.places  # a fault without a place is nobody else's
+                and "" not in violation.places  # a fault not pinned to a job is nobody else's
                 and violation.places <= other.places
             ]
             if covering:
