@@ -44,7 +44,7 @@ MAX_POLL_BYTES = 1_000_000
 """The most bytes a journal poll answers (an entry is at most a fraction of it)."""
 POLL_PARAMETERS = ("since", "limit", "newest")
 DASHBOARD = Path(__file__).with_name("dashboard.html")
-_ITEM = re.compile(r"(jobs|sessions)/([^/]+)\Z")
+_ITEM = re.compile(r"(jobs|sessions)/([^/]+)(/history)?\Z")
 _GUARDS: Headers = (
     ("X-Content-Type-Options", "nosniff"),
     ("X-Frame-Options", "DENY"),
@@ -128,7 +128,7 @@ def _answer(
     if fake.control_token is not None and not _authorized(fake.control_token, environ):
         return error(401, "the control API needs the control token: 'Authorization: Bearer <control token>'")
     item = _ITEM.match(route)
-    handlers = _ROUTES.get(f"{item.group(1)}/{{id}}" if item else route)
+    handlers = _ROUTES.get(f"{item.group(1)}/{{id}}{item.group(3) or ''}" if item else route)
     if handlers is None:
         return error(404, f"no control route {PREFIX}/{route[:100]}; routes: {', '.join(_ROUTES)}")
     handler = handlers.get("GET" if method == "HEAD" else method)
@@ -361,6 +361,13 @@ def _add_job(call: _Call) -> Answer:
 def _get_job(call: _Call) -> Answer:
     try:
         return _ok({"job": call.fake.job(call.job_id)})
+    except KeyError:
+        return error(404, f"no job {call.job_id!r}")
+
+
+def _job_history(call: _Call) -> Answer:
+    try:
+        return _ok(call.fake.history(call.job_id).to_dict())
     except KeyError:
         return error(404, f"no job {call.job_id!r}")
 
@@ -624,6 +631,7 @@ _ROUTES: dict[str, dict[str, Callable[[_Call], Answer]]] = {
     "clock": {"GET": _clock, "POST": _set_clock},
     "jobs": {"GET": _jobs, "POST": _add_job},
     "jobs/{id}": {"GET": _get_job, "PATCH": _patch_job},
+    "jobs/{id}/history": {"GET": _job_history},
     "requests": {"GET": _requests, "DELETE": _clear_requests},
     "faults": {"GET": _faults, "POST": _add_fault, "DELETE": _clear_faults},
     "openapi.yaml": {"GET": _openapi},

@@ -8,6 +8,7 @@ import random
 import threading
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -32,6 +33,7 @@ from capymock.scenario.model import Fault, Scenario
 from capymock.system.clock import SystemClock, wall_clock_now
 from capymock.system.specs import load_spec
 from capymock.world.faults import ArmedFaults
+from capymock.world.history import Cause, JobHistory
 from capymock.world.timeline import Fired
 from capymock.world.world import Baseline, World, empty_baseline, planned_baseline
 
@@ -320,6 +322,7 @@ class FakeApi:
                 world.store.put(job)
             except ValueError as exc:
                 raise InvalidJob(f"job {job.id!r}: {exc}") from None
+            world.history.changed(job, world.clock.now(), Cause.ADDED, None, self.spec.lifecycle.field)
         return job
 
     def _check_fields(self, fields: dict[str, Any]) -> None:
@@ -356,18 +359,22 @@ class FakeApi:
         """
         return self.set_state_in(self._world, job_id, state, fields)
 
-    def set_state_in(self, world: World, job_id: str, state: str, fields: dict[str, Any]) -> Job:
-        """`set_state` in `world` (a request's handler changes the world it was answered from)."""
+    def set_state_in(
+        self, world: World, job_id: str, state: str, fields: dict[str, Any], cause: str = Cause.SET
+    ) -> Job:
+        """`set_state` in `world` (a request's handler changes the world it was answered from,
+        `cause` "api")."""
         self._check_state(state)
         self._check_fields(fields)
         with world.timeline.lock:
             world.timeline.settle()
             current = _existing(world, job_id)
-            now = format_timestamp(world.clock.now())
-            new = Job(transition(self.spec.lifecycle, current, state, now, fields))
+            moment = world.clock.now()
+            new = Job(transition(self.spec.lifecycle, current, state, format_timestamp(moment), fields))
             self._check_job(new)
             world.timeline.forget(job_id)
             world.store.put(new)
+            world.history.changed(new, moment, cause, current, self.spec.lifecycle.field)
         return new
 
     def add_project(self, project_id: str, organization_id: str | None = None) -> None:
@@ -385,6 +392,20 @@ class FakeApi:
     def projects(self) -> list[str]:
         """The projects of the mock's organization, in the order declared."""
         return self._world.projects()
+
+    def history(self, job_id: str) -> JobHistory:
+        """What happened to `job_id`: each change (time on the mock's clock, cause, the job as
+        it left it) and each API read of it, oldest first; the steps still to come in `to_come`.
+
+        Raises:
+            KeyError: no job has this id, and none ever had.
+        """
+        world = self._world
+        world.timeline.settle()
+        found = world.history.of(job_id, self.spec.lifecycle.field)
+        if not found.changes and world.store.get(job_id) is None:
+            raise KeyError(f"no job {job_id!r}")
+        return replace(found, to_come=tuple(world.timeline.script(job_id)))
 
     def job(self, job_id: str) -> Job:
         """The current snapshot of a job.

@@ -16,10 +16,12 @@ from typing import Any
 from capymock.core.job import Job
 from capymock.core.timestamps import format_timestamp
 
-MAX_CHANGES = 20_000
-"""Changes a world keeps, of all its jobs together."""
-MAX_READS = 10_000
-"""API answers that showed jobs a world keeps (a list of 25 jobs is one)."""
+MAX_CHANGES = 10_000
+"""Changes a world keeps, of all its jobs together (scripts, loads and the control API make
+them; a stranger's requests to the API change nothing)."""
+MAX_READS = 1_000
+"""API answers that showed jobs a world keeps, the latest (a list of 25 jobs is one): any page
+can send reads, so they stay few per world, about 100 KB a session at most."""
 
 
 class Cause:
@@ -79,6 +81,8 @@ class JobHistory:
     changes: tuple[Change, ...]
     reads: tuple[Read, ...]
     state_field: str = "state"
+    to_come: tuple[dict[str, Any], ...] = ()
+    """The scripted steps still to come (`Timeline.script`), next first."""
 
     def state_at(self, moment: datetime) -> str | None:
         """The job's state at `moment` (None: it did not exist yet)."""
@@ -98,6 +102,7 @@ class JobHistory:
             "job_id": self.job_id,
             "changes": [change.to_dict(self.state_field) for change in self.changes],
             "reads": [read.to_dict() for read in self.reads],
+            "to_come": list(self.to_come),
         }
 
 
