@@ -28,6 +28,7 @@ from capymock.web.access import Access, simple_content_type
 from capymock.web.answer import Answer, Headers, error, method_not_allowed
 from capymock.web.environ import Environ, header, read_body
 from capymock.world.fake_api import FakeApi
+from capymock.world.lanes import LANES_LIMIT, MAX_LANES, LaneFilter
 from capymock.world.sessions import PREFIX as SESSION_PREFIX
 from capymock.world.sessions import Session, Sessions, TooManySessions
 
@@ -44,6 +45,9 @@ MAX_POLL_BYTES = 1_000_000
 """The most bytes a journal poll answers (an entry is at most a fraction of it)."""
 POLL_PARAMETERS = ("since", "limit", "newest")
 DASHBOARD = Path(__file__).with_name("dashboard.html")
+TIMELINE = Path(__file__).with_name("timeline.html")
+"""The timeline page at `/_capymock/timeline` (and, with its data inline, `capymock show`'s)."""
+LANE_PARAMETERS = ("project", "type", "state", "offset", "limit")
 _ITEM = re.compile(r"(jobs|sessions)/([^/]+)(/history)?\Z")
 _GUARDS: Headers = (
     ("X-Content-Type-Options", "nosniff"),
@@ -125,6 +129,8 @@ def _answer(
     route = path[len(PREFIX) :].strip("/")
     if route == "" and method in ("GET", "HEAD"):
         return Answer(200, DASHBOARD.read_bytes(), content_type="text/html; charset=utf-8")
+    if route == "timeline" and method in ("GET", "HEAD"):  # a page: its data asks for the token
+        return _timeline_page()
     if fake.control_token is not None and not _authorized(fake.control_token, environ):
         return error(401, "the control API needs the control token: 'Authorization: Bearer <control token>'")
     item = _ITEM.match(route)
@@ -370,6 +376,34 @@ def _job_history(call: _Call) -> Answer:
         return _ok(call.fake.history(call.job_id).to_dict())
     except KeyError:
         return error(404, f"no job {call.job_id!r}")
+
+
+def _lanes(call: _Call) -> Answer:
+    """Every matched job's history in one answer (`world/lanes.py`): `?project=`, `?type=`,
+    `?state=` filter, `?offset=` and `?limit=` (default 100, at most 1,000) page; the timeline
+    page asks for the lanes it shows."""
+    given = parse_qs((call.environ or {}).get("QUERY_STRING") or "", keep_blank_values=True)
+    try:
+        for name, values in given.items():
+            if name not in LANE_PARAMETERS:
+                known = ", ".join(LANE_PARAMETERS)
+                raise ValueError(f"GET {PREFIX}/history takes {known}; not {name[:100]!r}")
+            if len(values) > 1:
+                raise ValueError(f"{name} is given {len(values)} times; give it once")
+        wanted = LaneFilter(
+            project=given.get("project", [""])[0] or None,
+            type=given.get("type", [""])[0] or None,
+            state=given.get("state", [""])[0] or None,
+            offset=_whole(given, "offset", 0, 0, 10**9),
+            limit=_whole(given, "limit", LANES_LIMIT, 1, MAX_LANES),
+        )
+    except ValueError as exc:
+        return error(400, str(exc))
+    return _ok(call.fake.lanes(wanted))
+
+
+def _timeline_page(call: _Call | None = None) -> Answer:
+    return Answer(200, TIMELINE.read_bytes(), content_type="text/html; charset=utf-8")
 
 
 def _patch_job(call: _Call) -> Answer:
@@ -632,6 +666,8 @@ _ROUTES: dict[str, dict[str, Callable[[_Call], Answer]]] = {
     "jobs": {"GET": _jobs, "POST": _add_job},
     "jobs/{id}": {"GET": _get_job, "PATCH": _patch_job},
     "jobs/{id}/history": {"GET": _job_history},
+    "history": {"GET": _lanes},
+    "timeline": {"GET": _timeline_page},
     "requests": {"GET": _requests, "DELETE": _clear_requests},
     "faults": {"GET": _faults, "POST": _add_fault, "DELETE": _clear_faults},
     "openapi.yaml": {"GET": _openapi},

@@ -34,6 +34,7 @@ from capymock.system.clock import SystemClock, wall_clock_now
 from capymock.system.specs import load_spec
 from capymock.world.faults import ArmedFaults
 from capymock.world.history import Cause, JobHistory
+from capymock.world.lanes import LaneFilter, lanes
 from capymock.world.timeline import Fired
 from capymock.world.world import Baseline, World, empty_baseline, planned_baseline
 
@@ -406,6 +407,13 @@ class FakeApi:
         if not found.changes and world.store.get(job_id) is None:
             raise KeyError(f"no job {job_id!r}")
         return replace(found, to_come=tuple(world.timeline.script(job_id)))
+
+    def lanes(self, wanted: LaneFilter | None = None) -> dict[str, Any]:
+        """The timeline's lanes: the history of each job `wanted` names (default: the first
+        `LANES_LIMIT`, newest first) with its current fields and the armed faults a read of it
+        would meet, the time span of every matched job, and the choices to filter by
+        (`world/lanes.py`)."""
+        return lanes(self._world, self.spec, wanted or LaneFilter())
 
     def job(self, job_id: str) -> Job:
         """The current snapshot of a job.

@@ -134,3 +134,18 @@ class History:
             if any(j.id == job_id for j in jobs)
         )
         return JobHistory(job_id, changes, reads, state_field)
+
+    def of_many(self, job_ids: Iterable[str], state_field: str) -> dict[str, JobHistory]:
+        """The histories of `job_ids` (each as `of` gives it), in one pass over what is kept."""
+        changes: dict[str, list[Change]] = {job_id: [] for job_id in job_ids}
+        reads: dict[str, list[Read]] = {job_id: [] for job_id in changes}
+        for change in list(self._changes):
+            if change.job.id in changes:
+                changes[change.job.id].append(change)
+        for at, operation, jobs in list(self._reads):
+            for job_id in {job.id for job in jobs if job.id in reads}:
+                reads[job_id].append(Read(at, operation))
+        return {
+            job_id: JobHistory(job_id, tuple(changes[job_id]), tuple(reads[job_id]), state_field)
+            for job_id in changes
+        }
