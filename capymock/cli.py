@@ -366,6 +366,42 @@ def validate(files: tuple[str, ...], spec: str | None) -> int:
     return USAGE_ERROR if failed else 0
 
 
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the page here (default: FILE's name with .html).")
+@click.option("--text", is_flag=True, help="Print one line a job to the terminal instead of writing a page.")
+@click.option("--spec", type=click.Path(dir_okay=False), help="OpenAPI document to check against.")
+def show(file: str, output: str | None, text: bool, spec: str | None) -> int:
+    """Draw a scenario's or a recording's timeline: a self-contained HTML page, or text."""
+    from capymock.core.clock import ManualClock
+    from capymock.errors import ScenarioError
+    from capymock.mock import Mock
+    from capymock.system.clock import wall_clock_now
+    from capymock.web.timeline_page import html_page, text_lines
+    from capymock.world.lanes import LaneFilter
+
+    try:
+        mock = Mock(scenario=Path(file), spec=spec, clock=ManualClock(wall_clock_now()))
+    except ScenarioError as exc:
+        lines = str(exc).splitlines() or [str(exc)]
+        more = f" (and {len(lines) - 1} more: capymock validate {file})" if len(lines) > 1 else ""
+        click.echo(f"capymock show: {lines[0]}{more}", err=True)
+        return USAGE_ERROR
+    answer = mock.lanes(LaneFilter(limit=len(mock.jobs()) or 1))
+    if text:
+        for line in text_lines(answer):
+            click.echo(line)
+        return 0
+    target = Path(output) if output else Path(file).with_suffix(".html")
+    try:
+        target.write_text(html_page(answer, Path(file).name), encoding="utf-8")
+    except OSError as exc:
+        raise CliError(f"cannot write {target}: {exc.strerror or exc}") from None
+    count = answer["total"]
+    click.echo(f"capymock show: wrote {target} ({count} job{'' if count == 1 else 's'})", err=True)
+    return 0
+
+
 def _token_options(note: str) -> Callable[[F], F]:
     """`--token` and `--token-env`, as every command that talks to a deployment takes them."""
 
