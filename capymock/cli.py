@@ -368,7 +368,12 @@ def validate(files: tuple[str, ...], spec: str | None) -> int:
 
 @cli.command()
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the page here (default: FILE's name with .html).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="Write the page here (default: FILE's name with .html).",
+)
 @click.option("--text", is_flag=True, help="Print one line a job to the terminal instead of writing a page.")
 @click.option("--spec", type=click.Path(dir_okay=False), help="OpenAPI document to check against.")
 def show(file: str, output: str | None, text: bool, spec: str | None) -> int:

@@ -51,10 +51,17 @@ def main() -> None:
             if call(f"{url}/_capymock/advance", {"to": "next_step"}) == 409:
                 call(read, token=TOKEN)
         call(f"{url}/_capymock/advance", {"seconds": 1})
-        call(f"{url}/_capymock/jobs", {"id": "job_build_7", "project_id": "proj_web", "type": "build", "state": "running"})
-        call(f"{url}/_capymock/faults", {"match": {"path": "/v1/jobs/job_build_7"}, "status": 503, "times": 2})
+        call(
+            f"{url}/_capymock/jobs",
+            {"id": "job_build_7", "project_id": "proj_web", "type": "build", "state": "running"},
+        )
+        call(
+            f"{url}/_capymock/faults", {"match": {"path": "/v1/jobs/job_build_7"}, "status": 503, "times": 2}
+        )
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=["--no-sandbox"])
+            browser = playwright.chromium.launch(
+                executable_path=shutil.which("chromium"), args=["--no-sandbox"]
+            )
             page = browser.new_page(viewport={"width": 1280, "height": 420}, device_scale_factor=1)
             page.goto(f"{url}/_capymock/timeline#span=15")
             page.wait_for_selector("[data-lane=job_build_7] .fault-mark")

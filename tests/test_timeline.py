@@ -13,12 +13,19 @@ from typing import Any
 import pytest
 
 from cli_helpers import CAPYMOCK, Served, serving
-from conftest import ROOT, http, wait_for
+from conftest import ROOT, http
 
 WEB_TOKEN = "capy_live_web_0123456789abcdef"
 STEPS = ["pending", "claimed", "running", "failed", "pending", "claimed", "running", "succeeded"]
-BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
+BROWSER_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 needs_chromium = pytest.mark.skipif(
     shutil.which("chromium") is None,
     reason="Debian's chromium is not installed (apt-get install -y chromium)",
@@ -98,7 +105,9 @@ def test_the_history_route_answers_every_matched_lane_in_one_bounded_page() -> N
 
         page = control(served, "history?offset=10&limit=5")
         assert (page["total"], page["offset"], len(page["lanes"])) == (41, 10, 5)
-        assert [lane["job_id"] for lane in page["lanes"]] == [lane["job_id"] for lane in every["lanes"][10:15]]
+        assert [lane["job_id"] for lane in page["lanes"]] == [
+            lane["job_id"] for lane in every["lanes"][10:15]
+        ]
         deploys = control(served, "history?type=deploy&state=pending&project=proj_web")
         assert [lane["job_id"] for lane in deploys["lanes"]] == ["job_deploy_1"]
         assert control(served, "history?project=proj_nope")["total"] == 0
@@ -180,11 +189,16 @@ def test_the_timeline_follows_the_retry_bar_by_bar(browser: Any) -> None:
         assert lane_states(page, "job_deploy_1") == ["pending"]
         # The script to come: four steps at their due time, dashed; three wait for reads.
         assert lane_states(page, "job_deploy_1", ".future") == ["claimed", "running", "failed", "pending"]
-        assert page.eval_on_selector_all(
-            "[data-lane=job_deploy_1] .future, [data-lane=job_deploy_1] .chip",
-            "els => els.map(e => getComputedStyle(e).borderTopStyle)",
-        ) == ["dashed"] * 7
-        chips = page.eval_on_selector_all("[data-lane=job_deploy_1] .chip", "els => els.map(e => e.textContent)")
+        assert (
+            page.eval_on_selector_all(
+                "[data-lane=job_deploy_1] .future, [data-lane=job_deploy_1] .chip",
+                "els => els.map(e => getComputedStyle(e).borderTopStyle)",
+            )
+            == ["dashed"] * 7
+        )
+        chips = page.eval_on_selector_all(
+            "[data-lane=job_deploy_1] .chip", "els => els.map(e => e.textContent)"
+        )
         assert chips == ["claimed after 2 reads", "running +1s", "succeeded +3s"]
 
         # A poll of the job is a tick on its lane, on the bar of the state it saw.
@@ -198,7 +212,9 @@ def test_the_timeline_follows_the_retry_bar_by_bar(browser: Any) -> None:
             page.wait_for_function(
                 "n => document.querySelectorAll('[data-lane=job_deploy_1] .bar').length === n", arg=seen + 1
             )
-            page.wait_for_function("t => document.getElementById('now-line').dataset.now !== t", arg=before[0])
+            page.wait_for_function(
+                "t => document.getElementById('now-line').dataset.now !== t", arg=before[0]
+            )
             after = now_line(page)
             assert after[0] > before[0] and after[1] > before[1], (before, after)
             assert lane_states(page, "job_deploy_1") == STEPS[: seen + 1]
@@ -212,14 +228,18 @@ def test_the_timeline_follows_the_retry_bar_by_bar(browser: Any) -> None:
             " === 'claimed after 2 reads (1 so far)'"
         )
         read_job(served)
-        page.wait_for_function("() => document.querySelectorAll('[data-lane=job_deploy_1] .bar').length === 6")
+        page.wait_for_function(
+            "() => document.querySelectorAll('[data-lane=job_deploy_1] .bar').length === 6"
+        )
         for seen in (6, 7):
             assert http(f"{served.url}/_capymock/advance", "POST", None, {"to": "next_step"}).status == 200
             page.wait_for_function(
                 "n => document.querySelectorAll('[data-lane=job_deploy_1] .bar').length === n", arg=seen + 1
             )
         assert lane_states(page, "job_deploy_1") == STEPS
-        assert page.query_selector_all("[data-lane=job_deploy_1] .future, [data-lane=job_deploy_1] .chip") == []
+        assert (
+            page.query_selector_all("[data-lane=job_deploy_1] .future, [data-lane=job_deploy_1] .chip") == []
+        )
 
         # The bars are the history's changes, in order, at their times; the ticks its reads.
         history = control(served, "jobs/job_deploy_1/history")
@@ -231,14 +251,18 @@ def test_the_timeline_follows_the_retry_bar_by_bar(browser: Any) -> None:
             "[data-lane=job_deploy_1] .bar", "els => els.map(e => parseFloat(e.style.left))"
         )
         assert lefts == sorted(lefts) and lefts[0] < lefts[-1]
-        ticks = page.eval_on_selector_all("[data-lane=job_deploy_1] .tick", "els => els.map(e => e.dataset.at)")
+        ticks = page.eval_on_selector_all(
+            "[data-lane=job_deploy_1] .tick", "els => els.map(e => e.dataset.at)"
+        )
         assert ticks == [read["at"] for read in history["reads"]] and len(ticks) >= 7
 
         # A click on a bar shows the job as that change left it.
         page.click("[data-lane=job_deploy_1] .bar[data-index='3']")
         page.wait_for_selector("#detail:not([hidden])")
         fields = dict(
-            page.eval_on_selector_all("#detail tr", "rows => rows.map(r => [r.dataset.field, r.cells[1].textContent])")
+            page.eval_on_selector_all(
+                "#detail tr", "rows => rows.map(r => [r.dataset.field, r.cells[1].textContent])"
+            )
         )
         failed = history["changes"][3]["job"]
         assert fields["state"] == "failed" == failed["state"]
@@ -273,7 +297,9 @@ def test_a_sessions_timeline_shows_the_session(browser: Any) -> None:
         page.wait_for_selector("[data-lane=job_deploy_1] .bar")
         assert page.inner_text("#title") == "retry-then-succeed"
         assert http(f"{started.body['control_url']}/advance", "POST", None, {"to": "next_step"}).status == 200
-        page.wait_for_function("() => document.querySelectorAll('[data-lane=job_deploy_1] .bar').length === 2")
+        page.wait_for_function(
+            "() => document.querySelectorAll('[data-lane=job_deploy_1] .bar').length === 2"
+        )
         # The server's own mock did not move.
         assert control(served, "history?limit=1")["now"] == control(served, "clock")["now"]
 
@@ -344,7 +370,9 @@ def test_show_writes_a_page_that_draws_a_bundled_scenario_offline(browser: Any, 
     assert page.inner_text("#count").startswith("41 jobs")
     page.select_option("#f-type", "deploy")
     page.wait_for_function("() => document.querySelectorAll('.lane').length < 41")
-    assert set(page.eval_on_selector_all(".lane .label .type", "els => els.map(e => e.textContent)")) == {"deploy"}
+    assert set(page.eval_on_selector_all(".lane .label .type", "els => els.map(e => e.textContent)")) == {
+        "deploy"
+    }
     assert trouble == []
 
 

@@ -26,7 +26,9 @@ def html_page(answer: Mapping[str, Any], title: str) -> str:
     if _SLOT not in template:
         raise AssertionError("timeline.html lost its data slot")
     page = template.replace(_SLOT, _SLOT.replace(">null<", f">{data}<"), 1)
-    return page.replace("<title>capymock timeline</title>", f"<title>{_escape(title)} · capymock timeline</title>", 1)
+    return page.replace(
+        "<title>capymock timeline</title>", f"<title>{_escape(title)} · capymock timeline</title>", 1
+    )
 
 
 def text_lines(answer: Mapping[str, Any]) -> list[str]:
@@ -42,7 +44,9 @@ def _story(lane: Mapping[str, Any]) -> str:
     last: datetime | None = None
     for change in lane["changes"]:
         at = parse_timestamp(change["at"])
-        parts.append(f"{change['state']} {at:%H:%M:%S}" if last is None else f"{change['state']} {_since(at, last)}")
+        parts.append(
+            f"{change['state']} {at:%H:%M:%S}" if last is None else f"{change['state']} {_since(at, last)}"
+        )
         last = at
     for row in lane["to_come"]:
         if "due_at" in row:

@@ -103,4 +103,3 @@ def _hitting(job: Job, armed: tuple[ArmedFault, ...], spec: Spec) -> list[int]:
         if any(fault.matches(op.method, op.fill_fields(values), op.operation_id, query) for op in reads):
             hits.append(index)
     return hits
-
