@@ -254,7 +254,20 @@ def test_the_timeline_follows_the_retry_bar_by_bar(browser: Any) -> None:
         ticks = page.eval_on_selector_all(
             "[data-lane=job_deploy_1] .tick", "els => els.map(e => e.dataset.at)"
         )
-        assert ticks == [read["at"] for read in history["reads"]] and len(ticks) >= 7
+        assert ticks == [read["at"] for read in history["reads"]] and len(ticks) == 6
+        # Each tick sits on the bar of the state the read saw (the second read of the retry
+        # fired the claim after its answer: it saw the job pending).
+        seen_states = page.eval_on_selector_all(
+            "[data-lane=job_deploy_1] .tick", "els => els.map(e => e.dataset.state)"
+        )
+        assert seen_states == ["pending", "claimed", "running", "failed", "pending", "pending"]
+        on_bars = page.eval_on_selector_all(
+            "[data-lane=job_deploy_1] .tick",
+            """ticks => ticks.map(t => [...t.parentElement.querySelectorAll('.bar')].some(b =>
+                b.dataset.state === t.dataset.state && b.offsetLeft <= t.offsetLeft + 1
+                && t.offsetLeft <= b.offsetLeft + b.offsetWidth + 1))""",
+        )
+        assert on_bars == [True] * 6
 
         # A click on a bar shows the job as that change left it.
         page.click("[data-lane=job_deploy_1] .bar[data-index='3']")

@@ -68,9 +68,12 @@ class Read:
 
     at: datetime
     operation: str
+    state: str | None = None
+    """The state the answer showed the job in."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"at": format_timestamp(self.at), "operation": self.operation}
+        shown = {"state": self.state} if self.state is not None else {}
+        return {"at": format_timestamp(self.at), "operation": self.operation, **shown}
 
 
 @dataclass(frozen=True)
@@ -129,9 +132,9 @@ class History:
         """`job_id`'s changes and reads, oldest first."""
         changes = tuple(change for change in list(self._changes) if change.job.id == job_id)
         reads = tuple(
-            Read(at, operation)
+            Read(at, operation, job[state_field])
             for at, operation, jobs in list(self._reads)
-            if any(j.id == job_id for j in jobs)
+            for job in _first(jobs, job_id)
         )
         return JobHistory(job_id, changes, reads, state_field)
 
@@ -143,9 +146,15 @@ class History:
             if change.job.id in changes:
                 changes[change.job.id].append(change)
         for at, operation, jobs in list(self._reads):
-            for job_id in {job.id for job in jobs if job.id in reads}:
-                reads[job_id].append(Read(at, operation))
+            shown = {job.id: job for job in reversed(jobs) if job.id in reads}
+            for job_id, job in shown.items():
+                reads[job_id].append(Read(at, operation, job[state_field]))
         return {
             job_id: JobHistory(job_id, tuple(changes[job_id]), tuple(reads[job_id]), state_field)
             for job_id in changes
         }
+
+
+def _first(jobs: Sequence[Job], job_id: str) -> tuple[Job, ...]:
+    """The first of `jobs` that is `job_id`, if any (an answer shows a job at most once)."""
+    return next(((job,) for job in jobs if job.id == job_id), ())
