@@ -34,7 +34,8 @@ def test_the_wheel_ships_the_spec_and_runs_capymock_serve(tmp_path: Path) -> Non
     names = zipfile.ZipFile(wheel).namelist()
     assert "capymock/openapi.yaml" in names
     assert "capymock/py.typed" in names
-    assert {"capymock/web/dashboard.html", "capymock/schemas/scenario.schema.json"} <= set(names)
+    pages = {"capymock/web/dashboard.html", "capymock/web/timeline.html"}
+    assert {*pages, "capymock/schemas/scenario.schema.json"} <= set(names)
     bundled = {name.rsplit("/", 1)[1] for name in names if name.startswith("capymock/scenarios/")}
     assert bundled == {path.name for path in (ROOT / "capymock" / "scenarios").glob("*.yaml")}
     entry_points = next(name for name in names if name.endswith("entry_points.txt"))
@@ -60,3 +61,15 @@ def test_the_wheel_ships_the_spec_and_runs_capymock_serve(tmp_path: Path) -> Non
         cwd=elsewhere,
     ).stdout
     assert str(env) in where
+    # `capymock show` finds its page in the installed package.
+    page = tmp_path / "happy.html"
+    scenario = ROOT / "capymock" / "scenarios" / "happy-path.yaml"
+    shown = subprocess.run(
+        [str(env / "bin" / "capymock"), "show", str(scenario), "-o", str(page)],
+        capture_output=True,
+        text=True,
+        cwd=elsewhere,
+        timeout=120,
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert '<script id="capymock-data" type="application/json">{' in page.read_text(encoding="utf-8")
