@@ -392,7 +392,7 @@ def show(file: str, output: str | None, text: bool, spec: str | None) -> int:
         more = f" (and {len(lines) - 1} more: capymock validate {file})" if len(lines) > 1 else ""
         click.echo(f"capymock show: {lines[0]}{more}", err=True)
         return USAGE_ERROR
-    answer = mock.lanes(LaneFilter(limit=len(mock.jobs()) or 1))
+    answer = mock.lanes(LaneFilter(limit=10**9))  # every lane: a file is drawn whole
     if text:
         for line in text_lines(answer):
             click.echo(line)

@@ -53,6 +53,11 @@ jobs:
     steps:
       - state: pending
       - {after: 30s, state: cancelled}
+  - id: job_later
+    project: proj_a
+    steps:
+      - {after: 10s, state: pending}
+      - {after: 5s, state: cancelled}
 """
 
 RECORDING = """\
@@ -132,7 +137,9 @@ def test_show_text_prints_one_line_a_job(tmp_path: Path) -> None:
     small.write_text(SMALL)
     done = show(str(small), "--text")
     assert done.returncode == 0, done.stderr
+    # Newest first: a job the script creates later, then the others by creation, newest first.
     assert done.stdout == (
+        "job_later  pending 12:00:10 → cancelled +5s\n"
         "job_build  pending 12:00:00 → claimed +2s → running +1m → succeeded after 3 reads\n"
         "job_old    pending 11:55:00 → cancelled +330s\n"
     )

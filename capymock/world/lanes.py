@@ -36,11 +36,11 @@ class LaneFilter:
     offset: int = 0
     limit: int = LANES_LIMIT
 
-    def keeps(self, job: Job, state_field: str) -> bool:
+    def keeps(self, job: Mapping[str, Any], state_field: str) -> bool:
         return (
-            (self.project is None or job[JOB.project] == self.project)
+            (self.project is None or job.get(JOB.project) == self.project)
             and (self.type is None or job.get(JOB.type) == self.type)
-            and (self.state is None or job[state_field] == self.state)
+            and (self.state is None or job.get(state_field) == self.state)
         )
 
 
@@ -48,17 +48,30 @@ def lanes(world: World, spec: Spec, wanted: LaneFilter) -> dict[str, Any]:
     """The lanes `wanted` names, as of one moment of `world`, with the axis and the filters'
     choices: `{"now", "scenario", "start", "end", "total", "offset", "limit", "projects", "types",
     "states", "faults", "lanes"}`; each lane `{"job_id", "job", "changes", "reads",
-    "to_come", "faults"}` (`faults`: indexes into the answer's `faults`)."""
+    "to_come", "faults"}` (`faults`: indexes into the answer's `faults`). A job its script
+    creates later has a lane too, its `job` the fields the script gives (state None)."""
     field = spec.lifecycle.field
     with world.timeline.lock:  # one moment: no step fires while the lanes are read
         now = world.clock.now()
         world.timeline.settle(now)
-        every = sorted(world.store.jobs(), key=lambda job: job.sort_key, reverse=True)
+        # Jobs a script creates later come first (they are the newest), with the fields it gives.
+        unborn = sorted(
+            (
+                {**track.job.fields, field: None}
+                for track in world.timeline.snapshot().values()
+                if not track.created
+            ),
+            key=lambda fields: str(fields[JOB.id]),
+        )
+        every: list[Mapping[str, Any]] = [
+            *unborn,
+            *sorted(world.store.jobs(), key=lambda job: job.sort_key, reverse=True),
+        ]
         matched = [job for job in every if wanted.keeps(job, field)]
         page = matched[wanted.offset : wanted.offset + wanted.limit]
-        scripts = {job.id: world.timeline.script(job.id) for job in matched}
+        scripts = {_id(job): world.timeline.script(_id(job)) for job in matched}
     armed = world.faults.snapshot()
-    ids = {job.id for job in matched}
+    ids = set(scripts)
     start, end = now, now
     for change in world.history.snapshot():
         if change.job.id in ids:
@@ -67,7 +80,7 @@ def lanes(world: World, spec: Spec, wanted: LaneFilter) -> dict[str, Any]:
         for row in rows:
             if "due_at" in row:
                 end = max(end, parse_timestamp(row["due_at"]))
-    histories = world.history.of_many([job.id for job in page], field)
+    histories = world.history.of_many([_id(job) for job in page], field)
     return {
         "now": format_timestamp(now),
         "scenario": world.scenario,
@@ -76,20 +89,24 @@ def lanes(world: World, spec: Spec, wanted: LaneFilter) -> dict[str, Any]:
         "total": len(matched),
         "offset": wanted.offset,
         "limit": wanted.limit,
-        "projects": sorted({job[JOB.project] for job in every}),
+        "projects": sorted({str(job.get(JOB.project)) for job in every}),
         "types": sorted({str(job.get(JOB.type)) for job in every if job.get(JOB.type) is not None}),
         "states": list(spec.lifecycle.states),
         "faults": [fault.describe() for fault in armed],
         "lanes": [
             {
-                **histories[job.id].to_dict(),
-                "to_come": scripts[job.id],
-                "job": job.to_dict(),
-                "faults": _hitting(job, armed, spec),
+                **histories[_id(job)].to_dict(),
+                "to_come": scripts[_id(job)],
+                "job": dict(job),
+                "faults": _hitting(job, armed, spec) if isinstance(job, Job) else [],
             }
             for job in page
         ],
     }
+
+
+def _id(job: Mapping[str, Any]) -> str:
+    return str(job[JOB.id])
 
 
 def _hitting(job: Job, armed: tuple[ArmedFault, ...], spec: Spec) -> list[int]:
