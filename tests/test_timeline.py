@@ -76,10 +76,11 @@ jobs:
     project: proj_rec
     type: deploy
     max_attempts: 2
+    age: 20s
     steps:
       - {state: pending}
-      - {after: 1s, state: claimed, claimed_by: worker-1}
-      - {after: 4s, state: running}
+      - {age: 19s, state: claimed, claimed_by: "</script><img src=x onerror=alert(1)>"}
+      - {age: 15s, state: running}
       - {after: 7s, state: failed, error: out of memory, last_exit_code: 137}
 faults:
   - {match: {path: /v1/jobs/job_rec_1}, status: 503, times: 1}
@@ -306,6 +307,32 @@ def test_armed_faults_are_marked_on_the_lanes_they_hit(browser: Any) -> None:
 
 
 @needs_chromium
+def test_the_now_line_runs_with_the_clock_and_stops_with_it(browser: Any) -> None:
+    with serving(["--scenario", "retry-then-succeed", "--paused", "--quiet"]) as served:
+        page = browser.new_page()
+        page.goto(f"{served.url}/_capymock/timeline#span=60")
+        page.wait_for_selector("[data-lane=job_deploy_1] .bar")
+        page.wait_for_function(
+            "() => document.getElementById('now-line').dataset.now === '2026-01-01T09:00:00Z'"
+        )
+        assert page.inner_text("#clock-state") == "(paused)"
+        before = now_line(page)
+        assert http(f"{served.url}/_capymock/clock", "POST", None, {"speed": 20}).status == 200
+        # Running, the line moves on its own (between polls too), and the steps fire on the lanes.
+        page.wait_for_function(
+            "() => document.getElementById('now-line').dataset.now > '2026-01-01T09:00:03Z'"
+        )
+        page.wait_for_function("() => document.getElementById('clock-state').textContent === '(20\\u00d7)'")
+        assert now_line(page)[1] > before[1]
+        page.wait_for_selector("[data-lane=job_deploy_1] .bar[data-state=running]")
+        stopped = http(f"{served.url}/_capymock/clock", "POST", None, {"paused": True}).body
+        # Paused, it stands at the mock's time.
+        page.wait_for_function(
+            "t => document.getElementById('now-line').dataset.now === t", arg=stopped["now"]
+        )
+
+
+@needs_chromium
 def test_a_sessions_timeline_shows_the_session(browser: Any) -> None:
     with serving(["--scenario", "happy-path", "--paused", "--quiet"]) as served:
         started = http(f"{served.url}/_capymock/sessions", "POST", None, {"scenario": "retry-then-succeed"})
@@ -354,22 +381,16 @@ def test_a_thousand_jobs_draw_only_the_lanes_in_view(browser: Any, tmp_path: Pat
 
 
 def offline(browser: Any, path: Path) -> tuple[Any, list[str]]:
-    """A page of `path` opened with every request but the file's own refused."""
+    """A page of `path` opened with every request but the file's own refused; the list fills
+    with any other request it makes, error it throws or dialog it opens."""
     page = browser.new_page(viewport={"width": 1300, "height": 700})
-    refused: list[str] = []
-
-    def route(request_route: Any) -> None:
-        if request_route.request.url.startswith("file:"):
-            request_route.continue_()
-        else:
-            refused.append(request_route.request.url)
-            request_route.abort()
-
-    page.route("**", route)
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    trouble: list[str] = []
+    page.route("**", lambda r: r.continue_() if r.request.url == path.as_uri() else r.abort())
+    page.on("request", lambda r: None if r.url == path.as_uri() else trouble.append(f"a request: {r.url}"))
+    page.on("pageerror", lambda exc: trouble.append(str(exc)))
+    page.on("dialog", lambda dialog: trouble.append(f"a dialog: {dialog.message}"))
     page.goto(path.as_uri())
-    return page, refused + errors
+    return page, trouble
 
 
 @needs_chromium
@@ -405,13 +426,19 @@ def test_show_draws_a_recording_offline(browser: Any, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     page, trouble = offline(browser, tmp_path / "recorded.html")
     page.wait_for_selector("[data-lane=job_rec_1] .bar")
-    assert lane_states(page, "job_rec_1") == ["pending"]
-    assert lane_states(page, "job_rec_1", ".future") == ["claimed", "running", "failed"]
+    # The states the recording saw before its start are bars; what came after is to come.
+    assert lane_states(page, "job_rec_1") == ["pending", "claimed", "running"]
+    assert lane_states(page, "job_rec_1", ".future") == ["failed"]
     assert page.inner_text("[data-lane=job_rec_1] .fault-mark") == "⚡503"
-    page.click("[data-lane=job_rec_1] .bar")
-    page.wait_for_selector("#detail tr[data-field=project_id]")
+    # The job's fields are data, never markup: the claim shows its worker's name as written.
+    page.click("[data-lane=job_rec_1] .bar[data-state=claimed]")
+    page.wait_for_selector("#detail tr[data-field=claimed_by]")
+    assert page.inner_text("#detail tr[data-field=claimed_by] td:last-child") == (
+        "</script><img src=x onerror=alert(1)>"
+    )
     assert page.inner_text("#detail tr[data-field=project_id] td:last-child") == "proj_rec"
+    assert page.eval_on_selector_all("img", "els => els.length") == 0
     assert show(str(recording), "--text").stdout == (
-        "job_rec_1  pending 10:00:00 → claimed +1s → running +4s → failed +7s\n"
+        "job_rec_1  pending 09:59:40 → claimed +1s → running +4s → failed +22s\n"
     )
     assert trouble == []
