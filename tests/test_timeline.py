@@ -130,6 +130,17 @@ def test_the_history_route_answers_every_matched_lane_in_one_bounded_page() -> N
         assert set(map(tuple, lanes.values())) == {()}
 
 
+def test_the_timeline_page_is_served_and_its_data_asks_for_the_control_token() -> None:
+    args = ["--scenario", "retry-then-succeed", "--paused", "--quiet", "--control-token", "t0ken"]
+    with serving(args) as served:
+        page = http(f"{served.url}/_capymock/timeline")
+        assert page.status == 200 and page.headers["Content-Type"].startswith("text/html")
+        assert b'id="capymock-data"' in page.raw
+        assert http(f"{served.url}/_capymock/history").status == 401
+        allowed = http(f"{served.url}/_capymock/history?limit=1", headers={"Authorization": "Bearer t0ken"})
+        assert allowed.status == 200 and allowed.body["total"] == 41
+
+
 # -- capymock show --text -------------------------------------------------------------------------
 
 
