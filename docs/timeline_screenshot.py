@@ -1,5 +1,5 @@
 """Draws docs/timeline.png, the README's picture of the timeline: `capymock serve` with
-retry-then-succeed paused, the job read by a client and stepped through its retry, the page
+retry-then-succeed paused, the job read by a client once a second into its retry, the page
 opened in Debian's chromium by Playwright (`pip install playwright`; `apt-get install chromium`).
 
     .venv/bin/python docs/timeline_screenshot.py
@@ -44,13 +44,13 @@ def main() -> None:
         assert server.stdout is not None
         url = next(m.group(1) for line in server.stdout if (m := re.search(r"mock at (http://\S+)", line)))
         read = f"{url}/v1/jobs/job_deploy_1"
-        # Stepped through the retry, read twice at each state; the claim after the retry waits for reads.
-        for _ in range(7):
+        # A client reads the job once a second into its retry: the retry's claim waits for a
+        # second read, so what comes after it is still to come.
+        for _ in range(9):
             call(read, token=TOKEN)
-            call(read, token=TOKEN)
-            if call(f"{url}/_capymock/advance", {"to": "next_step"}) == 409:
-                call(read, token=TOKEN)
-        call(f"{url}/_capymock/advance", {"seconds": 1})
+            call(f"{url}/_capymock/advance", {"seconds": 1})
+        call(read, token=TOKEN)
+        call(f"{url}/_capymock/advance", {"seconds": 2})
         call(
             f"{url}/_capymock/jobs",
             {"id": "job_build_7", "project_id": "proj_web", "type": "build", "state": "running"},
@@ -62,7 +62,7 @@ def main() -> None:
             browser = playwright.chromium.launch(
                 executable_path=shutil.which("chromium"), args=["--no-sandbox"]
             )
-            page = browser.new_page(viewport={"width": 1280, "height": 420}, device_scale_factor=1)
+            page = browser.new_page(viewport={"width": 1280, "height": 560}, device_scale_factor=1)
             page.goto(f"{url}/_capymock/timeline#span=15")
             page.wait_for_selector("[data-lane=job_build_7] .fault-mark")
             page.click("[data-lane=job_deploy_1] .bar[data-index='3']")
