@@ -92,3 +92,17 @@ def test_watch_exits_1_when_a_finished_job_later_reads_running() -> None:
     assert "[reads_joined]" in watched.stdout
     assert "then as 'running'" in watched.stdout
     assert "succeeded is terminal, never left" in watched.stdout
+
+
+def test_a_project_scoped_key_is_conformant_against_a_mock_refusing_other_projects() -> None:
+    # The mock answers 403 to a key scoped to proj_alpha for any other project, existing or not.
+    with serving(["--scenario", "auth-scopes", "--quiet"]) as served:
+        done = _contract(
+            "--base-url",
+            served.url,
+            "--token",
+            "capy_live_acme_alpha_8b1e4f7a2c9d3e51",
+            "--project-id",
+            "proj_alpha",
+        )
+    assert done.returncode == 0, done.stdout[-3000:]
