@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import click
 
 from capymock.core.auth import redact
-from capymock.core.defaults import DEFAULT_PROJECT
+from capymock.core.defaults import DEFAULT_PROJECT, MAX_CONTROL_BODY, MAX_JOBS, SESSION_JOB_BUDGET
 from capymock.core.spec import JOB
 from capymock.errors import CapymockError
 from capymock.version import __version__
@@ -116,6 +116,28 @@ def cli() -> None:
     type=click.IntRange(1, 100_000),
     help="The most sessions live at once; beyond it, starting one is a 429.",
 )
+@click.option(
+    "--max-session-jobs",
+    default=SESSION_JOB_BUDGET,
+    show_default=True,
+    type=click.IntRange(0, 10_000_000),
+    help="The most jobs all live sessions hold together; a session's load or job past it is a 503.",
+)
+@click.option(
+    "--max-jobs",
+    default=MAX_JOBS,
+    show_default=True,
+    type=click.IntRange(1, 10_000_000),
+    help="The most jobs one load may hold (aliases and generate counted); more is a scenario error.",
+)
+@click.option(
+    "--max-body",
+    default=MAX_CONTROL_BODY,
+    show_default=True,
+    type=click.IntRange(1024, 1024 * 1024 * 1024),
+    metavar="BYTES",
+    help="The largest control request body (an inline scenario too); larger is a 413.",
+)
 @click.option("--quiet", is_flag=True, help="Do not log a line per request.")
 @click.option(
     "--threads",
@@ -149,6 +171,9 @@ def serve(
     allow_hosts: tuple[str, ...],
     session_ttl: timedelta,
     max_sessions: int,
+    max_session_jobs: int,
+    max_jobs: int,
+    max_body: int,
     quiet: bool,
     threads: int | None,
     server: str,
@@ -175,9 +200,12 @@ def serve(
         validate=validate,
         any_token=any_token,
         control_token=control_token,
+        max_jobs=max_jobs,
+        max_body=max_body,
     )
     mock.start = _start(start)
     mock.sessions.ttl, mock.sessions.limit = session_ttl, max_sessions
+    mock.sessions.job_budget = max_session_jobs
     mock.start_on_first_request = start_on_first_request
     mock.load(*references)
     mock.on_defect = _print_defect
@@ -307,7 +335,14 @@ def list_scenarios() -> None:
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--spec", type=click.Path(dir_okay=False), help="OpenAPI document to check against.")
-def validate(files: tuple[str, ...], spec: str | None) -> int:
+@click.option(
+    "--max-jobs",
+    default=MAX_JOBS,
+    show_default=True,
+    type=click.IntRange(1, 10_000_000),
+    help="The most jobs a scenario may hold (aliases and generate counted), as serve --max-jobs.",
+)
+def validate(files: tuple[str, ...], spec: str | None, max_jobs: int) -> int:
     """Check scenario files; exit 0 when all are valid, 2 otherwise."""
     from capymock.errors import ScenarioError
     from capymock.scenario.loader import load_scenario
@@ -317,7 +352,7 @@ def validate(files: tuple[str, ...], spec: str | None) -> int:
     failed = 0
     for file in files:
         try:
-            scenario = load_scenario(Path(file), loaded)
+            scenario = load_scenario(Path(file), loaded, max_jobs=max_jobs)
         except ScenarioError as exc:
             failed += 1
             click.echo(str(exc), err=True)

@@ -50,6 +50,7 @@ class Mock(FakeApi):
         Raises:
             ScenarioError: a scenario cannot be loaded (no session is left behind).
             TooManySessions: the server holds as many sessions as it may.
+            OverBudget: its jobs would take the live sessions past their budget (`sessions.job_budget`).
         """
         started = self.sessions.create(speed)
         session = started.fake
@@ -81,6 +82,8 @@ class Mock(FakeApi):
             token=self.token,
             control_token=self.control_token,
             handlers=self.handlers,
+            max_jobs=self.max_jobs,
+            max_body=self.max_body,
         )
 
 

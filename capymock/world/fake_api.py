@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from capymock.core.auth import Principal, authenticate, mint_session_token
 from capymock.core.clock import Clock, ManualClock, check_speed
-from capymock.core.defaults import DEFAULT_PROJECT, DEFAULT_TOKEN
+from capymock.core.defaults import DEFAULT_PROJECT, DEFAULT_TOKEN, MAX_CONTROL_BODY, MAX_JOBS
 from capymock.core.durations import parse_duration
 from capymock.core.job import Job, compose_job, segment_problem
 from capymock.core.journal import DEFAULT_SIZE, RecordedRequest
@@ -25,7 +25,7 @@ from capymock.core.suggest import did_you_mean
 from capymock.core.timestamps import format_timestamp
 from capymock.core.transitions import transition
 from capymock.core.validation import validators_for
-from capymock.errors import CapymockError, InvalidJob, MockDefect
+from capymock.errors import CapymockError, InvalidJob, MockDefect, Problem, ScenarioError
 from capymock.scenario.checks import check_disjoint
 from capymock.scenario.loader import check_fault, fault_document, load_scenario
 from capymock.scenario.model import Fault, Scenario
@@ -60,6 +60,8 @@ class FakeApi:
         seed: int = 0,
         journal_size: int = DEFAULT_SIZE,
         handlers: Mapping[str, Callable[..., Any]] | None = None,
+        max_jobs: int = MAX_JOBS,
+        max_body: int = MAX_CONTROL_BODY,
     ) -> None:
         self.spec = spec if isinstance(spec, Spec) else load_spec(spec)
         self.handlers: Mapping[str, Callable[..., Any]] = dict(handlers or {})
@@ -69,6 +71,13 @@ class FakeApi:
         self.any_token = any_token
         self.token = token
         self.control_token = control_token
+        self.max_jobs = max_jobs
+        """The most jobs a load may hold in all (`serve --max-jobs`); more is a `ScenarioError`."""
+        self.max_body = max_body
+        """The largest control request body, in bytes (`serve --max-body`); larger is a 413."""
+        self.admit: Callable[[int], None] | None = None
+        """Asked before this API holds more jobs, with how many it would hold (a session's is its
+        server's budget: it raises `OverBudget` to refuse)."""
         self._journal_size = journal_size
         self._random = random.Random(seed)
         self._failures: deque[str] = deque(maxlen=KEPT_DEFECTS)
@@ -122,10 +131,24 @@ class FakeApi:
 
         The clock restarts at the first scenario's `start` (without one: where it is now). The
         default token becomes an organization key of the first scenario's organization. With
-        no scenario, the mock is emptied. A scenario that cannot be loaded raises
-        `ScenarioError` and changes nothing.
+        no scenario, the mock is emptied. A scenario that cannot be loaded (more than `max_jobs`
+        jobs among them) raises `ScenarioError`, and one a session's budget cannot hold
+        `OverBudget`; either changes nothing.
         """
-        parsed = [s if isinstance(s, Scenario) else load_scenario(s, self.spec) for s in scenarios]
+        parsed = [
+            s if isinstance(s, Scenario) else load_scenario(s, self.spec, max_jobs=self.max_jobs)
+            for s in scenarios
+        ]
+        total = sum(len(s.jobs) for s in parsed)
+        if total > self.max_jobs:
+            names = " + ".join(s.name for s in parsed)
+            message = (
+                f"{names}: {total:,} jobs together, more than the {self.max_jobs:,} a load may hold "
+                "(--max-jobs)"
+            )
+            raise ScenarioError([Problem(None, "", message)])
+        if self.admit is not None:
+            self.admit(total)
         check_disjoint(parsed)
         clock = self._world.clock
         start = self.start if self.start != "now" else wall_clock_now()
@@ -244,9 +267,12 @@ class FakeApi:
         Raises:
             InvalidJob: an unknown field, a value the `Job` schema rejects, a broken
                 lifecycle invariant, an id already in use, or a project of another organization.
+            OverBudget: a session whose server's live sessions hold as many jobs as they may.
         """
         self._check_fields(fields)
         world = self._world
+        if self.admit is not None:
+            self.admit(len(world.store) + 1)
         given = {JOB.project: DEFAULT_PROJECT, **fields}
         for role in (JOB.id, JOB.project):
             problem = segment_problem(given[role]) if role in given else None

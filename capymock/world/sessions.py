@@ -13,11 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from capymock.errors import CapymockError
+from capymock.core.defaults import SESSION_JOB_BUDGET
+from capymock.errors import CapymockError, OverBudget
 from capymock.world.fake_api import FakeApi
 
 DEFAULT_TTL = timedelta(minutes=30)
 DEFAULT_LIMIT = 1000
+DEFAULT_JOB_BUDGET = SESSION_JOB_BUDGET
 PREFIX = "/s/"
 """Sessions live under `/s/{id}`: the API at `/s/{id}/v1/...`, the control API at `/s/{id}/_capymock/...`."""
 
@@ -39,9 +41,11 @@ class Session:
 class Sessions:
     """The live sessions of one server, at most `limit`, each ended after `ttl` without a request.
 
-    `ttl`, `limit` and `timer` (monotonic seconds: when a session was last used, and when it is
-    idle too long) may be set after it is made, before it serves (`capymock serve` sets the
-    first two; a test may give a clock of its own as the third).
+    `ttl`, `limit`, `job_budget` and `timer` (monotonic seconds: when a session was last used,
+    and when it is idle too long) may be set after it is made, before it serves (`capymock
+    serve` sets the first three; a test may give a clock of its own as the last). A session's
+    load or new job that would take the jobs of all live sessions past `job_budget` raises
+    `OverBudget`, so the number of sessions does not multiply what a server holds.
     """
 
     def __init__(
@@ -50,9 +54,11 @@ class Sessions:
         *,
         ttl: timedelta = DEFAULT_TTL,
         limit: int = DEFAULT_LIMIT,
+        job_budget: int = DEFAULT_JOB_BUDGET,
         timer: Callable[[], float] = time.monotonic,
     ) -> None:
         self._make, self.ttl, self.limit, self.timer = make, ttl, limit, timer
+        self.job_budget = job_budget
         self._live: dict[str, Session] = {}
         self._lock = threading.Lock()
 
@@ -75,9 +81,29 @@ class Sessions:
         import secrets  # here: its import (hmac, hashlib) is a twentieth of `serve`'s cold start
 
         session = Session(f"s_{secrets.token_hex(6)}", fake, now, now)
+        fake.admit = lambda jobs: self._admit(session, jobs)
         with self._lock:
             self._live[session.id] = session
         return session
+
+    def held(self) -> int:
+        """Jobs the live sessions hold together."""
+        with self._lock:
+            self._purge()
+            return sum(len(session.fake.world.store) for session in self._live.values())
+
+    def _admit(self, session: Session, jobs: int) -> None:
+        """Let `session` hold `jobs` jobs, or raise `OverBudget`."""
+        with self._lock:
+            self._purge()
+            others = sum(len(s.fake.world.store) for s in self._live.values() if s is not session)
+        if others + jobs > self.job_budget:
+            raise OverBudget(
+                f"the live sessions hold {others:,} jobs, and this one would hold {jobs:,}: more than the "
+                f"{self.job_budget:,} this server holds in all its sessions (--max-session-jobs); end a "
+                f"session (DELETE /_capymock/sessions/ID), let one expire ({_minutes(self.ttl)} without "
+                "a request), or load fewer jobs"
+            )
 
     def get(self, session_id: str) -> Session | None:
         """The live session `session_id`, touched (its idle time starts again); None if there is none.
