@@ -14,7 +14,13 @@ from urllib.parse import urlsplit
 import click
 
 from capymock.core.auth import redact
-from capymock.core.defaults import DEFAULT_PROJECT, MAX_CONTROL_BODY, MAX_JOBS, SESSION_JOB_BUDGET
+from capymock.core.defaults import (
+    DEFAULT_PROJECT,
+    MAX_CONTROL_BODY,
+    MAX_JOBS,
+    SESSION_BYTE_BUDGET,
+    SESSION_JOB_BUDGET,
+)
 from capymock.core.spec import JOB
 from capymock.errors import CapymockError
 from capymock.version import __version__
@@ -124,6 +130,14 @@ def cli() -> None:
     help="The most jobs all live sessions hold together; a session's load or job past it is a 503.",
 )
 @click.option(
+    "--max-session-bytes",
+    default=SESSION_BYTE_BUDGET,
+    show_default=True,
+    type=click.IntRange(0, 1 << 40),
+    metavar="BYTES",
+    help="The most bytes of scenario text all live sessions were loaded from; past it, a 503.",
+)
+@click.option(
     "--max-jobs",
     default=MAX_JOBS,
     show_default=True,
@@ -172,6 +186,7 @@ def serve(
     session_ttl: timedelta,
     max_sessions: int,
     max_session_jobs: int,
+    max_session_bytes: int,
     max_jobs: int,
     max_body: int,
     quiet: bool,
@@ -205,7 +220,7 @@ def serve(
     )
     mock.start = _start(start)
     mock.sessions.ttl, mock.sessions.limit = session_ttl, max_sessions
-    mock.sessions.job_budget = max_session_jobs
+    mock.sessions.job_budget, mock.sessions.byte_budget = max_session_jobs, max_session_bytes
     mock.start_on_first_request = start_on_first_request
     mock.load(*references)
     mock.on_defect = _print_defect

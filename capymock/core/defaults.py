@@ -15,3 +15,6 @@ MAX_JOBS = 20_000
 SESSION_JOB_BUDGET = 100_000
 """The most jobs the live sessions of one server hold together (`serve --max-session-jobs`):
 about 130 MB."""
+SESSION_BYTE_BUDGET = 32 * 1024 * 1024
+"""The most bytes of scenario text the live sessions of one server were loaded from together
+(`serve --max-session-bytes`): a scenario holds about three times its text."""

@@ -7,6 +7,7 @@ names the file, line, column and path. Nothing here touches a running mock.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import random
 import threading
@@ -125,7 +126,8 @@ def _parse_file(source: bytes, path: str, shown: str, spec: Spec, max_jobs: int)
     document = documents.recall("scenario", source)
     if document is not None:
         try:
-            return _parse_located(Located(document, {}, {}), spec, shown, default_name, max_jobs)
+            scenario = _parse_located(Located(document, {}, {}), spec, shown, default_name, max_jobs)
+            return dataclasses.replace(scenario, size=len(source))
         except ScenarioError:
             pass  # checked again below, to say where in the file each problem is
     try:
@@ -133,7 +135,9 @@ def _parse_file(source: bytes, path: str, shown: str, spec: Spec, max_jobs: int)
     except UnicodeDecodeError as exc:
         raise ScenarioError([Problem(None, "", f"{path}: cannot read: {exc}")]) from None
     located = _located(text, shown)
-    scenario = _parse_located(located, spec, shown, default_name, max_jobs)
+    scenario = dataclasses.replace(
+        _parse_located(located, spec, shown, default_name, max_jobs), size=len(source)
+    )
     documents.keep("scenario", source, located.data)
     return scenario
 
@@ -162,7 +166,8 @@ def parse_scenario(
     Raises:
         ScenarioError: with every problem found, each with its location.
     """
-    return _parse_located(_located(text, source), spec, source, default_name, max_jobs)
+    scenario = _parse_located(_located(text, source), spec, source, default_name, max_jobs)
+    return dataclasses.replace(scenario, size=len(text.encode("utf-8", "surrogatepass")))
 
 
 def _located(text: str, source: str) -> Located:

@@ -75,9 +75,11 @@ class FakeApi:
         """The most jobs a load may hold in all (`serve --max-jobs`); more is a `ScenarioError`."""
         self.max_body = max_body
         """The largest control request body, in bytes (`serve --max-body`); larger is a 413."""
-        self.admit: Callable[[int], None] | None = None
-        """Asked before this API holds more jobs, with how many it would hold (a session's is its
-        server's budget: it raises `OverBudget` to refuse)."""
+        self.admit: Callable[[int, int], None] | None = None
+        """Asked before this API holds more, with the jobs and the bytes of scenario text it would
+        hold (a session's is its server's budget: it raises `OverBudget` to refuse)."""
+        self.held_bytes = 0
+        """Bytes of the scenario text the last load was parsed from."""
         self._journal_size = journal_size
         self._random = random.Random(seed)
         self._failures: deque[str] = deque(maxlen=KEPT_DEFECTS)
@@ -147,8 +149,9 @@ class FakeApi:
                 "(--max-jobs)"
             )
             raise ScenarioError([Problem(None, "", message)])
+        size = sum(s.size for s in parsed)
         if self.admit is not None:
-            self.admit(total)
+            self.admit(total, size)
         check_disjoint(parsed)
         clock = self._world.clock
         start = self.start if self.start != "now" else wall_clock_now()
@@ -162,6 +165,7 @@ class FakeApi:
         with self._swap_lock:
             self._baseline = baseline
             self._world = self._new_world(baseline, clock)
+            self.held_bytes = size
 
     def reset(self) -> None:
         """Return to the state right after the last `load()` (an empty mock if none), with an
@@ -272,7 +276,7 @@ class FakeApi:
         self._check_fields(fields)
         world = self._world
         if self.admit is not None:
-            self.admit(len(world.store) + 1)
+            self.admit(len(world.store) + 1, self.held_bytes)
         given = {JOB.project: DEFAULT_PROJECT, **fields}
         for role in (JOB.id, JOB.project):
             problem = segment_problem(given[role]) if role in given else None
