@@ -6,7 +6,7 @@ CapymockError
 ├── InvalidJob           job fields break the `Job` schema or a lifecycle invariant
 ├── IllegalTransition    a state change the lifecycle does not allow
 ├── MockDefect           the mock answered against its own spec, or crashed, while serving
-├── OverBudget           a server-wide budget would be crossed (the jobs of live sessions)
+├── OverBudget           a server-wide budget would be crossed (what live sessions hold)
 └── ContractError        `capymock contract` could not run: bad arguments, deployment unreachable
 """
 
@@ -80,7 +80,7 @@ class MockDefect(CapymockError):
 
 
 class OverBudget(CapymockError):
-    """A server-wide budget would be crossed: the jobs its live sessions hold together."""
+    """A server-wide budget would be crossed: the jobs, or bytes of scenario text, its live sessions hold."""
 
 
 class IllegalTransition(CapymockError):

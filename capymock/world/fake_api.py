@@ -80,6 +80,8 @@ class FakeApi:
         hold (a session's is its server's budget: it raises `OverBudget` to refuse)."""
         self.held_bytes = 0
         """Bytes of the scenario text the last load was parsed from."""
+        self.held_jobs = 0
+        """Jobs the last load scripted (some may not exist yet: a first step's `after` delays one)."""
         self._journal_size = journal_size
         self._random = random.Random(seed)
         self._failures: deque[str] = deque(maxlen=KEPT_DEFECTS)
@@ -165,7 +167,7 @@ class FakeApi:
         with self._swap_lock:
             self._baseline = baseline
             self._world = self._new_world(baseline, clock)
-            self.held_bytes = size
+            self.held_bytes, self.held_jobs = size, total
 
     def reset(self) -> None:
         """Return to the state right after the last `load()` (an empty mock if none), with an

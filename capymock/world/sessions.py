@@ -94,7 +94,8 @@ class Sessions:
         with self._lock:
             self._purge()
             others = [s.fake for s in self._live.values() if s is not session]
-        held_jobs, held_bytes = sum(len(f.world.store) for f in others), sum(f.held_bytes for f in others)
+        held_jobs = sum(max(len(f.world.store), f.held_jobs) for f in others)
+        held_bytes = sum(f.held_bytes for f in others)
         if held_jobs + jobs > self.job_budget:
             crossed = (
                 f"the live sessions hold {held_jobs:,} jobs and this one would hold {jobs:,}: more than "
