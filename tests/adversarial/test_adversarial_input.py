@@ -249,3 +249,28 @@ def test_a_scenario_that_is_no_regular_file_is_refused_before_it_is_read(tmp_pat
         [*CAPYMOCK, "validate", "--spec", str(path), "demo"], capture_output=True, text=True, timeout=120
     )
     assert spec.returncode == 2 and "Traceback" not in spec.stderr, spec
+
+
+def test_the_python_api_refuses_the_bomb_at_its_entry(tmp_path: Path) -> None:
+    import capymock
+
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text(ALIAS_BOMB)
+    mock = capymock.Mock()
+    with pytest.raises(capymock.ScenarioError) as refused:
+        mock.load(bomb)
+    (problem,) = refused.value.problems
+    assert (problem.location.line if problem.location else None, problem.path) == (3, "jobs[0].generate")
+    assert mock.scenario is None and len(mock.world.store) == 0  # nothing was loaded
+    with pytest.raises(
+        capymock.ScenarioError, match=r"<scenario>:2:\d+: jobs\[1\]\.generate: expected at most 50"
+    ):
+        capymock.parse_scenario(
+            "projects: [p]\njobs: [&g {generate: 30, project: p}, *g]\n", mock.spec, max_jobs=50
+        )
+    files = []
+    for project in ("p", "q"):
+        files.append(tmp_path / f"{project}.yaml")
+        files[-1].write_text(f"projects: [{project}]\njobs: [{{generate: 30, project: {project}}}]\n")
+    with pytest.raises(capymock.ScenarioError, match="60 jobs together, more than the 50 a load may hold"):
+        capymock.Mock(max_jobs=50).load(*files)
