@@ -274,3 +274,24 @@ def test_the_python_api_refuses_the_bomb_at_its_entry(tmp_path: Path) -> None:
         files[-1].write_text(f"projects: [{project}]\njobs: [{{generate: 30, project: {project}}}]\n")
     with pytest.raises(capymock.ScenarioError, match="60 jobs together, more than the 50 a load may hold"):
         capymock.Mock(max_jobs=50).load(*files)
+
+
+def test_serve_refuses_the_bomb_at_start_and_takes_the_limits_as_options(tmp_path: Path) -> None:
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text(ALIAS_BOMB)
+    refused = subprocess.run(
+        [*CAPYMOCK, "serve", "--port", "0", "--scenario", str(bomb)],
+        capture_output=True,
+        text=True,
+        timeout=120,  # a guard against a hang, not a measure
+    )
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr, refused
+    assert f"{bomb}:3:19: jobs[0].generate: expected at most 20,000 jobs" in refused.stderr
+    with serving(["--quiet", "--max-jobs", "50", "--max-body", "2048"]) as served:
+        sixty = b"projects: [p]\njobs: [&g {generate: 30, project: p}, *g]\n"
+        answer = control(served, "scenario", "POST", sixty)
+        assert answer.status == 422 and "expected at most 50 jobs" in answer.body["error"], answer
+        session = control(served, "sessions", "POST", {"scenario": sixty.decode()})
+        assert session.status == 422 and "expected at most 50 jobs" in session.body["error"], session
+        large = control(served, "scenario", "POST", b"projects: [p]\n" + b"#" * 2048)
+        assert large.status == 413 and "larger than 2,048 bytes" in large.body["error"], large
