@@ -41,6 +41,9 @@ MAX_ENTRY_BYTES = 64 * 1024 * 1024
 """The largest cache entry read; a larger one is a miss."""
 
 
+_NONBLOCK: int = getattr(os, "O_NONBLOCK", 0)
+
+
 class UnreadableFile(Exception):
     """A file that is not read: not a regular file, too large, or the system refused it."""
 
@@ -58,8 +61,10 @@ def read_file(path: str | os.PathLike[str], limit: int = MAX_FILE_BYTES) -> byte
     """
     try:
         # O_NONBLOCK: opening a named pipe returns at once (nothing is read from it) instead of
-        # waiting for a writer.
-        handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        # waiting for a writer (POSIX; Windows has neither the flag nor such pipes).
+        handle = os.open(
+            path, os.O_RDONLY | _NONBLOCK | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+        )
     except OSError as exc:
         raise UnreadableFile(path, f"cannot read: {exc.strerror or exc}") from None
     try:
@@ -68,7 +73,8 @@ def read_file(path: str | os.PathLike[str], limit: int = MAX_FILE_BYTES) -> byte
             raise UnreadableFile(path, f"not a regular file: {_kind(found.st_mode)}; give a YAML file")
         if found.st_size > limit:
             raise UnreadableFile(path, f"{found.st_size:,} bytes, more than the {limit:,} a file may have")
-        os.set_blocking(handle, True)
+        if _NONBLOCK:
+            os.set_blocking(handle, True)
         chunks, total = [], 0
         while total <= limit:
             chunk = os.read(handle, min(1 << 20, limit + 1 - total))
