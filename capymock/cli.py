@@ -21,6 +21,7 @@ from capymock.core.defaults import (
     SESSION_BYTE_BUDGET,
     SESSION_JOB_BUDGET,
 )
+from capymock.core.sizes import format_size
 from capymock.core.spec import JOB
 from capymock.errors import CapymockError
 from capymock.version import __version__
@@ -123,6 +124,20 @@ def cli() -> None:
     help="The most sessions live at once; beyond it, starting one is a 429.",
 )
 @click.option(
+    "--answer-cache",
+    default="32MB",
+    show_default=True,
+    help="Memory for remembered answers, shared by the server and all its sessions (0: none); "
+    "past it, the answers used least recently are forgotten.",
+)
+@click.option(
+    "--max-held",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(1, 100_000),
+    help="The most requests faults' delays hold back at once, server-wide; beyond it, a 503.",
+)
+@click.option(
     "--max-session-jobs",
     default=SESSION_JOB_BUDGET,
     show_default=True,
@@ -131,11 +146,11 @@ def cli() -> None:
 )
 @click.option(
     "--max-session-bytes",
-    default=SESSION_BYTE_BUDGET,
+    default=format_size(SESSION_BYTE_BUDGET),
     show_default=True,
-    type=click.IntRange(0, 1 << 40),
-    metavar="BYTES",
-    help="The most bytes of scenario text all live sessions were loaded from; past it, a 503.",
+    metavar="SIZE",
+    callback=lambda ctx, param, value: _size(value, "--max-session-bytes"),
+    help="The most scenario text all live sessions were loaded from, together; past it, a 503.",
 )
 @click.option(
     "--max-jobs",
@@ -146,10 +161,10 @@ def cli() -> None:
 )
 @click.option(
     "--max-body",
-    default=MAX_CONTROL_BODY,
+    default=format_size(MAX_CONTROL_BODY),
     show_default=True,
-    type=click.IntRange(1024, 1024 * 1024 * 1024),
-    metavar="BYTES",
+    metavar="SIZE",
+    callback=lambda ctx, param, value: _size(value, "--max-body"),
     help="The largest control request body (an inline scenario too); larger is a 413.",
 )
 @click.option("--quiet", is_flag=True, help="Do not log a line per request.")
@@ -157,7 +172,8 @@ def cli() -> None:
     "--threads",
     type=click.IntRange(1, 64),
     help="Python threads that answer requests. Default: 1, the fastest (a request held back by a "
-    "fault's delay never holds the others back; under waitress, 8 threads serve while one is armed).",
+    "fault's delay never holds the others back; under waitress, 8 threads serve while one is armed, "
+    "and each held request gets one more).",
 )
 @click.option(
     "--server",
@@ -185,6 +201,8 @@ def serve(
     allow_hosts: tuple[str, ...],
     session_ttl: timedelta,
     max_sessions: int,
+    answer_cache: str,
+    max_held: int,
     max_session_jobs: int,
     max_session_bytes: int,
     max_jobs: int,
@@ -195,6 +213,8 @@ def serve(
 ) -> None:
     """Serve the Capy Jobs API from scenarios, until Ctrl-C or SIGTERM."""
     _stop_on_signals()
+    from capymock.core import memo
+    from capymock.core.sizes import parse_size
     from capymock.mock import Mock
     from capymock.system.clock import SystemClock
     from capymock.web.access import is_loopback
@@ -207,6 +227,10 @@ def serve(
         parts = urlsplit(origin)
         if parts.scheme not in ("http", "https") or not parts.netloc or parts.path.strip("/"):
             raise CliError(f"--allow-origin {origin!r}: expected an origin such as http://localhost:5173")
+    try:
+        memo.SHARED.limit = 0 if answer_cache.strip() == "0" else parse_size(answer_cache)
+    except ValueError as exc:
+        raise CliError(f"--answer-cache {exc}") from None
     references = scenarios or ("demo",)
     folders = [Path(reference).parent for reference in references if Path(reference).is_file()]
     mock = Mock(
@@ -233,6 +257,7 @@ def serve(
         allow_origins=allow_origins,
         scenario_dirs=[*folders, *map(Path, scenarios_dirs)],
     )
+    served.app.holds.limit = max_held
 
     def ready(url: str, layer: str) -> None:
         mock.url = url
@@ -269,6 +294,15 @@ def _stop_on_signals() -> None:
     with SIGINT ignored, and Python leaves it so)."""
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, signal.default_int_handler)
+
+
+def _size(value: str, option: str) -> int:
+    from capymock.core.sizes import parse_size
+
+    try:
+        return parse_size(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint=option) from None
 
 
 def _duration(value: str, option: str) -> timedelta:
@@ -543,7 +577,13 @@ def _secret(token: str | None, token_env: str) -> str:
     "--timeout",
     default="10s",
     show_default=True,
-    help="Wait this long for the deployment's answer; no answer in time is recorded as a fault.",
+    help="Wait this long for the deployment's whole answer; no answer in time is recorded as a fault.",
+)
+@click.option(
+    "--max-answer",
+    default="16MB",
+    show_default=True,
+    help="The largest answer the deployment may send (a larger one is a 502, or no answer).",
 )
 @click.option(
     "--redact",
@@ -582,6 +622,7 @@ def record(
     host: str,
     port: int,
     timeout: str,
+    max_answer: str,
     redact: str,
     rename: bool,
     schema_location: str | None,
@@ -596,6 +637,7 @@ def record(
     """
     _stop_on_signals()
     from capymock.core.rates import parse_rate
+    from capymock.core.sizes import parse_size
     from capymock.record.writer import Options
     from capymock.system.specs import load_spec
 
@@ -618,13 +660,19 @@ def record(
         timeout=_duration(timeout, "--timeout").total_seconds(),
     )
     stop_after = _duration(duration, "--duration").total_seconds() if duration else None
+    try:
+        largest = parse_size(max_answer)
+    except ValueError as exc:
+        raise CliError(f"--max-answer {exc}") from None
     folder = Path(output).resolve().parent
     if output != "-" and not (folder.is_dir() and os.access(folder, os.W_OK)):
         raise CliError(f"-o {output}: {folder} is not a folder this user can write in")
     if proxy:
         if not target:
             raise CliError("--proxy needs --target URL: the deployment to forward to")
-        recording = _record_as_proxy(_base_url(target, "--target"), loaded, host, port, options, stop_after)
+        recording = _record_as_proxy(
+            _base_url(target, "--target"), loaded, host, port, options, stop_after, largest
+        )
     else:
         if not base_url or not project_id:
             raise CliError("poll mode needs --base-url and --project-id (or --proxy --target URL)")
@@ -640,6 +688,7 @@ def record(
             duration=stop_after,
             rate=rate,
             timeout=options.timeout,
+            max_answer=largest,
         )
         recording = _record_by_polling(watch, loaded)
     return _write_recording(recording, loaded, options, output)
@@ -697,14 +746,16 @@ def _record_by_polling(watch: Any, spec: Any) -> Any:
 
 
 def _record_as_proxy(
-    target: str, spec: Any, host: str, port: int, options: Any, stop_after: float | None
+    target: str, spec: Any, host: str, port: int, options: Any, stop_after: float | None, max_answer: int
 ) -> Any:
     from capymock.record.observations import public_url
     from capymock.record.proxy import RecordingProxy
     from capymock.web.access import Access
     from capymock.web.served import DELAY_THREADS, run_until_stopped
 
-    proxy = RecordingProxy(target, spec, timeout=options.timeout, access=Access.serving(host))
+    proxy = RecordingProxy(
+        target, spec, timeout=options.timeout, access=Access.serving(host), max_answer=max_answer
+    )
     proxy.on_change = _progress(spec)
 
     def ready(url: str, layer: str) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 from capymock.core.clock import Clock, ManualClock
 from capymock.core.spec import Spec
-from capymock.system.clock import SystemClock, wall_clock_now
+from capymock.system.clock import SystemClock
 from capymock.web.app import App
 from capymock.web.served import Served
 from capymock.world.fake_api import FakeApi, ScenarioReference
@@ -73,7 +73,8 @@ class Mock(FakeApi):
             self.sessions.end(session.session_id)
 
     def _session_mock(self, speed: float | None) -> FakeApi:
-        clock: Clock = SystemClock(speed, wall_clock_now()) if speed else ManualClock(wall_clock_now())
+        now = self._wall()
+        clock: Clock = SystemClock(speed, now) if speed else ManualClock(now)
         return Mock(
             spec=self.spec,
             clock=clock,
@@ -82,6 +83,7 @@ class Mock(FakeApi):
             token=self.token,
             control_token=self.control_token,
             handlers=self.handlers,
+            wall=self._wall,
             max_jobs=self.max_jobs,
             max_body=self.max_body,
         )

@@ -155,3 +155,30 @@ def page_server(html: str) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def iter_until(stream: Any, text: str) -> Iterator[str]:
+    for line in iter(stream.readline, ""):
+        yield line
+        if text in line:
+            return
+
+
+@contextmanager
+def proxying(target: str, output: Path, *more: str) -> Iterator[tuple[str, subprocess.Popen[str], list[str]]]:
+    process = subprocess.Popen(
+        [*CAPYMOCK, "record", "--proxy", "--target", target, "--port", "0", "-o", str(output), *more],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert process.stderr is not None
+    lines = list(iter_until(process.stderr, "forwarding"))
+    found = re.search(r"forwarding (http://\S+) to", "".join(lines))
+    assert found, lines
+    try:
+        yield found.group(1), process, lines
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+        lines += process.communicate(timeout=60)[1].splitlines()

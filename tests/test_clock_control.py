@@ -135,3 +135,53 @@ def test_a_move_by_hand_says_it_stopped_the_script_and_unknown_states_get_a_hint
         assert again["script_stopped"] is False
         added = http(f"{served.url}/_capymock/jobs", "POST", None, {"state": "runing"})
         assert added.status == 422 and "(did you mean 'running'?)" in added.body["error"]
+
+
+def test_reset_restores_the_clock_as_it_was_started() -> None:
+    with serving(["--scenario", "retry-then-succeed", "--paused"]) as served:
+        assert clock(served, {"speed": 10})["paused"] is False
+        assert http(f"{served.url}/_capymock/advance", "POST", None, {"seconds": 5}).status == 200
+        assert http(f"{served.url}/_capymock/reset", "POST").status in (200, 204)
+        after = clock(served)
+        assert (after["paused"], after["speed"], after["now"]) == (True, 1.0, "2026-01-01T09:00:00Z")
+        real_time_passes(served, 0.3)
+        assert clock(served)["now"] == "2026-01-01T09:00:00Z"  # it stands, as it was started
+
+
+def test_a_session_reset_runs_again_at_the_speed_it_was_made_with() -> None:
+    with serving(["--quiet"]) as served:
+        session = http(
+            f"{served.url}/_capymock/sessions", "POST", None, {"scenario": "retry-then-succeed", "speed": 5}
+        ).body
+        control = session["control_url"]
+        assert http(f"{control}/clock", "POST", None, {"paused": True}).body["paused"] is True
+        assert http(f"{control}/reset", "POST").status in (200, 204)
+        after = http(f"{control}/clock").body
+        assert (after["paused"], after["speed"], after["manual"]) == (False, 5.0, False)
+
+
+NOW_SCENARIO = """
+start: now
+projects: [proj_a]
+jobs:
+  - {id: job_old, project: proj_a, age: 10m, steps: [{state: pending}, {after: 1m, state: claimed}]}
+"""
+
+
+def test_reset_of_a_scenario_starting_now_starts_at_the_real_time_of_the_reset(tmp_path: Path) -> None:
+    path = tmp_path / "now.yaml"
+    path.write_text(NOW_SCENARIO, encoding="utf-8")
+    real = [datetime(2026, 5, 1, 4, 56, tzinfo=UTC)]
+    mock = capymock.Mock(scenario=path, wall=lambda: real[0])
+    assert mock.clock.now() == real[0]
+    assert mock.job("job_old")["created_at"] == "2026-05-01T04:46:00Z"
+    mock.advance(timedelta(minutes=2))
+    real[0] += timedelta(minutes=9)  # nine real minutes later
+    mock.reset()
+    assert mock.clock.now() == datetime(2026, 5, 1, 5, 5, tzinfo=UTC)  # a new "now", not the load's
+    job = mock.job("job_old")
+    assert (job["state"], job["created_at"]) == (
+        "pending",
+        "2026-05-01T04:55:00Z",
+    )  # "10 minutes ago" reads true
+    assert mock.add_job(project_id="proj_a")["created_at"] == "2026-05-01T05:05:00Z"

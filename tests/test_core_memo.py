@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from capymock.core.memo import Memo
+import gc
+
+from capymock.core.memo import ENTRY_BYTES, Budget, Memo
 
 
 def test_a_value_is_remembered_for_its_version() -> None:
@@ -44,3 +46,51 @@ def test_a_memo_holds_up_to_its_size() -> None:
     memo.put("a", 0, "A")
     memo.put("b", 0, "B")
     assert [memo.get(key, 0) for key in "ab"] == ["A", "B"]
+
+
+def test_memos_sharing_a_budget_hold_at_most_its_bytes_together() -> None:
+    budget = Budget(limit=10 * (ENTRY_BYTES + 100))
+    memos = [Memo(budget=budget) for _ in range(5)]
+    for index, memo in enumerate(memos):
+        for key in range(4):
+            memo.put(key, 0, f"{index}:{key}", 100)
+        assert budget.used <= budget.limit
+    assert budget.used == sum(memo.held[0] for memo in memos)
+    assert [memo.get(3, 0) for memo in memos][-1] == "4:3"  # the newest is kept
+
+
+def test_the_memo_used_least_recently_is_emptied_first() -> None:
+    budget = Budget(limit=4 * (ENTRY_BYTES + 100))
+    first, second, third = (Memo(budget=budget) for _ in range(3))
+    first.put("a", 0, "A", 100)
+    second.put("b", 0, "B", 100)
+    assert first.get("a", 0) == "A"  # the first is now used more recently than the second
+    third.put("c", 0, "C", 100)
+    third.put("d", 0, "D", 100)
+    third.put("e", 0, "E", 100)  # no room: the second goes, the first stays
+    assert (first.get("a", 0), second.get("b", 0), third.get("e", 0)) == ("A", None, "E")
+
+
+def test_a_value_larger_than_the_budget_is_not_remembered() -> None:
+    budget = Budget(limit=1000)
+    memo = Memo(budget=budget)
+    memo.put("big", 0, "X", 5000)
+    assert (memo.get("big", 0), budget.used) == (None, 0)
+
+
+def test_a_memo_gone_gives_its_bytes_back() -> None:
+    budget = Budget(limit=1 << 20)
+    memo = Memo(budget=budget)
+    memo.put("a", 0, "A", 100)
+    assert budget.used == ENTRY_BYTES + 100
+    del memo
+    gc.collect()
+    assert budget.used == 0
+
+
+def test_a_new_version_gives_the_old_ones_bytes_back() -> None:
+    budget = Budget(limit=1 << 20)
+    memo = Memo(budget=budget)
+    memo.put("a", 0, "A", 100)
+    memo.put("b", 1, "B", 300)
+    assert budget.used == ENTRY_BYTES + 300

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
-from cli_helpers import CAPYMOCK, Served, _pump, serving
+from cli_helpers import CAPYMOCK, Served, _pump, proxying, serving
 from conftest import http, wait_for
 
 RETRY_TOKEN = "capy_live_web_0123456789abcdef"  # retry-then-succeed's own key
@@ -466,13 +466,6 @@ def test_a_job_first_seen_running_is_replayed_with_the_past_its_stamps_show(tmp_
         assert shown[name] == original[name], name
 
 
-def iter_until(stream: Any, text: str) -> Iterator[str]:
-    for line in iter(stream.readline, ""):
-        yield line
-        if text in line:
-            return
-
-
 POLL = ["--base-url", "http://127.0.0.1:1", "--project-id", "p", "-o", "x.yaml"]
 
 
@@ -486,6 +479,7 @@ POLL = ["--base-url", "http://127.0.0.1:1", "--project-id", "p", "-o", "x.yaml"]
         ([*POLL, "--redact", "secrets"], SECRET, "not a job field"),
         ([*POLL, "--interval", "soon"], SECRET, "--interval"),
         ([*POLL, "--rate-limit", "fast"], SECRET, "--rate-limit"),
+        ([*POLL, "--max-answer", "lots"], SECRET, "--max-answer 'lots' is not a size"),
         (["--proxy", "-o", "x.yaml"], None, "--proxy needs --target"),
         ([*POLL[:-1], "missing/x.yaml"], SECRET, "is not a folder this user can write in"),
     ],
@@ -526,26 +520,6 @@ def status_of(url: str, token: str, host: str | None = None) -> int:
         failure.close()
         return failure.code
     return 200
-
-
-@contextmanager
-def proxying(target: str, output: Path, *more: str) -> Iterator[tuple[str, subprocess.Popen[str], list[str]]]:
-    process = subprocess.Popen(
-        [*CAPYMOCK, "record", "--proxy", "--target", target, "--port", "0", "-o", str(output), *more],
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    assert process.stderr is not None
-    lines = list(iter_until(process.stderr, "forwarding"))
-    found = re.search(r"forwarding (http://\S+) to", "".join(lines))
-    assert found, lines
-    try:
-        yield found.group(1), process, lines
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-        lines += process.communicate(timeout=60)[1].splitlines()
 
 
 def test_the_proxy_records_an_injected_502_as_a_fault_and_the_jobs_states(tmp_path: Path) -> None:

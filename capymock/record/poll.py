@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,6 +17,7 @@ from capymock.core.spec import JOB, Spec
 from capymock.core.transitions import legal_targets
 from capymock.errors import CapymockError
 from capymock.record.observations import BODY_LIMIT, Recording, json_body, public_url
+from capymock.record.upstream import MAX_ANSWER, Unanswered, exchange
 
 
 @dataclass(frozen=True)
@@ -36,6 +35,9 @@ class Target:
     rate: str | None = None
     """At most this many requests ("10/s", "300/m"; None: as fast as the interval allows)."""
     timeout: float = 10.0
+    """The longest a whole exchange may take (a slower answer is a timeout)."""
+    max_answer: int = MAX_ANSWER
+    """The largest answer read (a larger one is no answer)."""
 
 
 PAGE = 100
@@ -51,6 +53,7 @@ def record_by_polling(
 ) -> Recording:
     """Watch `target` and return what it did. Ctrl-C ends the recording, not the program."""
     recording = Recording(datetime.now(UTC), target.base_url)
+    recording.keep_out(target.token)
     poller = _Poller(target, spec, recording, on_change)
     with contextlib.suppress(KeyboardInterrupt):
         poller.run()
@@ -148,28 +151,25 @@ class _Poller:
                 time.sleep(wait)
             self.next_request = max(self.next_request, time.monotonic()) + self.spacing
         url = self.target.base_url + path
-        request = urllib.request.Request(url, headers={"Authorization": f"Bearer {self.target.token}"})
+        headers = {"Authorization": f"Bearer {self.target.token}", "Accept": "application/json"}
         seen = time.monotonic() - self.began
         try:
-            with urllib.request.urlopen(request, timeout=self.target.timeout) as response:
-                return response.status, json_body(response.read())
-        except urllib.error.HTTPError as failure:
-            with failure:
-                if failure.code == 401 and not self.recording.jobs:
-                    raise RecordError(
-                        "the deployment rejected the token (401): is it expired or rotated?"
-                    ) from None
-                body = failure.read(BODY_LIMIT + 1)
-                if failure.code >= 500:
-                    self.recording.failed("GET", path.split("?")[0], failure.code, seen, body)
-                return failure.code, json_body(body)
-        except (urllib.error.URLError, TimeoutError, OSError) as failure:
-            reason = getattr(failure, "reason", failure)
+            answer = exchange(url, "GET", headers, deadline=self.target.timeout, limit=self.target.max_answer)
+        except Unanswered as failure:
             if not self.recording.jobs:
-                raise RecordError(f"cannot reach {public_url(self.target.base_url)}: {reason}") from None
-            if isinstance(reason, TimeoutError):
+                raise RecordError(
+                    f"cannot reach {public_url(self.target.base_url)}: {failure.reason}"
+                ) from None
+            if failure.timed_out:
                 self.recording.failed("GET", path.split("?")[0], None, seen)
             return None, None
+        if answer.status == 401 and not self.recording.jobs:
+            raise RecordError("the deployment rejected the token (401): is it expired or rotated?")
+        if answer.status >= 500:
+            self.recording.failed(
+                "GET", path.split("?")[0], answer.status, seen, answer.body[: BODY_LIMIT + 1]
+            )
+        return answer.status, json_body(answer.body)
 
 
 def _page(listing: Operation) -> int:

@@ -1,13 +1,12 @@
 """Proxy mode: a WSGI app that forwards each request to the deployment with the caller's own token,
 answers with the deployment's answer, and notes what passed through: the jobs it showed, and
-its 5xx answers and timeouts (they become the scenario's faults)."""
+its 5xx answers and timeouts (they become the scenario's faults). Each exchange is bounded
+(`record.upstream`): a redirect is passed back, never followed with the caller's token."""
 
 from __future__ import annotations
 
 import json
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +16,7 @@ from capymock.core.job import encode
 from capymock.core.routing import NoRoute, WrongMethod, router_for
 from capymock.core.spec import JOB, Spec, jobs_in_body
 from capymock.record.observations import Recording
+from capymock.record.upstream import MAX_ANSWER, Unanswered, exchange
 from capymock.web.access import Access
 from capymock.web.answer import Answer, error
 from capymock.web.environ import STATUS_LINES, StartResponse, header, read_body, request_path
@@ -48,9 +48,17 @@ class RecordingProxy:
     """Forwards to `target`; `recording` gets every job shown and every failure."""
 
     def __init__(
-        self, target: str, spec: Spec, *, timeout: float = 10.0, access: Access | None = None
+        self,
+        target: str,
+        spec: Spec,
+        *,
+        timeout: float = 10.0,
+        access: Access | None = None,
+        max_answer: int = MAX_ANSWER,
     ) -> None:
         self.target, self.spec, self.timeout = target.rstrip("/"), spec, timeout
+        self.max_answer = max_answer
+        """The largest answer passed on (a larger one is a 502)."""
         self.access = access or Access()
         self.recording = Recording(datetime.now(UTC), self.target)
         self.began = time.monotonic()
@@ -74,27 +82,26 @@ class RecordingProxy:
             return _error(400, "Content-Length is not a number")
         if data is not None and len(data) > MAX_BODY:
             return _error(413, f"the body is larger than {MAX_BODY} bytes")
+        if not path.startswith("/"):
+            return _error(400, f"the request target must be a path starting with /, not {path[:50]!r}")
         headers = {name: value for name in FORWARDED if (value := header(environ, name)) is not None}
+        if "Authorization" in headers:
+            self.recording.keep_out(headers["Authorization"])
         url = self.target + quote(path, safe=PATH_SAFE) + (f"?{query}" if query else "")
-        request = urllib.request.Request(url, data=data, method=method, headers=headers)
         seen = time.monotonic() - self.began
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                status, answer, body = response.status, response.headers, response.read()
-        except urllib.error.HTTPError as failure:
-            with failure:
-                status, answer, body = failure.code, failure.headers, failure.read()
-        except (urllib.error.URLError, TimeoutError, OSError) as failure:
-            reason = getattr(failure, "reason", failure)
-            if isinstance(reason, TimeoutError):  # the deployment's doing: a fault of the scenario
+            answer = exchange(url, method, headers, data, deadline=self.timeout, limit=self.max_answer)
+        except Unanswered as failure:
+            if failure.timed_out:  # the deployment's doing: a fault of the scenario
                 self.recording.failed(method, path, None, seen)
                 return _error(504, f"the deployment did not answer within {self.timeout:g}s")
-            return _error(502, f"cannot reach the deployment: {reason}")
+            return _error(502, f"the deployment's answer is unusable: {failure.reason}")
+        status, body = answer.status, answer.body
         if status >= 500:
             self.recording.failed(method, path, status, seen, body)
         elif 200 <= status < 300:
             self.note(method, path, body, seen)
-        kept = [(name, value) for name, value in answer.items() if name.lower() not in HOP_BY_HOP]
+        kept = [(name, value) for name, value in answer.headers if name.lower() not in HOP_BY_HOP]
         return status, kept, body
 
     def note(self, method: str, path: str, body: bytes, seen: float) -> None:

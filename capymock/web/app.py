@@ -28,10 +28,13 @@ from capymock.web.access import Access
 from capymock.web.answer import Answer, crashed, error, method_not_allowed
 from capymock.web.environ import (
     DEFERRABLE,
+    HELD,
+    HOLDS,
     STATUS_LINES,
     TAKEN,
     Environ,
     HeldBack,
+    Holds,
     StartResponse,
     header,
     request_path,
@@ -60,9 +63,12 @@ class App:
         self._root = fake
         self.access = access or Access()
         self.sessions = sessions
+        self.holds = Holds()
+        """The requests faults' delays hold back, across the server and its sessions."""
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         method = environ["REQUEST_METHOD"].upper()
+        environ[HOLDS] = self.holds
         path = request_path(environ)
         query = environ.get("QUERY_STRING") or ""  # parsed only where a fault or a parameter needs it
         operation_id, cors = None, False
@@ -177,7 +183,9 @@ def _operation(
             fake, operation_id, *_answer(fake, world, operation, principal, path_parameters, query, environ)
         )
         if sound:
-            world.answers.put(key, version, answer)
+            size = len(answer.body) if isinstance(answer.body, bytes) else 4096
+            cost = size + len(path) + len(query) + sum(len(h or "") for h in headers)
+            world.answers.put(key, version, answer, cost)
     if method != "HEAD":  # HEAD shows no job, so reads none
         world.timeline.record_reads(answer.reads)
     return answer, operation_id
@@ -232,11 +240,27 @@ def _injected(
         fault = world.faults.take(method, path, operation.operation_id, values)
     if fault is None:
         return None
+    held: Holds | None = environ.pop(HELD, None)
+    if held is not None:  # run again once its delay is over: its place is free
+        held.give_back()
     if fault.delay and TAKEN not in environ:
+        holds: Holds | None = environ.get(HOLDS)
+        if holds is not None and not holds.take():
+            return error(
+                503,
+                f"capymock: {holds.count} requests are held back by delay faults, the most this "
+                f"server holds at once (--max-held {holds.limit}); clear the faults "
+                "(DELETE /_capymock/faults) or wait for their delays",
+            )
         if environ.get(DEFERRABLE):
+            environ[HELD] = holds
             raise HeldBack(fault.delay.total_seconds(), fault)
-        with world.faults.holding():
-            time.sleep(fault.delay.total_seconds())
+        try:
+            with world.faults.holding():
+                time.sleep(fault.delay.total_seconds())
+        finally:
+            if holds is not None:
+                holds.give_back()
     if fault.status is None:
         return None
     body = fault.body if fault.body is not None else {"error": f"injected fault: HTTP {fault.status}"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -46,6 +47,35 @@ DEFERRABLE = "capymock.deferrable"
 instead of sleeping on the server's thread."""
 TAKEN = "capymock.taken"
 """Environ key of the fault a held-back request already took (and waited for), when it is run again."""
+
+
+HOLDS = "capymock.holds"
+"""Environ key of the server's `Holds`: how many requests delays hold back, and how many may be."""
+HELD = "capymock.held"
+"""Environ key set on a request a delay holds back: the `Holds` to give its place back to."""
+MAX_HELD = 1000
+"""Requests delays may hold back at once, server-wide, by default (`serve --max-held`)."""
+
+
+class Holds:
+    """The requests held back by faults' delays across a server and all its sessions: at most
+    `limit` at once (a thread each under waitress, a timer each under granian)."""
+
+    def __init__(self, limit: int = MAX_HELD) -> None:
+        self.limit, self.count = limit, 0
+        self._lock = threading.Lock()
+
+    def take(self) -> bool:
+        """A place for one more held request; False when all `limit` are taken."""
+        with self._lock:
+            if self.count >= self.limit:
+                return False
+            self.count += 1
+            return True
+
+    def give_back(self) -> None:
+        with self._lock:
+            self.count -= 1
 
 
 class HeldBack(Exception):

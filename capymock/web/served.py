@@ -116,11 +116,16 @@ class Served:
                 self.port,
                 on_ready=ready,
                 server=server,
-                threads=threads or (lambda: DELAY_THREADS if self._delaying() else 1),
+                threads=threads or self._threads,
                 log=log,
             )
         finally:
             watching.set()
+
+    def _threads(self) -> int:
+        """Python threads for waitress: one; `DELAY_THREADS` while a fault's delay may hold a
+        request back; and one more for each request held (a held request keeps its thread)."""
+        return (DELAY_THREADS if self._delaying() else 1) + self.app.holds.count
 
     def _delaying(self) -> bool:
         """Whether the fake API or one of its sessions holds a request back, or may (a fault's delay)."""

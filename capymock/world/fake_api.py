@@ -60,6 +60,7 @@ class FakeApi:
         seed: int = 0,
         journal_size: int = DEFAULT_SIZE,
         handlers: Mapping[str, Callable[..., Any]] | None = None,
+        wall: Callable[[], datetime] = wall_clock_now,
         max_jobs: int = MAX_JOBS,
         max_body: int = MAX_CONTROL_BODY,
     ) -> None:
@@ -97,7 +98,13 @@ class FakeApi:
         """Each load or reset leaves the clock standing until the API's first request."""
         self.reload_error: str | None = None
         """Why the last reload of the served files failed (None: it did not)."""
-        clock = clock if clock is not None else ManualClock(wall_clock_now())
+        self._wall = wall
+        clock = clock if clock is not None else ManualClock(wall())
+        self._restart = _like(clock)
+        """Makes the clock a load or reset starts: like the mock's when it was made or last loaded."""
+        self._loaded: list[Scenario] = []
+        self._starts_now = False
+        """Whether the loaded scenarios start at the real time of each load and reset."""
         self._baseline = empty_baseline(clock.now(), token)
         self._world = World(self.spec, self._baseline, clock, self.record_failure, journal_size)
         if scenario is not None:
@@ -156,31 +163,42 @@ class FakeApi:
             self.admit(total, size)
         check_disjoint(parsed)
         clock = self._world.clock
-        start = self.start if self.start != "now" else wall_clock_now()
-        start = start or next((s.start for s in parsed if s.start is not None), None)
-        if start is None:
-            start = wall_clock_now() if any(s.starts_now for s in parsed) else clock.now()
-        if parsed:
-            baseline = planned_baseline(self.spec, parsed, start, self.token)
+        if self.start == "now":
+            start: datetime | None = None
         else:
-            baseline = empty_baseline(start, self.token)
+            start = self.start or next((s.start for s in parsed if s.start is not None), None)
+        starts_now = self.start == "now" or (start is None and any(s.starts_now for s in parsed))
+        if start is None:
+            start = self._wall() if starts_now else clock.now()
+        baseline = self._plan(parsed, start)
         with self._swap_lock:
+            self._loaded, self._starts_now, self._restart = parsed, starts_now, _like(clock)
             self._baseline = baseline
-            self._world = self._new_world(baseline, clock)
+            self._world = self._new_world(baseline)
             self.held_bytes, self.held_jobs = size, total
 
     def reset(self) -> None:
-        """Return to the state right after the last `load()` (an empty mock if none), with an
-        empty request journal."""
+        """Start over from the last `load()` (an empty mock if none): its jobs, keys, scripts
+        and faults, an empty request journal, and its clock as it was loaded (manual, or
+        running at its speed, paused or not), at its start; a scenario that starts `now` starts
+        at the real time of the reset."""
         with self._swap_lock:
-            self._world = self._new_world(self._baseline, self._world.clock)
+            if self._starts_now:
+                self._baseline = self._plan(self._loaded, self._wall())
+            self._world = self._new_world(self._baseline)
 
-    def _new_world(self, baseline: Baseline, clock: Clock) -> World:
+    def _plan(self, scenarios: list[Scenario], start: datetime) -> Baseline:
+        if scenarios:
+            return planned_baseline(self.spec, scenarios, start, self.token)
+        return empty_baseline(start, self.token)
+
+    def _new_world(self, baseline: Baseline) -> World:
+        clock = self._restart(baseline.start)
         waits = self.start_on_first_request and isinstance(clock, SystemClock)
         if waits and isinstance(clock, SystemClock):
             restarted: Clock = SystemClock(clock.speed, baseline.start, paused=True)
         else:
-            restarted = clock.restarted(baseline.start)
+            restarted = clock
         world = World(self.spec, baseline, restarted, self.record_failure, self._journal_size)
         world.waiting = waits
         return world
@@ -539,3 +557,11 @@ def _existing(world: World, job_id: str) -> Job:
     if job is None:
         raise KeyError(f"no job {job_id!r}")
     return job
+
+
+def _like(clock: Clock) -> Callable[[datetime], Clock]:
+    """Makes clocks like `clock` is now (manual; or real time at its speed, paused or not)."""
+    if isinstance(clock, SystemClock):
+        speed, paused = clock.speed, clock.paused
+        return lambda moment: SystemClock(speed, moment, paused=paused)
+    return clock.restarted
