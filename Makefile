@@ -10,7 +10,7 @@ ARGS   ?=
 .PHONY: serve test lint bench mutants mutate wheel granian-latest clean
 
 serve: $(VENV)/.core
-	$(BIN)/capymock serve --port $(PORT) $(ARGS)
+	CAPYMOCK_PORT_HINT="make serve PORT=0" $(BIN)/capymock serve --port $(PORT) $(ARGS)
 
 test: $(VENV)/.test
 	$(BIN)/python -m pytest -n auto $(ARGS)

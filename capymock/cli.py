@@ -282,7 +282,8 @@ def serve(
 
 def _cannot_listen(host: str, port: int, exc: OSError) -> CliError:
     reason = os.strerror(exc.errno) if exc.errno else str(exc)
-    return CliError(f"cannot listen on {host}:{port}: {reason} (try --port 0)")
+    hint = os.environ.get("CAPYMOCK_PORT_HINT") or "--port 0"  # `make serve` says how it takes a port
+    return CliError(f"cannot listen on {host}:{port}: {reason} (try {hint[:100]}, any free port)")
 
 
 def _print_defect(message: str) -> None:

@@ -84,8 +84,17 @@ class RemoteMock:
         with contextlib.suppress(KeyError):  # already ended, or expired
             self._call("DELETE", f"{self.server}/_capymock/sessions/{self.session_id}", None)
 
+    def projects(self) -> list[str]:
+        """The projects of the mock's organization, in the order declared."""
+        return list(self.state()["projects"])
+
     def state(self) -> dict[str, Any]:
         return dict(self._control("GET", "state"))
+
+    @property
+    def organization_id(self) -> str:
+        """The organization of the loaded scenario (the default token's)."""
+        return str(self.state()["organization"])
 
     @property
     def scenario(self) -> str | None:

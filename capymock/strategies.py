@@ -18,7 +18,7 @@ except ImportError:  # pragma: no cover - exercised only without the extra
     raise ImportError("capymock.strategies needs hypothesis: pip install 'capymock[hypothesis]'") from None
 
 from capymock.core.auth import API_KEY_PREFIX
-from capymock.core.defaults import GENERATED_TYPES
+from capymock.core.defaults import DEFAULT_ORGANIZATION, DEFAULT_PROJECT, GENERATED_TYPES
 from capymock.core.job import Job, compose_job
 from capymock.core.lifecycle import Lifecycle
 from capymock.core.reachability import oracle_for
@@ -43,10 +43,14 @@ def jobs(
     organization_id: str | None = None,
     spec: Spec | None = None,
     unreachable: bool = False,
+    mock: Any = None,
 ) -> st.SearchStrategy[dict[str, Any]]:
     """Jobs as the API sends them (all fields), optionally in one `state` or project.
 
-    Each is made by walking the lifecycle's legal transitions from the initial state. With
+    Each is made by walking the lifecycle's legal transitions from the initial state. By
+    default a job is in the mock's default organization and project (`org_demo`,
+    `proj_demo`); given a `mock` (a `capy_mock` handle), in its organization and one of its
+    projects, so `mock.add_job(**job)` takes it and the mock's token reads it. With
     `unreachable=True`, each is such a job with one derived thing changed so that no walk
     produces it (valid under the schema, as odd data from a deployment may be): for consumer
     tests of what a client does with it.
@@ -55,12 +59,22 @@ def jobs(
     lifecycle = spec.lifecycle
     if state is not None and state not in lifecycle.states:
         raise ValueError(f"{state!r} is not a state; states: {', '.join(lifecycle.states)}")
-    walked = _walked_jobs(spec, state, project_id, organization_id)
+    projects = _projects(project_id, mock)
+    organization = organization_id or (mock.organization_id if mock is not None else DEFAULT_ORGANIZATION)
+    walked = projects.flatmap(lambda project: _walked_jobs(spec, state, project, organization))
     if not unreachable:
         return walked
     oracle = oracle_for(spec)
     broken = st.tuples(walked, st.data()).map(lambda drawn: _broken(spec, drawn[0], drawn[1]))
     return broken.filter(lambda job: not oracle.explain(job).explained)
+
+
+def _projects(project_id: str | None, mock: Any) -> st.SearchStrategy[str]:
+    """The project a job is drawn in: the one given, one of `mock`'s, or the default."""
+    if project_id is not None:
+        return st.just(project_id)
+    projects = mock.projects() if mock is not None else []
+    return st.sampled_from(projects) if projects else st.just(DEFAULT_PROJECT)  # an empty mock makes it
 
 
 def _broken(spec: Spec, job: dict[str, Any], data: st.DataObject) -> dict[str, Any]:
@@ -88,7 +102,7 @@ def _broken(spec: Spec, job: dict[str, Any], data: st.DataObject) -> dict[str, A
 
 @st.composite
 def _walked_jobs(
-    draw: st.DrawFn, spec: Spec, state: str | None, project_id: str | None, organization_id: str | None
+    draw: st.DrawFn, spec: Spec, state: str | None, project_id: str, organization_id: str
 ) -> dict[str, Any]:
     lifecycle = spec.lifecycle
     moment = draw(
@@ -100,7 +114,7 @@ def _walked_jobs(
     )
     moment = moment.replace(microsecond=0)
     given = {
-        JOB.project: project_id if project_id is not None else "proj_" + draw(_IDS),
+        JOB.project: project_id,
         JOB.type: draw(st.sampled_from([*GENERATED_TYPES, "preview"])),
         lifecycle.retry.limit: draw(st.integers(min_value=1, max_value=5)),
         **draw(_free_fields(spec)),
@@ -109,7 +123,7 @@ def _walked_jobs(
         spec,
         given,
         job_id="job_" + draw(_IDS),
-        organization_id=organization_id if organization_id is not None else "org_" + draw(_IDS),
+        organization_id=organization_id,
         now=format_timestamp(moment),
     )
     job = created
@@ -179,24 +193,28 @@ def job_lists(
     min_size: int = 0,
     max_size: int = 25,
     spec: Spec | None = None,
+    mock: Any = None,
 ) -> st.SearchStrategy[list[dict[str, Any]]]:
-    """A project's jobs as `listProjectJobs` answers them: unique ids, newest first."""
+    """A project's jobs as `listProjectJobs` answers them: unique ids, newest first (the
+    project and organization as `jobs()` chooses them)."""
     if not 0 <= min_size <= max_size:
         raise ValueError(f"need 0 <= min_size <= max_size, got {min_size} and {max_size}")
-    return _job_lists(project_id, organization_id, min_size, max_size, spec or load_spec())
+    spec = spec or load_spec()
+    organization = organization_id or (mock.organization_id if mock is not None else DEFAULT_ORGANIZATION)
+    return _projects(project_id, mock).flatmap(
+        lambda project: _job_lists(project, organization, min_size, max_size, spec)
+    )
 
 
 @st.composite
 def _job_lists(
     draw: st.DrawFn,
-    project_id: str | None,
-    organization_id: str | None,
+    project: str,
+    organization: str,
     min_size: int,
     max_size: int,
     spec: Spec,
 ) -> list[dict[str, Any]]:
-    project = project_id if project_id is not None else "proj_" + draw(_IDS)
-    organization = organization_id if organization_id is not None else "org_" + draw(_IDS)
     one = jobs(project_id=project, organization_id=organization, spec=spec)
     drawn = draw(st.lists(one, min_size=min_size, max_size=max_size, unique_by=lambda job: job[JOB.id]))
     return sorted(drawn, key=lambda job: (job[JOB.created], job[JOB.id]), reverse=True)

@@ -65,7 +65,9 @@ def _whole_world_problems(state: dict) -> list[str]:
 def test_readers_see_only_whole_worlds_while_others_advance_reset_and_reload(tmp_path: Path) -> None:
     scenario = tmp_path / "many.yaml"
     scenario.write_text(_scenario())
-    with serving(["--scenario", str(scenario), "--reload", "--threads", "4", "--quiet"]) as served:
+    with serving(
+        ["--scenario", str(scenario), "--reload", "--threads", "4", "--quiet", "--paused"]
+    ) as served:
         control = f"{served.url}/_capymock"
         problems: list[str] = []
         counts = {"views": 0, "advances": 0, "resets": 0, "loads": 0, "edits": 0}
@@ -133,8 +135,8 @@ def test_readers_see_only_whole_worlds_while_others_advance_reset_and_reload(tmp
         assert reloads() >= counts["edits"] and "reload failed" not in "".join(served.stderr)
         # Every edit was reloaded before the next was made, so no reload is still to come.
 
-        post("clock", {"paused": True})  # from here the clock moves only when told
-        post("reset", {})
+        post("clock", {"speed": 5})
+        post("reset", {})  # as it was started: paused, at the start
         fresh = http(f"{control}/state").body
         assert fresh["now"] == "2026-01-01T09:00:00Z"  # back at the start
         assert _whole_world_problems(fresh) == []

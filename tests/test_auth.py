@@ -50,22 +50,25 @@ def test_bad_credentials_are_a_401_with_a_challenge(
 
 
 def test_the_default_key_reads_the_whole_organization(api: Api, mock: capymock.Mock) -> None:
-    a, b = mock.add_job(project_id="proj_a"), mock.add_job(project_id="proj_b")
+    a, b = (
+        mock.add_job(project_id="proj_a", create_project=True),
+        mock.add_job(project_id="proj_b", create_project=True),
+    )
     assert api.get(f"/v1/jobs/{a.id}").status == 200
     assert api.get(f"/v1/jobs/{b.id}").status == 200
     assert api.get("/v1/projects/proj_b/jobs").status == 200
 
 
 def test_a_project_key_reads_its_project(api: Api, mock: capymock.Mock) -> None:
-    job = mock.add_job(project_id="proj_a")
+    job = mock.add_job(project_id="proj_a", create_project=True)
     key = mock.add_token("capy_live_proj_a_key", project="proj_a")
     assert api.get("/v1/projects/proj_a/jobs", token=key).body["jobs"][0]["id"] == job.id
     assert api.get(f"/v1/jobs/{job.id}", token=key).status == 200
 
 
 def test_a_project_key_listing_another_project_is_a_403(api: Api, mock: capymock.Mock) -> None:
-    mock.add_job(project_id="proj_a")
-    mock.add_job(project_id="proj_b")
+    mock.add_job(project_id="proj_a", create_project=True)
+    mock.add_job(project_id="proj_b", create_project=True)
     key = mock.add_token("capy_live_proj_a_key", project="proj_a")
     reply = api.get("/v1/projects/proj_b/jobs", token=key)
     assert reply.status == 403
@@ -73,15 +76,21 @@ def test_a_project_key_listing_another_project_is_a_403(api: Api, mock: capymock
 
 
 def test_a_job_outside_the_keys_scope_is_a_404(api: Api, mock: capymock.Mock) -> None:
-    other = mock.add_job(project_id="proj_b")
+    other = mock.add_job(project_id="proj_b", create_project=True)
     key = mock.add_token("capy_live_proj_a_key", project="proj_a")
     reply = api.get(f"/v1/jobs/{other.id}", token=key)
-    assert (reply.status, reply.body) == (404, {"error": f"job {other.id!r} not found"})
+    expected = (
+        f"job {other.id!r} not found for this token: it is in project 'proj_b', "
+        "and the token is scoped to 'proj_a'"
+    )
+    assert (reply.status, reply.body) == (404, {"error": expected})
 
 
 def test_another_organizations_jobs_and_projects_are_404(api: Api, mock: capymock.Mock) -> None:
-    theirs = mock.add_job(project_id="proj_theirs", organization_id="org_other")
-    assert api.get(f"/v1/jobs/{theirs.id}").status == 404
+    theirs = mock.add_job(project_id="proj_theirs", organization_id="org_other", create_project=True)
+    hidden = api.get(f"/v1/jobs/{theirs.id}")
+    assert hidden.status == 404
+    assert "it belongs to organization 'org_other', and the token to 'org_demo'" in hidden.body["error"]
     assert api.get("/v1/projects/proj_theirs/jobs").status == 404
     their_key = mock.add_token("capy_live_other_org", organization="org_other")
     assert api.get(f"/v1/jobs/{theirs.id}", token=their_key).status == 200

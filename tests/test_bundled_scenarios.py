@@ -494,8 +494,11 @@ def test_auth_scopes_each_key_reads_exactly_its_scope(key: str, readable: set[st
                 one = api.get(f"/v1/jobs/{job_id}", token=token)
                 if project in readable:
                     assert (one.status, one.body["job"]["project_id"]) == (200, project)
-                else:  # outside the key's scope: exactly as if it did not exist
-                    assert (one.status, one.body) == (404, {"error": f"job {job_id!r} not found"})
+                else:  # outside the key's scope: a 404 that says where the job is
+                    assert one.status == 404
+                    assert one.body["error"].startswith(
+                        f"job {job_id!r} not found for this token: it is in project {project!r}"
+                    )
         missing = api.get("/v1/jobs/job_nope", token=token)
         assert (missing.status, missing.body) == (404, {"error": "job 'job_nope' not found"})
         unknown = api.get("/v1/projects/proj_gamma/jobs", token=token)

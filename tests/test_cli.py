@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from cli_helpers import CAPYMOCK, serving
-from conftest import ORACLE, SPEC_PATH, http
+from conftest import ORACLE, ROOT, SPEC_PATH, http
 
 pytestmark = pytest.mark.slow
 
@@ -84,8 +84,21 @@ def test_a_port_in_use_is_a_clear_error() -> None:
         result = run("serve", "--port", str(port))
     assert result.returncode == 2
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
-    assert "(try --port 0)" in result.stderr
+    assert "(try --port 0, any free port)" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_make_serve_on_a_port_in_use_says_how_make_takes_another() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            ["make", "-s", "serve", f"PORT={port}"], capture_output=True, text=True, timeout=120, cwd=ROOT
+        )
+    assert result.returncode != 0
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "(try make serve PORT=0, any free port)" in result.stderr
 
 
 def test_a_missing_spec_is_a_clear_error(tmp_path) -> None:

@@ -115,6 +115,19 @@ def test_every_dashboard_control_does_what_it_says(browser: Any, tmp_path: Path)
         page.click("#add-job button[type=submit]")
         wait_until(page, lambda: http(f"{served.url}/_capymock/jobs/job_clicked").status == 200, "job added")
         assert control(served, "jobs/job_clicked")["job"]["state"] == "running"
+        # A mistyped project is refused with a hint; the checkbox makes a new one.
+        page.fill("#add-id", "job_new_project")
+        page.fill("#add-project", "proj_wbe")
+        page.click("#add-job button[type=submit]")
+        page.wait_for_function("document.querySelector('#message-text').innerText.includes('did you mean')")
+        assert "'proj_web'" in page.inner_text("#message-text")
+        assert http(f"{served.url}/_capymock/jobs/job_new_project").status == 404
+        page.check("#add-create")
+        page.click("#add-job button[type=submit]")
+        wait_until(
+            page, lambda: http(f"{served.url}/_capymock/jobs/job_new_project").status == 200, "created"
+        )
+        assert control(served, "jobs/job_new_project")["job"]["project_id"] == "proj_wbe"
 
         # Arm a fault, see it bite, clear it.
         page.fill("#fault-path", "/v1/jobs/{jobID}")

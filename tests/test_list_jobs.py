@@ -10,7 +10,9 @@ from conftest import Api
 
 def add_jobs(mock: capymock.Mock, count: int, project: str = "proj_demo") -> list[str]:
     return [
-        mock.add_job(project_id=project, created_at=f"2026-01-01T09:{i // 60:02d}:{i % 60:02d}Z").id
+        mock.add_job(
+            project_id=project, create_project=True, created_at=f"2026-01-01T09:{i // 60:02d}:{i % 60:02d}Z"
+        ).id
         for i in range(count)
     ]
 

@@ -320,7 +320,7 @@ def test_the_example_suite_runs_against_another_mock_in_live_mode() -> None:
             cwd=ROOT,
         )
     assert result.returncode == 0, result.stdout[-2000:]
-    assert re.search(r"\b3 passed, 4 skipped\b", result.stdout), result.stdout[-500:]
+    assert re.search(r"\b3 passed, 5 skipped\b", result.stdout), result.stdout[-500:]
 
 
 def test_a_scenario_error_is_shown_once_without_a_chained_traceback(suite: pytest.Pytester) -> None:

@@ -67,8 +67,12 @@ def test_advance_to_next_step_says_when_only_reads_are_awaited(scripted: capymoc
     assert scripted.state()["pending_steps"] == [
         {"job_id": "job_1", "state": "claimed", "after_polls": 2, "reads": 0}
     ]
-    with pytest.raises(capymock.CapymockError, match="no step is waiting for time; 1 wait for reads"):
+    with pytest.raises(capymock.CapymockError) as raised:
         scripted.advance_to_next_step()
+    assert str(raised.value) == (
+        "no step is waiting for time; job_1's step to claimed waits for 2 reads (0 so far): "
+        "read the job (getJob, or in a list) to move it"
+    )
 
 
 def test_after_polls_over_http_counts_list_and_get_reads(tmp_path) -> None:

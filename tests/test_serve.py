@@ -59,7 +59,7 @@ def test_wsgi_app_answers_without_sockets() -> None:
 def test_the_default_token_is_an_org_key() -> None:
     mock = capymock.Mock()
     assert mock.token.startswith("capy_live_")
-    job = mock.add_job(project_id="proj_anything")
+    job = mock.add_job(project_id="proj_anything", create_project=True)
     reply = Client(mock.wsgi_app).get(f"/v1/jobs/{job.id}", headers={"Authorization": f"Bearer {mock.token}"})
     assert reply.status_code == 200
 

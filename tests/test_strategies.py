@@ -56,6 +56,32 @@ def test_drawn_keys_and_jobs_are_served_by_the_mock(key: str, job: dict[str, obj
     mock.check()
 
 
+@settings(max_examples=30)
+@given(job=strategies.jobs())
+def test_by_default_a_job_is_one_the_default_mock_serves_to_its_own_token(job: dict[str, object]) -> None:
+    mock = capymock.Mock()
+    mock.add_job(**job)
+    reply = Client(mock.wsgi_app).get(
+        f"/v1/jobs/{job['id']}", headers={"Authorization": f"Bearer {mock.token}"}
+    )
+    assert reply.status_code == 200 and reply.json == {"job": job}
+
+
+@settings(max_examples=30)
+@given(data=st.data())
+def test_given_the_mock_a_job_is_in_its_organization_and_one_of_its_projects(data: st.DataObject) -> None:
+    mock = capymock.Mock(scenario="auth-scopes")
+    job = data.draw(strategies.jobs(mock=mock))
+    assert job["organization_id"] == mock.organization_id and job["project_id"] in mock.projects()
+    mock.add_job(**job)  # no project to create: it is the mock's
+    reply = Client(mock.wsgi_app).get(
+        f"/v1/jobs/{job['id']}", headers={"Authorization": f"Bearer {mock.token}"}
+    )
+    assert reply.status_code == 200 and reply.json == {"job": job}
+    listed = data.draw(strategies.job_lists(mock=mock, max_size=3))
+    assert {j["project_id"] for j in listed} <= set(mock.projects())
+
+
 def test_failing_examples_shrink_to_something_small() -> None:
     job = find(strategies.jobs(state="failed"), lambda j: j["attempts"] >= 2)
     assert job["attempts"] == job["max_attempts"] == 2

@@ -76,7 +76,9 @@ def test_a_missing_file_is_one_clear_line_and_exit_2() -> None:
     missing = BROKEN / "no_such_file.yaml"
     result = validate(missing)
     assert (result.returncode, result.stdout) == (2, "")
-    assert result.stderr.splitlines() == [f"{missing}: no such scenario file"]
+    assert result.stderr.splitlines() == [
+        f"{missing}: no such scenario file (looked for {missing.absolute()})"
+    ]
 
 
 def test_a_missing_file_does_not_stop_the_others_being_checked() -> None:
@@ -84,7 +86,9 @@ def test_a_missing_file_does_not_stop_the_others_being_checked() -> None:
     result = validate(missing, BUNDLED[0])
     assert result.returncode == 2
     assert result.stdout.splitlines() == [ok_line(BUNDLED[0])]
-    assert result.stderr.splitlines() == [f"{missing}: no such scenario file"]
+    assert result.stderr.splitlines() == [
+        f"{missing}: no such scenario file (looked for {missing.absolute()})"
+    ]
 
 
 def test_a_directory_is_a_usage_error() -> None:

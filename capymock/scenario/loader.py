@@ -70,7 +70,8 @@ def find_scenario_file(reference: str | Path, base: Path | None = None) -> Path:
     if _exists(candidate):  # a folder, a named pipe, a device: said before anything is read
         raise ScenarioError([Problem(None, "", _not_a_file(candidate))])
     if candidate.suffix in (".yaml", ".yml") or "/" in str(reference):
-        raise ScenarioError([Problem(None, "", f"{reference}: no such scenario file")])
+        looked = candidate.absolute()
+        raise ScenarioError([Problem(None, "", f"{reference}: no such scenario file (looked for {looked})")])
     hint = did_you_mean(str(reference), bundled)
     message = (
         f"no scenario file or bundled scenario called {str(reference)!r}{hint}; bundled: {', '.join(bundled)}"

@@ -77,11 +77,33 @@ def list_jobs(context: Context, params: Mapping[str, Any]) -> Answer:
 
 
 def read_job(context: Context, params: Mapping[str, Any]) -> Answer:
-    """One job, if it exists within the caller's scope (otherwise 404: existence is not leaked)."""
+    """One job, if it exists within the caller's scope; otherwise a 404, which says where a job
+    of that id is when the caller may not see it (a mock's data is no secret, and a job made
+    for another organization is a common slip: `strategies.jobs()` without the mock's)."""
     job = context.job(params)
     if job is None:
-        return error(404, f"job {params.get(context.operation.parameter_for(JOB.id) or '')!r} not found")
+        job_id = params.get(context.operation.parameter_for(JOB.id) or "")
+        return error(404, f"job {job_id!r} not found{_elsewhere(context, job_id)}")
     return context.answer(job)
+
+
+def _elsewhere(context: Context, job_id: Any) -> str:
+    """Where a job of that id is, if there is one the caller may not see."""
+    other = context.store.get(job_id) if isinstance(job_id, str) else None
+    if other is None:
+        return ""
+    principal = context.principal
+    if other[JOB.organization] != principal.organization_id:
+        return (
+            f" for this token: it belongs to organization {other[JOB.organization]!r}, and the token "
+            f"to {principal.organization_id!r}"
+        )
+    if principal.project_id is not None and other[JOB.project] != principal.project_id:
+        return (
+            f" for this token: it is in project {other[JOB.project]!r}, and the token is scoped to "
+            f"{principal.project_id!r}"
+        )
+    return f" here: it is in project {other[JOB.project]!r}"
 
 
 Handler = Callable[[Context, Mapping[str, Any]], Answer]

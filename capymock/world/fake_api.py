@@ -270,8 +270,7 @@ class FakeApi:
             nxt = world.timeline.next_due()
             if nxt is None:
                 waiting = [p for p in world.timeline.pending() if "after_polls" in p]
-                detail = f"; {len(waiting)} wait for reads" if waiting else ""
-                raise CapymockError(f"no step is waiting for time{detail}")
+                raise CapymockError("no step is waiting for time" + _waiting_for_reads(waiting))
             return world.timeline.advance(max(nxt[0] - world.clock.now(), timedelta(0)))
 
     def settle(self) -> None:
@@ -280,33 +279,39 @@ class FakeApi:
 
     # -- jobs -------------------------------------------------------------------------
 
-    def add_job(self, **fields: Any) -> Job:
+    def add_job(self, *, create_project: bool = False, **fields: Any) -> Job:
         """Add a job; fields are `Job` field names, the rest is defaulted.
 
         Defaults: a generated `id`, the lifecycle's initial `state`, `attempts` 0,
-        `max_attempts` 3, type "task", `project_id` "proj_demo" in the mock's organization,
-        `created_at` now. A job that starts in a later state gets the fields its lifecycle
-        would have derived on the way there (a `running` job has a claim and a `started_at`).
+        `max_attempts` 3, type "task", `project_id` the first project of the mock's
+        organization ("proj_demo" in an empty mock), `created_at` now. A job that starts in a
+        later state gets the fields its lifecycle would have derived on the way there (a
+        `running` job has a claim and a `started_at`). Once the mock has projects, the job's
+        must be one of them (`add_project()`), unless `create_project`: a mistyped project
+        is an error with "did you mean", not a new project.
 
         Raises:
             InvalidJob: an unknown field, a value the `Job` schema rejects, a broken
-                lifecycle invariant, an id already in use, or a project of another organization.
+                lifecycle invariant, an id already in use, a project the mock does not have
+                (with "did you mean"), or a project of another organization.
             OverBudget: a session whose server's live sessions hold as many jobs as they may.
         """
+        if not isinstance(create_project, bool):
+            raise InvalidJob(f"create_project is true or false, got {create_project!r}")
         self._check_fields(fields)
         world = self._world
         if self.admit is not None:
             self.admit(len(world.store) + 1, self.held_bytes)
-        given = {JOB.project: DEFAULT_PROJECT, **fields}
+        projects, mine = world.store.projects(), world.projects()
+        given = {JOB.project: mine[0] if mine else DEFAULT_PROJECT, **fields}
         for role in (JOB.id, JOB.project):
             problem = segment_problem(given[role]) if role in given else None
             if problem:
                 raise InvalidJob(f"{role} {given[role]!r} {problem}")
-        organization_id = (
-            fields.get(JOB.organization)
-            or world.store.project_organization(given[JOB.project])
-            or world.organization_id
-        )
+        owner = world.store.project_organization(given[JOB.project])
+        if owner is None and projects and not create_project:
+            raise InvalidJob(_unknown_project(str(given[JOB.project]), world))
+        organization_id = fields.get(JOB.organization) or owner or world.organization_id
         job = compose_job(
             self.spec,
             given,
@@ -388,6 +393,10 @@ class FakeApi:
             raise InvalidJob(f"project id {project_id!r} {problem}")
         world = self._world
         world.store.add_project(project_id, organization_id or world.organization_id)
+
+    def projects(self) -> list[str]:
+        """The projects of the mock's organization, in the order declared."""
+        return self._world.projects()
 
     def job(self, job_id: str) -> Job:
         """The current snapshot of a job.
@@ -565,3 +574,27 @@ def _like(clock: Clock) -> Callable[[datetime], Clock]:
         speed, paused = clock.speed, clock.paused
         return lambda moment: SystemClock(speed, moment, paused=paused)
     return clock.restarted
+
+
+def _unknown_project(project: str, world: World) -> str:
+    projects = world.store.projects()
+    hint = did_you_mean(project, projects)
+    known = f"; projects: {', '.join(projects[:20])}" if projects else "; it has none"
+    return (
+        f"project {project!r} is not a project of this mock{hint}{known}. Declare it first "
+        f"(add_project({project!r})), or add the job with create_project=True"
+    )
+
+
+def _waiting_for_reads(waiting: list[dict[str, Any]]) -> str:
+    """What the steps that wait for reads still need: "; job_1's step to claimed waits for 2
+    reads (0 so far): read it with getJob or in a list"."""
+    if not waiting:
+        return ""
+    shown = [
+        f"{row['job_id']}'s step to {row['state']} waits for {row['after_polls']} "
+        f"read{'s' if row['after_polls'] != 1 else ''} ({row['reads']} so far)"
+        for row in waiting[:3]
+    ]
+    more = f", and {len(waiting) - 3} more" if len(waiting) > 3 else ""
+    return f"; {', '.join(shown)}{more}: read the job (getJob, or in a list) to move it"

@@ -140,6 +140,12 @@ class World:
         self.timeline.settle()
         return sorted(self.store.jobs(), key=lambda job: job.sort_key, reverse=True)
 
+    def projects(self) -> list[str]:
+        """The projects of the world's organization, in the order declared."""
+        return [
+            p for p in self.store.projects() if self.store.project_organization(p) == self.organization_id
+        ]
+
     def view(self) -> dict[str, Any]:
         """Clock, scenario, jobs (newest first), pending steps and faults, all as of one moment."""
         with self.timeline.lock:  # no step fires while the view is read
@@ -151,6 +157,7 @@ class World:
             "now": format_timestamp(now),
             "scenario": self.scenario,
             "organization": self.organization_id,
+            "projects": self.projects(),
             "jobs": [job.to_dict() for job in jobs],
             "pending_steps": pending,
             "faults": self.faults.describe(),
