@@ -138,6 +138,14 @@ def cli() -> None:
     help="The most requests faults' delays hold back at once, server-wide; beyond it, a 503.",
 )
 @click.option(
+    "--journal-bytes",
+    default="16MB",
+    show_default=True,
+    metavar="SIZE",
+    help="Memory for the request journals, shared by the server and all its sessions (0: none); "
+    "past it, the oldest entries are dropped first.",
+)
+@click.option(
     "--max-session-jobs",
     default=SESSION_JOB_BUDGET,
     show_default=True,
@@ -203,6 +211,7 @@ def serve(
     max_sessions: int,
     answer_cache: str,
     max_held: int,
+    journal_bytes: str,
     max_session_jobs: int,
     max_session_bytes: int,
     max_jobs: int,
@@ -231,6 +240,10 @@ def serve(
         memo.SHARED.limit = 0 if answer_cache.strip() == "0" else parse_size(answer_cache)
     except ValueError as exc:
         raise CliError(f"--answer-cache {exc}") from None
+    try:
+        journal_budget = 0 if journal_bytes.strip() == "0" else parse_size(journal_bytes)
+    except ValueError as exc:
+        raise CliError(f"--journal-bytes {exc}") from None
     references = scenarios or ("demo",)
     folders = [Path(reference).parent for reference in references if Path(reference).is_file()]
     mock = Mock(
@@ -239,6 +252,7 @@ def serve(
         validate=validate,
         any_token=any_token,
         control_token=control_token,
+        journal_bytes=journal_budget,
         max_jobs=max_jobs,
         max_body=max_body,
     )

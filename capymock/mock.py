@@ -84,6 +84,7 @@ class Mock(FakeApi):
             control_token=self.control_token,
             handlers=self.handlers,
             wall=self._wall,
+            journal_budget=self.journal_budget,
             max_jobs=self.max_jobs,
             max_body=self.max_body,
         )

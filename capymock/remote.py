@@ -174,8 +174,19 @@ class RemoteMock:
 
     @property
     def requests(self) -> list[RecordedRequest]:
-        """The requests the session answered (tokens redacted), oldest first."""
-        return [RecordedRequest(**entry) for entry in self._control("GET", "requests")["requests"]]
+        """The requests the session answered (tokens redacted), oldest first: every entry its
+        journal keeps, read page by page."""
+        entries: list[RecordedRequest] = []
+        since, epoch = 0, None
+        while True:
+            page = self._control("GET", f"requests?limit=1000&since={since}")
+            if epoch is not None and page["epoch"] != epoch:  # reset meanwhile: read the new journal
+                entries, since, epoch = [], 0, None
+                continue
+            entries += [RecordedRequest(**entry) for entry in page["requests"]]
+            since, epoch = page["next"], page["epoch"]
+            if not page["more"]:
+                return entries
 
     def assert_requested(self, method: str, path: str, times: int | None = None, **filters: Any) -> None:
         """As `Mock.assert_requested`: `AssertionError` listing what the session saw."""

@@ -331,3 +331,35 @@ def test_a_run_remembers_a_bounded_number_of_jobs() -> None:
     context.remember(many)
     assert (len(context.seen), len(context.listed)) == (MAX_KEPT, MAX_KEPT)
     assert "job_0" not in context.seen and f"job_{MAX_KEPT + 4}" in context.seen
+
+
+def test_a_fault_two_checks_found_is_said_once_only_where_every_place_is_shared() -> None:
+    from capymock.contract.report import ContractReport, Violation
+
+    def found(check: str, index: int, rule: str) -> Violation:
+        where = f"jobs[{index}].attempts"
+        return Violation("GET /v1/projects/{projectID}/jobs", check, rule, 200, "", "", where, f"j{index}")
+
+    shared = ContractReport("http://127.0.0.1:9", 7)
+    shared.violated(found("response_schema_conformance", 1, "jobs[1].attempts: -1 is less than the minimum"))
+    shared.violated(found("job_explained", 1, "attempts must be between 0 and max_attempts (3), got -1"))
+    [only] = shared.violations
+    assert (only.check, only.also) == (
+        "job_explained",
+        [("response_schema_conformance", "jobs[1].attempts: -1 is less than the minimum")],
+    )
+    assert shared.exit_code == 1
+
+    wider = ContractReport("http://127.0.0.1:9", 7)
+    for index in (1, 2):
+        wider.violated(found("response_schema_conformance", index, "attempts: -1 is less than the minimum"))
+    wider.violated(found("job_explained", 1, "attempts must be between 0 and max_attempts (3), got -1"))
+    assert sorted((v.check, v.count, v.also) for v in wider.violations) == [
+        ("job_explained", 1, []),
+        ("response_schema_conformance", 2, []),
+    ]
+
+    nowhere = ContractReport("http://127.0.0.1:9", 7)
+    for check in ("job_explained", "not_a_server_error"):
+        nowhere.violated(Violation("GET /v1/jobs/{jobID}", check, "the rule", 500, "", ""))
+    assert sorted(v.check for v in nowhere.violations) == ["job_explained", "not_a_server_error"]

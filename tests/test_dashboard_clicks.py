@@ -274,6 +274,8 @@ def test_the_dashboard_lists_the_sessions_and_opens_one(browser: Any) -> None:
         page.click(f"a[data-session='{session['id']}']")
         page.wait_for_selector("tr[data-job=job_deploy_1]")
         assert f"session {session['id']}" in page.inner_text("#scenario")
+        page.wait_for_function("document.querySelector('#speed').value === 'virtual'")  # no speed: virtual
+        assert "(moves with Advance)" in page.inner_text("#clock-state")
         page.click("#next-step")  # steers the session, not the server's own mock
         wait_until(
             page,

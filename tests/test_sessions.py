@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -46,7 +46,12 @@ def test_sixteen_sessions_at_their_own_pace_see_only_their_own_scenario() -> Non
             if status != 201:
                 problems.append(f"{name}: {status} {session}")
                 return
-            oracle = capymock.Mock(scenario=name)  # the same scenario, alone, in-process
+            # The same scenario, alone, in-process, from the same real time (a scenario without a
+            # `start` starts where the clock stands: the second the session was made).
+            began = datetime.fromisoformat(
+                http(f"{session['control_url']}/clock").body["now"].replace("Z", "+00:00")
+            )
+            oracle = capymock.Mock(scenario=name, wall=lambda: began)
             pace = random.Random(index).choice(["1s", "7s", "30s", "2m"])
             for _ in range(6):
                 http(f"{session['control_url']}/advance", "POST", None, {"duration": pace})
@@ -242,3 +247,39 @@ def test_the_plugin_gives_each_test_a_session_on_a_shared_server(pytester: pytes
         result.assert_outcomes(passed=2)
         assert http(f"{served.url}/_capymock/sessions").body["sessions"] == []  # each ended with its test
         assert http(f"{served.url}/_capymock/state").body["scenario"] == "demo"  # the default: untouched
+
+
+def test_a_session_starts_from_a_served_scenario_named_by_its_name(tmp_path: Path) -> None:
+    path = tmp_path / "flow-v2.yaml"
+    path.write_text(
+        "name: checkout-flow\nprojects: [proj_shop]\njobs:\n  - {id: job_cart, project: proj_shop}\n"
+    )
+    with serving(["--scenario", str(path), "--quiet"]) as served:
+        by_name = start(served, {"scenario": "checkout-flow"})
+        by_file = start(served, {"scenario": "flow-v2.yaml"})
+        typo = start(served, {"scenario": "checkout-flwo"})
+    assert by_name[0] == by_file[0] == 201, (by_name, by_file)
+    assert by_name[1]["scenario"] == by_file[1]["scenario"] == "checkout-flow"
+    assert typo[0] == 422 and "(did you mean 'checkout-flow'?)" in typo[1]["error"]
+    assert "served: checkout-flow" in typo[1]["error"]
+
+
+def test_sessions_share_the_servers_journal_budget_and_give_it_back_when_they_end() -> None:
+    with capymock.serve("demo", journal_bytes=2_000_000) as mock:
+        now = [1000.0]
+        mock.sessions.timer, mock.sessions.ttl = (lambda: now[0]), timedelta(seconds=10)
+        ended, expiring = mock.session("demo"), mock.session("demo")
+        padding = {f"X-Pad-{i}": "p" * 200 for i in range(10)}
+        for session in (ended, expiring, ended, mock):
+            http(f"{session.url}/v1/jobs/nope", headers=padding)
+        budget = mock.journal_budget
+        assert ended.journal_budget is budget is expiring.journal_budget
+        assert len(ended.requests) == 2 and len(expiring.requests) == 1 and len(mock.requests) == 1
+        one = budget.used // 4
+        mock.end_session(ended)
+        assert budget.used == 2 * one
+        now[0] += 11  # idle past its time: it expires when the sessions are next looked at
+        assert mock.sessions.live() == []
+        assert budget.used == one  # the server's own entry only
+        mock.reset()
+        assert budget.used == 0 and mock.requests == []

@@ -1,16 +1,45 @@
 """What a contract run found: per operation and check, the passes and the violations; as text a
 person can act on, and as JUnit XML (written on every exit, an error testcase when the run could
-not finish)."""
+not finish). One fault is reported once: a rule broken at many places is one violation naming the
+first few, and a fault two checks found at the same places is reported by the more specific one,
+which names the other (`SPECIFIC_FIRST`)."""
 
 from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ElementTree
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+
+from capymock.contract import rules
 
 USAGE_ERROR = 2
 OTHER_PLACES = 2
 """Places named beside the first when a rule broke at several (the first three, in all)."""
+SPECIFIC_FIRST = (
+    rules.READ_BACK,
+    rules.DISTINCT,
+    rules.MEMBERSHIP,
+    rules.LOCKS,
+    rules.ORDER,
+    rules.PAGE,
+    rules.LIMIT,
+    rules.BOUNDS,
+    rules.NOT_FOUND,
+    rules.AUTH,
+    rules.EXPLAINED,
+    rules.JOINED,
+)
+"""capymock's checks, the most specific first; schemathesis' checks come after all of them.
+
+When two checks of one operation found a fault at the same places (the same JSON path of the same
+job), it is reported once, by the check that comes first here, which names
+the other and its rule. A rule of one link or one list (a listed job reads back with its
+project; a list holds each job once) names what was broken, where the lifecycle's rules only see
+its consequence (a field that never changes changed between two reads); one answer judged alone
+(`job_explained`) pins the fault to that answer, where `reads_joined` compares two; and
+capymock's rules state the rule in full with its reason (`attempts must be between 0 and
+max_attempts (3)`), where schemathesis' schema check quotes one keyword of the schema
+(`-1 is less than the minimum of 0`)."""
 _INDEX = re.compile(r"\[\d+\]")
 _VALUE = re.compile(r"'[^']*'|\([^()]*\)|\b\d[\dT:.Z+-]*\b")
 
@@ -23,6 +52,11 @@ def _shape(where: str) -> str:
 def _same_rule(one: Violation, other: Violation) -> bool:
     """Whether two messages state one rule, the values they quote aside."""
     return _VALUE.sub("_", one.message) == _VALUE.sub("_", other.message)
+
+
+def _rank(check: str) -> int:
+    """Where a check stands in `SPECIFIC_FIRST` (schemathesis' checks after all of capymock's)."""
+    return SPECIFIC_FIRST.index(check) if check in SPECIFIC_FIRST else len(SPECIFIC_FIRST)
 
 
 @dataclass
@@ -43,11 +77,23 @@ class Violation:
     count: int = 1
     others: list[str] = field(default_factory=list)
     """Other places the same rule broke (`jobs[7].updated_at (job j7)`), the first few."""
+    places: set[str] = field(default_factory=set)
+    """Every place the rule broke (the first included), to tell whether another check's fault is
+    this one; "" stands for any place that names no job (`pinned`)."""
+    also: list[tuple[str, str]] = field(default_factory=list)
+    """The other checks that found this fault at the same places, and their rules (the first
+    line), reported here instead."""
 
     @property
     def place(self) -> str:
         """Where, and which job."""
         return self.where + (f" (job {self.job_id})" if self.job_id else "")
+
+    @property
+    def pinned(self) -> str:
+        """The place, if it names a job (a JSON path into it); else "": only a fault at the same
+        field of the same job is taken to be one fault."""
+        return self.place if self.job_id else ""
 
     def render(self) -> str:
         times = f"  ({self.count} times)" if self.count > 1 else ""
@@ -60,6 +106,7 @@ class Violation:
                 f"    also at:   {', '.join(self.others)}" + (f" and {more} more" if more > 0 else "")
             )
         lines += [f"    {line}" for line in self.message.strip().splitlines()]
+        lines += [f"    also breaks [{check}]: {rule}" for check, rule in self.also]
         got = f"{self.status} {self.excerpt}" if self.status is not None else self.excerpt
         lines += [f"    got:       {got}", f"    reproduce: {self.curl}"]
         return "\n".join(lines)
@@ -97,15 +144,63 @@ class ContractReport:
         for seen in outcome.violations:
             if _shape(seen.where) == _shape(violation.where) and _same_rule(seen, violation):
                 seen.count += 1
+                seen.places.add(violation.pinned)
                 new = violation.place != seen.place and violation.place not in seen.others
                 if new and len(seen.others) < OTHER_PLACES:
                     seen.others.append(violation.place)
                 return
+        violation.places.add(violation.pinned)
         outcome.violations.append(violation)
 
     @property
     def violations(self) -> list[Violation]:
-        return [v for outcome in self.outcomes.values() for v in outcome.violations]
+        """What the report says: each fault once (see `SPECIFIC_FIRST`)."""
+        return [v for found in self.reported().values() for v in found]
+
+    def reported(self) -> dict[tuple[str, str], list[Violation]]:
+        """Per operation and check, the violations the report shows: a violation whose every place
+        a more specific check of the same operation also broke is shown by that check (the first
+        in `SPECIFIC_FIRST` of those that did), which names it in `also`."""
+        found = [v for outcome in self.outcomes.values() for v in outcome.violations]
+        also: dict[int, list[tuple[str, str]]] = {}
+        folded: set[int] = set()
+        for violation in found:
+            covering = [
+                other
+                for other in found
+                if other.operation == violation.operation
+                and _rank(other.check) < _rank(violation.check)
+                and violation.places
+                and "" not in violation.places  # a fault not pinned to a job is nobody else's
+                and violation.places <= other.places
+            ]
+            if covering:
+                winner = min(covering, key=lambda other: _rank(other.check))
+                first_line = violation.message.strip().splitlines()[0] if violation.message.strip() else ""
+                also.setdefault(id(winner), []).append((violation.check, first_line))
+                folded.add(id(violation))
+        return {
+            key: [
+                replace(v, also=also[id(v)]) if id(v) in also else v
+                for v in outcome.violations
+                if id(v) not in folded
+            ]
+            for key, outcome in self.outcomes.items()
+        }
+
+    def folded_into(self, operation: str, check: str) -> list[str]:
+        """The checks that report, in this check's place, the faults it found (none: it reports its
+        own)."""
+        shown = self.reported()
+        return sorted(
+            {
+                f"[{other}]"
+                for (where, other), found in shown.items()
+                if where == operation
+                for v in found
+                if any(name == check for name, _ in v.also)
+            }
+        )
 
     @property
     def exit_code(self) -> int:
@@ -138,7 +233,8 @@ class ContractReport:
 
     def junit_xml(self) -> str:
         """One testcase per operation and check; an error testcase when the run could not finish."""
-        failures = sum(1 for o in self.outcomes.values() if o.violations)
+        shown = self.reported()
+        failures = sum(1 for found in shown.values() if found)
         suite = ElementTree.Element(
             "testsuite",
             name="capymock contract",
@@ -147,12 +243,16 @@ class ContractReport:
             errors=str(1 if self.error else 0),
             time=f"{self.seconds:.3f}",
         )
-        for (operation, check), outcome in sorted(self.outcomes.items()):
+        for (operation, check), found in sorted(shown.items()):
             case = ElementTree.SubElement(suite, "testcase", classname=operation, name=check)
-            if outcome.violations:
-                first = outcome.violations[0]
-                failure = ElementTree.SubElement(case, "failure", message=first.message.splitlines()[0])
-                failure.text = "\n\n".join(v.render() for v in outcome.violations)
+            if found:
+                failure = ElementTree.SubElement(case, "failure", message=found[0].message.splitlines()[0])
+                failure.text = "\n\n".join(v.render() for v in found)
+            elif self.outcomes[(operation, check)].violations:
+                reporters = " and ".join(self.folded_into(operation, check))
+                ElementTree.SubElement(
+                    case, "system-out"
+                ).text = f"what this check found, {reporters} found at the same places: reported there"
         if self.error:
             case = ElementTree.SubElement(suite, "testcase", classname="capymock contract", name="run")
             ElementTree.SubElement(case, "error", message=self.error).text = self.summary()

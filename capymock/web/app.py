@@ -109,7 +109,7 @@ class App:
 
     def _control(self, fake: FakeApi, method: str, path: str, environ: Environ) -> Answer:
         sessions = self.sessions if fake is self._root else None
-        return control.handle(fake, self.access, method, path, environ, sessions)
+        return control.handle(fake, self.access, method, path, environ, sessions, self._root)
 
 
 def _guarded(fake: FakeApi, what: str, compute: Callable[[], Answer]) -> Answer:
@@ -186,7 +186,8 @@ def _operation(
             size = len(answer.body) if isinstance(answer.body, bytes) else 4096
             cost = size + len(path) + len(query) + sum(len(h or "") for h in headers)
             world.answers.put(key, version, answer, cost)
-    if method != "HEAD":  # HEAD shows no job, so reads none
+    if method != "HEAD" and answer.reads:  # HEAD shows no job, so reads none
+        world.history.read(world.clock.now(), operation.operation_id, answer.reads)
         world.timeline.record_reads(answer.reads)
     return answer, operation_id
 

@@ -15,12 +15,15 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 from capymock.core.auth import redact
+from capymock.core.job import encode
 from capymock.core.suggest import did_you_mean
 from capymock.core.timestamps import format_timestamp
 from capymock.errors import CapymockError, IllegalTransition, InvalidJob, OverBudget, Problem, ScenarioError
 from capymock.scenario.loader import bundled_scenarios, parse_scenario
+from capymock.scenario.model import Scenario
 from capymock.web.access import Access, simple_content_type
 from capymock.web.answer import Answer, Headers, error, method_not_allowed
 from capymock.web.environ import Environ, header, read_body
@@ -32,8 +35,15 @@ PREFIX = "/_capymock"
 METHODS: tuple[str, ...] = ("GET", "POST", "PATCH", "DELETE")
 WRITES = frozenset(("POST", "PUT", "PATCH", "DELETE"))
 BODY_TYPES = ("application/json", "application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
+POLL_LIMIT = 100
+"""Journal entries a poll (`GET /_capymock/requests`) answers unless it asks for `limit`."""
+MAX_POLL_LIMIT = 1000
+"""The most journal entries a poll answers."""
+MAX_POLL_BYTES = 1_000_000
+"""The most bytes a journal poll answers (an entry is at most a fraction of it)."""
+POLL_PARAMETERS = ("since", "limit", "newest")
 DASHBOARD = Path(__file__).with_name("dashboard.html")
-_ITEM = re.compile(r"(jobs|sessions)/([^/]+)\Z")
+_ITEM = re.compile(r"(jobs|sessions)/([^/]+)(/history)?\Z")
 _GUARDS: Headers = (
     ("X-Content-Type-Options", "nosniff"),
     ("X-Frame-Options", "DENY"),
@@ -62,6 +72,16 @@ class _Call:
     environ: Environ | None = None
     sessions: Sessions | None = None
     """The server's sessions (None inside a session: sessions are started on the server's root)."""
+    root: FakeApi | None = None
+    """The server's own fake API (its scenarios can be named by their `name:`)."""
+
+    def loadable(self, name: str) -> str | Path | Scenario:
+        """What `name` names: a bundled scenario, one the server serves (by its `name:`), or a
+        file in the served folders (`_loadable`)."""
+        served = {scenario.name: scenario for scenario in (self.root or self.fake).loaded}
+        if name in served and name not in bundled_scenarios():
+            return served[name]
+        return _loadable(name, self.access.scenario_dirs, tuple(served))
 
 
 def owns(path: str) -> bool:
@@ -70,7 +90,13 @@ def owns(path: str) -> bool:
 
 
 def handle(
-    fake: FakeApi, access: Access, method: str, path: str, environ: Environ, sessions: Sessions | None = None
+    fake: FakeApi,
+    access: Access,
+    method: str,
+    path: str,
+    environ: Environ,
+    sessions: Sessions | None = None,
+    root: FakeApi | None = None,
 ) -> Answer:
     """Answer one control request (CORS only for the origins `access` allows)."""
     origin = environ.get("HTTP_ORIGIN")
@@ -81,7 +107,7 @@ def handle(
             "loopback origins on its port; to allow one: capymock serve --allow-origin ORIGIN",
         )
         return replace(refused, headers=_GUARDS)
-    answer = _answer(fake, access, method, path, environ, sessions)
+    answer = _answer(fake, access, method, path, environ, sessions, root)
     cors: Headers = ()
     if origin is not None:
         cors = (("Access-Control-Allow-Origin", origin), ("Access-Control-Allow-Credentials", "true"))
@@ -89,7 +115,13 @@ def handle(
 
 
 def _answer(
-    fake: FakeApi, access: Access, method: str, path: str, environ: Environ, sessions: Sessions | None
+    fake: FakeApi,
+    access: Access,
+    method: str,
+    path: str,
+    environ: Environ,
+    sessions: Sessions | None,
+    root: FakeApi | None,
 ) -> Answer:
     if method == "OPTIONS":
         return _preflight(environ)
@@ -99,7 +131,7 @@ def _answer(
     if fake.control_token is not None and not _authorized(fake.control_token, environ):
         return error(401, "the control API needs the control token: 'Authorization: Bearer <control token>'")
     item = _ITEM.match(route)
-    handlers = _ROUTES.get(f"{item.group(1)}/{{id}}" if item else route)
+    handlers = _ROUTES.get(f"{item.group(1)}/{{id}}{item.group(3) or ''}" if item else route)
     if handlers is None:
         return error(404, f"no control route {PREFIX}/{route[:100]}; routes: {', '.join(_ROUTES)}")
     handler = handlers.get("GET" if method == "HEAD" else method)
@@ -108,8 +140,8 @@ def _answer(
     try:
         if method in WRITES:
             _check_body_type(environ)
-        body = _read_body(environ, fake.max_body)
-        call = _Call(fake, access, body, item.group(2) if item else "", environ, sessions)
+        body, job_id = _read_body(environ, fake.max_body), item.group(2) if item else ""
+        call = _Call(fake, access, body, job_id, environ, sessions, root)
         return handler(call)
     except _BadBody as exc:
         return error(400, str(exc))
@@ -224,7 +256,7 @@ def _scenario(call: _Call) -> Answer:
             names = request.get("names") or [request.get("name")]
             if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
                 raise _BadBody('expected {"name": "<scenario>"} or {"names": ["<scenario>", ...]}')
-            fake.load(*[_loadable(name, call.access.scenario_dirs) for name in names])
+            fake.load(*[call.loadable(name) for name in names])
         else:
             text = body.decode("utf-8", "replace")
             posted = parse_scenario(
@@ -263,7 +295,7 @@ class _Refused(Exception):
     pass
 
 
-def _loadable(name: str, folders: tuple[Path, ...]) -> str | Path:
+def _loadable(name: str, folders: tuple[Path, ...], served: tuple[str, ...] = ()) -> str | Path:
     """A bundled scenario's name, or the real path of a file inside `folders` that `name` names.
 
     Raises:
@@ -293,10 +325,11 @@ def _loadable(name: str, folders: tuple[Path, ...]) -> str | Path:
             )
         if _is_file(real):
             return real
-    hint = did_you_mean(name, bundled)
+    hint = did_you_mean(name, [*bundled, *served])
+    named = f"; served: {', '.join(served)}" if served else ""
     message = (
-        f"no bundled scenario or file in the served folders is called {shown}{hint}; "
-        f"bundled: {', '.join(bundled)}; served folders: {where}"
+        f"no bundled scenario, served scenario or file in the served folders is called {shown}{hint}; "
+        f"bundled: {', '.join(bundled)}{named}; served folders: {where}"
     )
     raise ScenarioError([Problem(None, "", message)])
 
@@ -340,6 +373,13 @@ def _add_job(call: _Call) -> Answer:
 def _get_job(call: _Call) -> Answer:
     try:
         return _ok({"job": call.fake.job(call.job_id)})
+    except KeyError:
+        return error(404, f"no job {call.job_id!r}")
+
+
+def _job_history(call: _Call) -> Answer:
+    try:
+        return _ok(call.fake.history(call.job_id).to_dict())
     except KeyError:
         return error(404, f"no job {call.job_id!r}")
 
@@ -392,7 +432,56 @@ def _set_clock(call: _Call) -> Answer:
 
 
 def _requests(call: _Call) -> Answer:
-    return _ok({"requests": [entry.to_dict() for entry in call.fake.requests]})
+    """A page of the journal, oldest first, at most `limit` entries after the cursor `since` (or,
+    with `newest`, the newest ones) and at most `MAX_POLL_BYTES` of JSON; `next` is the cursor
+    to pass as `since` for what comes after, `more` whether anything does."""
+    try:
+        since, limit, newest = _poll_parameters(call.environ or {})
+    except ValueError as exc:
+        return error(400, str(exc))
+    page = call.fake.world.journal.page(since, limit, newest=newest)
+    entries = reversed(page.entries) if newest else iter(page.entries)
+    chosen: list[tuple[int, bytes]] = []
+    room = MAX_POLL_BYTES - 200  # the page's own fields
+    for seq, entry in entries:
+        encoded = encode(entry.to_dict())
+        room -= len(encoded) + 1
+        if room < 0 and chosen:
+            break
+        chosen.append((seq, encoded))
+    if newest:
+        chosen.reverse()
+    last = chosen[-1][0] if chosen else max(since, page.newest)
+    tail = {"next": last, "more": last < page.newest, "kept": page.kept, "dropped": page.dropped}
+    tail["epoch"] = page.epoch
+    body = b'{"requests":[' + b",".join(encoded for _, encoded in chosen) + b"]," + encode(tail)[1:]
+    return Answer(200, body)
+
+
+def _poll_parameters(environ: Environ) -> tuple[int, int, bool]:
+    """`since`, `limit` and `newest` from a journal poll's query string. Raises ValueError."""
+    given = parse_qs(environ.get("QUERY_STRING") or "", keep_blank_values=True)
+    for name, values in given.items():
+        if name not in POLL_PARAMETERS:
+            known = ", ".join(POLL_PARAMETERS)
+            raise ValueError(f"GET {PREFIX}/requests takes {known}; not {name[:100]!r}")
+        if len(values) > 1:
+            raise ValueError(f"{name} is given {len(values)} times; give it once")
+    since = _whole(given, "since", 0, 0, 10**18)
+    limit = _whole(given, "limit", POLL_LIMIT, 1, MAX_POLL_LIMIT)
+    newest = given.get("newest", ["false"])[0].lower()
+    if newest not in ("true", "false", "1", "0"):
+        raise ValueError(f"newest is true or false, not {newest[:100]!r}")
+    return since, limit, newest in ("true", "1")
+
+
+def _whole(given: dict[str, list[str]], name: str, default: int, low: int, high: int) -> int:
+    if name not in given:
+        return default
+    text = given[name][0]
+    if not (text.isascii() and text.isdigit() and len(text) <= 19) or not low <= int(text) <= high:
+        raise ValueError(f"{name} is a whole number from {low} to {high}, not {text[:100]!r}")
+    return int(text)
 
 
 def _clear_requests(call: _Call) -> Answer:
@@ -515,9 +604,9 @@ def _references(value: Any, call: _Call) -> list[Any]:
     if value is None:
         return []
     if isinstance(value, str) and "\n" not in value and not value.lstrip().startswith("{"):
-        return [_loadable(value, call.access.scenario_dirs)]
+        return [call.loadable(value)]
     if isinstance(value, list) and all(isinstance(name, str) for name in value):
-        return [_loadable(name, call.access.scenario_dirs) for name in value]
+        return [call.loadable(name) for name in value]
     text = value if isinstance(value, str) else json.dumps(value)
     if not isinstance(value, (str, dict)):
         raise _BadBody('"scenario" is a name, a list of names, a YAML document or a JSON object')
@@ -561,6 +650,7 @@ _ROUTES: dict[str, dict[str, Callable[[_Call], Answer]]] = {
     "clock": {"GET": _clock, "POST": _set_clock},
     "jobs": {"GET": _jobs, "POST": _add_job},
     "jobs/{id}": {"GET": _get_job, "PATCH": _patch_job},
+    "jobs/{id}/history": {"GET": _job_history},
     "requests": {"GET": _requests, "DELETE": _clear_requests},
     "faults": {"GET": _faults, "POST": _add_fault, "DELETE": _clear_faults},
     "openapi.yaml": {"GET": _openapi},

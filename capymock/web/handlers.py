@@ -21,6 +21,7 @@ from capymock.core.spec import JOB
 from capymock.core.store import Store
 from capymock.web.answer import Answer, error
 from capymock.world.fake_api import FakeApi
+from capymock.world.history import Cause
 from capymock.world.world import World
 
 
@@ -54,7 +55,7 @@ class Context:
         Raises:
             IllegalTransition: the lifecycle does not allow it.
         """
-        return self.api.set_state_in(self.world, job_id, state, fields)
+        return self.api.set_state_in(self.world, job_id, state, fields, Cause.API)
 
     def answer(self, job: Job, status: int = 200) -> Answer:
         """`job` in the operation's envelope: the answer of an operation that shows one job."""

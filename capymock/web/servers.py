@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import re
 import selectors
 import signal
 import socket
@@ -20,6 +21,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from capymock.core.journal import cut, redact_query
 from capymock.web.environ import request_path
 
 CONNECTION_LIMIT = 4000
@@ -118,8 +120,29 @@ def _family(host: str, port: int) -> socket.AddressFamily:
     return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
 
 
+MAX_LOGGED_TARGET = 1024
+"""Characters of a request's path and query a log line shows."""
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def log_line(method: str, path: str, query: str, status: str) -> str:
+    """One request as one line of the log: each query value whose name suggests a secret
+    redacted, the target cut to `MAX_LOGGED_TARGET` characters, and every control character
+    (C0, DEL, C1, line separators) escaped, so a request can neither forge lines nor drive the
+    terminal."""
+    target = cut(path + (f"?{redact_query(query)}" if query else ""), MAX_LOGGED_TARGET)
+    line = f"{method[:32]} {target} {status}"
+    return (line if line.isprintable() else _CONTROL.sub(_escape, line)) + "\n"
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
 class _RequestLog:
-    """WSGI middleware: one line per answered request (no headers, so no token).
+    """WSGI middleware: one line per answered request (no headers, so no token; the query's
+    secrets redacted, control characters escaped: see `log_line`).
 
     On a terminal each line is written at once; to a file or pipe, lines are written in
     batches every `interval` seconds, since a write per request costs a fifth of the throughput.
@@ -144,9 +167,8 @@ class _RequestLog:
             return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
 
         body = self.app(environ, record)
-        query = environ.get("QUERY_STRING")
-        target = request_path(environ) + (f"?{query}" if query else "")
-        line = f"{environ['REQUEST_METHOD']} {target} {seen[0] if seen else '-'}\n"
+        query = environ.get("QUERY_STRING") or ""
+        line = log_line(environ["REQUEST_METHOD"], request_path(environ), query, seen[0] if seen else "-")
         if self._batched:
             with self._lock:
                 self._lines.append(line)

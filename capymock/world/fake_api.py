@@ -8,6 +8,7 @@ import random
 import threading
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -17,7 +18,7 @@ from capymock.core.clock import Clock, ManualClock, check_speed
 from capymock.core.defaults import DEFAULT_PROJECT, DEFAULT_TOKEN, MAX_CONTROL_BODY, MAX_JOBS
 from capymock.core.durations import parse_duration
 from capymock.core.job import Job, compose_job, segment_problem
-from capymock.core.journal import DEFAULT_SIZE, RecordedRequest
+from capymock.core.journal import DEFAULT_BYTES, DEFAULT_SIZE, Journal, JournalBudget, RecordedRequest
 from capymock.core.operations import Operation
 from capymock.core.routing import router_for
 from capymock.core.spec import JOB, Spec
@@ -32,6 +33,7 @@ from capymock.scenario.model import Fault, Scenario
 from capymock.system.clock import SystemClock, wall_clock_now
 from capymock.system.specs import load_spec
 from capymock.world.faults import ArmedFaults
+from capymock.world.history import Cause, JobHistory
 from capymock.world.timeline import Fired
 from capymock.world.world import Baseline, World, empty_baseline, planned_baseline
 
@@ -59,6 +61,8 @@ class FakeApi:
         control_token: str | None = None,
         seed: int = 0,
         journal_size: int = DEFAULT_SIZE,
+        journal_bytes: int = DEFAULT_BYTES,
+        journal_budget: JournalBudget | None = None,
         handlers: Mapping[str, Callable[..., Any]] | None = None,
         wall: Callable[[], datetime] = wall_clock_now,
         max_jobs: int = MAX_JOBS,
@@ -84,6 +88,9 @@ class FakeApi:
         self.held_jobs = 0
         """Jobs the last load scripted (some may not exist yet: a first step's `after` delays one)."""
         self._journal_size = journal_size
+        self.journal_budget = journal_budget if journal_budget is not None else JournalBudget(journal_bytes)
+        """The bytes this mock's journals keep, shared with its sessions' (`journal_bytes`, unless
+        `journal_budget` is given: another mock's, as a session shares its server's)."""
         self._random = random.Random(seed)
         self._failures: deque[str] = deque(maxlen=KEPT_DEFECTS)
         self._dropped = 0
@@ -106,7 +113,7 @@ class FakeApi:
         self._starts_now = False
         """Whether the loaded scenarios start at the real time of each load and reset."""
         self._baseline = empty_baseline(clock.now(), token)
-        self._world = World(self.spec, self._baseline, clock, self.record_failure, journal_size)
+        self._world = World(self.spec, self._baseline, clock, self.record_failure, self._journal())
         if scenario is not None:
             self.load(*(scenario if isinstance(scenario, (list, tuple)) else [scenario]))
 
@@ -131,6 +138,11 @@ class FakeApi:
     def scenario(self) -> str | None:
         """The loaded scenarios' names (`a + b`), or None."""
         return self._world.scenario
+
+    @property
+    def loaded(self) -> tuple[Scenario, ...]:
+        """The scenarios of the last `load()`, as parsed."""
+        return tuple(self._loaded)
 
     @property
     def organization_id(self) -> str:
@@ -174,8 +186,9 @@ class FakeApi:
         with self._swap_lock:
             self._loaded, self._starts_now, self._restart = parsed, starts_now, _like(clock)
             self._baseline = baseline
-            self._world = self._new_world(baseline)
+            previous, self._world = self._world, self._new_world(baseline)
             self.held_bytes, self.held_jobs = size, total
+        previous.journal.clear()  # its bytes go back to the server's budget
 
     def reset(self) -> None:
         """Start over from the last `load()` (an empty mock if none): its jobs, keys, scripts
@@ -185,7 +198,8 @@ class FakeApi:
         with self._swap_lock:
             if self._starts_now:
                 self._baseline = self._plan(self._loaded, self._wall())
-            self._world = self._new_world(self._baseline)
+            previous, self._world = self._world, self._new_world(self._baseline)
+        previous.journal.clear()  # its bytes go back to the server's budget
 
     def _plan(self, scenarios: list[Scenario], start: datetime) -> Baseline:
         if scenarios:
@@ -199,9 +213,17 @@ class FakeApi:
             restarted: Clock = SystemClock(clock.speed, baseline.start, paused=True)
         else:
             restarted = clock
-        world = World(self.spec, baseline, restarted, self.record_failure, self._journal_size)
+        world = World(self.spec, baseline, restarted, self.record_failure, self._journal())
         world.waiting = waits
         return world
+
+    def _journal(self) -> Journal:
+        return Journal(self._journal_size, self.journal_budget)
+
+    def release(self) -> None:
+        """Let go of what this mock keeps for the server as a whole (its journal's bytes), as a
+        session ends."""
+        self._world.journal.clear()
 
     # -- the clock ----------------------------------------------------------------------
 
@@ -332,6 +354,7 @@ class FakeApi:
                 world.store.put(job)
             except ValueError as exc:
                 raise InvalidJob(f"job {job.id!r}: {exc}") from None
+            world.history.changed(job, world.clock.now(), Cause.ADDED, None, self.spec.lifecycle.field)
         return job
 
     def _check_fields(self, fields: dict[str, Any]) -> None:
@@ -368,18 +391,22 @@ class FakeApi:
         """
         return self.set_state_in(self._world, job_id, state, fields)
 
-    def set_state_in(self, world: World, job_id: str, state: str, fields: dict[str, Any]) -> Job:
-        """`set_state` in `world` (a request's handler changes the world it was answered from)."""
+    def set_state_in(
+        self, world: World, job_id: str, state: str, fields: dict[str, Any], cause: str = Cause.SET
+    ) -> Job:
+        """`set_state` in `world` (a request's handler changes the world it was answered from,
+        `cause` "api")."""
         self._check_state(state)
         self._check_fields(fields)
         with world.timeline.lock:
             world.timeline.settle()
             current = _existing(world, job_id)
-            now = format_timestamp(world.clock.now())
-            new = Job(transition(self.spec.lifecycle, current, state, now, fields))
+            moment = world.clock.now()
+            new = Job(transition(self.spec.lifecycle, current, state, format_timestamp(moment), fields))
             self._check_job(new)
             world.timeline.forget(job_id)
             world.store.put(new)
+            world.history.changed(new, moment, cause, current, self.spec.lifecycle.field)
         return new
 
     def add_project(self, project_id: str, organization_id: str | None = None) -> None:
@@ -397,6 +424,20 @@ class FakeApi:
     def projects(self) -> list[str]:
         """The projects of the mock's organization, in the order declared."""
         return self._world.projects()
+
+    def history(self, job_id: str) -> JobHistory:
+        """What happened to `job_id`: each change (time on the mock's clock, cause, the job as
+        it left it) and each API read of it, oldest first; the steps still to come in `to_come`.
+
+        Raises:
+            KeyError: no job has this id, and none ever had.
+        """
+        world = self._world
+        world.timeline.settle()
+        found = world.history.of(job_id, self.spec.lifecycle.field)
+        if not found.changes and world.store.get(job_id) is None:
+            raise KeyError(f"no job {job_id!r}")
+        return replace(found, to_come=tuple(world.timeline.script(job_id)))
 
     def job(self, job_id: str) -> Job:
         """The current snapshot of a job.
@@ -487,7 +528,8 @@ class FakeApi:
 
     @property
     def requests(self) -> list[RecordedRequest]:
-        """The requests answered so far (the newest 1000 by default), oldest first."""
+        """The requests answered so far, oldest first: the newest 1000 by default, within the
+        bytes `journal_bytes` leaves the server's journals (see `capymock.core.journal`)."""
         return self._world.journal.entries()
 
     def assert_requested(self, method: str, path: str, times: int | None = None, **filters: Any) -> None:

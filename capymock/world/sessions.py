@@ -128,6 +128,7 @@ class Sessions:
             with self._lock:
                 if self._live.get(session_id) is session:
                     del self._live[session_id]
+            session.fake.release()
             return None
         session.last_used = now
         return session
@@ -135,7 +136,11 @@ class Sessions:
     def end(self, session_id: str) -> bool:
         """End a session; False if it was not live."""
         with self._lock:
-            return self._live.pop(session_id, None) is not None
+            session = self._live.pop(session_id, None)
+        if session is None:
+            return False
+        session.fake.release()
+        return True
 
     def live(self) -> list[Session]:
         """Every live session, oldest first."""
@@ -157,7 +162,7 @@ class Sessions:
     def _purge(self) -> None:
         now, ttl = self.timer(), self.ttl.total_seconds()
         for stale in [sid for sid, s in self._live.items() if now - s.last_used > ttl]:
-            del self._live[stale]
+            self._live.pop(stale).fake.release()
 
 
 def split(path: str) -> tuple[str, str] | None:

@@ -21,6 +21,7 @@ from capymock.core.store import Store
 from capymock.core.timestamps import format_timestamp
 from capymock.core.transitions import transition
 from capymock.scenario.model import ScriptedJob, Step
+from capymock.world.history import Cause, History
 
 
 @dataclass(frozen=True)
@@ -68,8 +69,11 @@ class Timeline:
         clock: Clock,
         on_error: Callable[[str], None],
         tracks: Mapping[str, Track] | None = None,
+        history: History | None = None,
     ) -> None:
         self._spec, self._store, self._clock, self._on_error = spec, store, clock, on_error
+        self._history = history if history is not None else History()
+        """Where each change a script makes is noted."""
         self.lock = threading.RLock()
         self._tracks: dict[str, Track] = {}
         self._queue: list[tuple[datetime, str]] = []
@@ -110,11 +114,18 @@ class Timeline:
     def _past(self, job: ScriptedJob, start: datetime) -> Job:
         """`job` as it stands at `start`: created `age` before it, through the steps of its past,
         each taken at its own time."""
+        field = self._spec.lifecycle.field
         made = self._compose(job, start - job.age)
+        self._history.changed(made, start - job.age, Cause.SCENARIO, None, field)
         for step in job.history:
             assert step.age is not None
-            at = format_timestamp(start - step.age)
-            made = Job(transition(self._spec.lifecycle, made, step.state, at, step.fields))
+            moved = Job(
+                transition(
+                    self._spec.lifecycle, made, step.state, format_timestamp(start - step.age), step.fields
+                )
+            )
+            self._history.changed(moved, start - step.age, Cause.SCENARIO, made, field)
+            made = moved
         return made
 
     def _compose(self, job: ScriptedJob, at: datetime) -> Job:
@@ -159,7 +170,7 @@ class Timeline:
             heapq.heappop(self._queue)
             if move_clock and due > self._clock.now():
                 self._clock.move_to(due)
-            fired.extend(self._fire(job_id, due))
+            fired.extend(self._fire(job_id, due, Cause.ADVANCE if move_clock else Cause.STEP))
         return fired
 
     def record_reads(self, jobs: Iterable[Job]) -> list[Fired]:
@@ -177,12 +188,13 @@ class Timeline:
                     continue
                 track = self._tracks[job_id] = replace(track, reads=track.reads + 1)  # due unchanged
                 if track.reads >= polls:
-                    fired.extend(self._fire(job_id, self._clock.now()))
+                    fired.extend(self._fire(job_id, self._clock.now(), Cause.READS))
         return fired
 
-    def _fire(self, job_id: str, at: datetime) -> list[Fired]:
+    def _fire(self, job_id: str, at: datetime, cause: str) -> list[Fired]:
         track = self._tracks[job_id]
         step, rest = track.steps[0], track.steps[1:]
+        current = None
         try:
             if track.created:
                 current = self._store.get(job_id)
@@ -194,6 +206,7 @@ class Timeline:
             else:
                 new = self._compose(track.job, at)
             self._store.put(new)
+            self._history.changed(new, at, cause, current, self._spec.lifecycle.field)
         except Exception as exc:  # a script that cannot continue: stop it, and say so
             self._tracks.pop(job_id)
             self._on_error(f"job {job_id!r}: step to {step.state!r} at {format_timestamp(at)} failed: {exc}")
@@ -216,6 +229,31 @@ class Timeline:
         """Stop scripting `job_id` (it is now under manual control)."""
         with self.lock:
             self._tracks.pop(job_id, None)
+
+    def script(self, job_id: str) -> list[dict[str, Any]]:
+        """Every step still to come for `job_id`, next first: each with its due time where time
+        decides it (`due_at`), else the reads it waits for (`after_polls`, and `reads` so far for
+        the next); a step after one that waits for reads has no time yet."""
+        with self.lock:
+            track = self._tracks.get(job_id)
+            if track is None:
+                return []
+            rows: list[dict[str, Any]] = []
+            due: datetime | None = track.since
+            for index, step in enumerate(track.steps):
+                row: dict[str, Any] = {"state": step.state}
+                if step.after_polls is not None:
+                    row["after_polls"] = step.after_polls
+                    if index == 0:
+                        row["reads"] = track.reads
+                    due = None
+                elif due is not None:
+                    due = due + (step.after or timedelta(0))
+                    row["due_at"] = format_timestamp(due)
+                elif step.after:
+                    row["after"] = step.after.total_seconds()
+                rows.append(row)
+            return rows
 
     def pending(self) -> list[dict[str, Any]]:
         """The next step of every scripted job, soonest first."""

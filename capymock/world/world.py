@@ -26,6 +26,7 @@ from capymock.core.timestamps import format_timestamp
 from capymock.core.transitions import legal_targets
 from capymock.scenario.model import Scenario
 from capymock.world.faults import ArmedFault, ArmedFaults
+from capymock.world.history import Change, History
 from capymock.world.timeline import Timeline, Track
 
 
@@ -40,6 +41,8 @@ class Baseline:
     tracks: Mapping[str, Track]
     keys: tuple[tuple[str, Principal], ...]
     faults: tuple[ArmedFault, ...]
+    history: tuple[Change, ...] = ()
+    """The changes the load made: each job's creation, and its steps before the start."""
 
 
 def empty_baseline(start: datetime, token: str) -> Baseline:
@@ -63,11 +66,19 @@ def plan_baseline(spec: Spec, scenarios: Sequence[Scenario], start: datetime, to
             keyring.add(grant.token, scenario.organization, grant.project)
         for fault in scenario.faults:
             faults.add(fault)
-    timeline = Timeline(spec, store, ManualClock(start), on_error=_never)
+    history = History()
+    timeline = Timeline(spec, store, ManualClock(start), on_error=_never, history=history)
     timeline.start([job for scenario in scenarios for job in scenario.jobs], start)
     name = " + ".join(scenario.name for scenario in scenarios)
     return Baseline(
-        name, organization, start, store.snapshot(), timeline.snapshot(), keyring.items(), faults.snapshot()
+        name,
+        organization,
+        start,
+        store.snapshot(),
+        timeline.snapshot(),
+        keyring.items(),
+        faults.snapshot(),
+        history.snapshot(),
     )
 
 
@@ -112,7 +123,7 @@ class World:
         baseline: Baseline,
         clock: Clock,
         on_error: Callable[[str], None],
-        journal_size: int,
+        journal: Journal,
     ) -> None:
         self._spec = spec
         self.scenario = baseline.scenario
@@ -121,8 +132,10 @@ class World:
         self.store = Store(baseline.store)
         self.keyring = Keyring(baseline.keys)
         self.faults = ArmedFaults(baseline.faults)
-        self.timeline = Timeline(spec, self.store, clock, on_error, baseline.tracks)
-        self.journal = Journal(journal_size)
+        self.history = History(baseline.history)
+        """Every change of every job, and the API's reads of them."""
+        self.timeline = Timeline(spec, self.store, clock, on_error, baseline.tracks, self.history)
+        self.journal = journal
         self.answers = Memo()
         """The API's answers as sent, by request and caller, at the store's version."""
         self.waiting = False

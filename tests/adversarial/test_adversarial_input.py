@@ -169,7 +169,9 @@ HUGE = 10**400
 def test_an_integer_of_any_size_is_handled_everywhere_it_is_taken(served: Served, tmp_path: Path) -> None:
     scenario = f"projects: [p]\njobs:\n  - {{id: j_huge, project: p, max_attempts: {HUGE}}}\n"
     answers = {
-        "jobs": control(served, "jobs", "POST", {"id": "j_added", "project_id": served.project, "max_attempts": HUGE}),
+        "jobs": control(
+            served, "jobs", "POST", {"id": "j_added", "project_id": served.project, "max_attempts": HUGE}
+        ),
         "scenario": control(served, "scenario", "POST", scenario.encode()),
     }
     session = control(served, "sessions", "POST", {"scenario": scenario})
