@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import random
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -19,14 +18,14 @@ from typing import Any
 
 import jsonschema_rs
 
-from capymock.core.defaults import DEFAULT_ORGANIZATION, GENERATE_EVERY, GENERATED_TYPES, MAX_JOBS
+from capymock.core.defaults import DEFAULT_ORGANIZATION, MAX_JOBS
 from capymock.core.durations import parse_duration
-from capymock.core.job import DEFAULT_MAX_ATTEMPTS
 from capymock.core.spec import JOB, Spec
 from capymock.core.suggest import did_you_mean
 from capymock.core.timestamps import parse_timestamp
 from capymock.errors import Problem, ScenarioError
 from capymock.scenario.checks import check_semantics, check_size, check_values
+from capymock.scenario.filler import generate
 from capymock.scenario.located import Located
 from capymock.scenario.model import DocPath, Fault, Scenario, ScriptedJob, Step, TokenGrant
 from capymock.scenario.schema import build_scenario_schema
@@ -242,7 +241,7 @@ def _build(data: dict[str, Any], spec: Spec, source: str, default_name: str) -> 
     for index, entry in enumerate(data.get("jobs", [])):
         origin = ("jobs", index)
         jobs.extend(
-            _generate(entry, spec, origin) if "generate" in entry else [_scripted(entry, spec, origin)]
+            generate(entry, spec, origin) if "generate" in entry else [_scripted(entry, spec, origin)]
         )
     return Scenario(
         name=data.get("name", default_name),
@@ -279,32 +278,6 @@ def _step(raw: Mapping[str, Any], origin: DocPath) -> Step:
         origin=origin,
         age=parse_duration(raw["age"]) if "age" in raw else None,
     )
-
-
-def _generate(entry: Mapping[str, Any], spec: Spec, origin: DocPath) -> list[ScriptedJob]:
-    """Deterministic filler jobs, one every `every` going back from the start."""
-    lifecycle = spec.lifecycle
-    seed = entry.get("seed", 0)
-    rng = random.Random(f"{entry['project']}:{origin[-1]}:{seed}")
-    states = entry.get("states") or list(lifecycle.states)
-    types = entry.get("types") or GENERATED_TYPES
-    every = parse_duration(entry.get("every", GENERATE_EVERY))
-    max_attempts = entry.get(lifecycle.retry.limit, DEFAULT_MAX_ATTEMPTS)
-    jobs = []
-    for index in range(entry["generate"]):
-        state = rng.choice(states)
-        fields = {
-            JOB.id: f"job_{entry['project']}_{origin[-1]}_{index:05d}",
-            JOB.project: entry["project"],
-            JOB.type: rng.choice(types),
-            lifecycle.retry.limit: max_attempts,
-        }
-        if lifecycle.retry.to in lifecycle.transitions.get(state, ()):
-            fields[lifecycle.retry.counter] = rng.randint(1, max_attempts)  # a retried job
-        jobs.append(
-            ScriptedJob(fields, every * (index + 1), Step(state, origin=origin), (), origin, generated=True)
-        )
-    return jobs
 
 
 def parse_fault(raw: Mapping[str, Any], origin: DocPath = ()) -> Fault:
