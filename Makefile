@@ -50,7 +50,7 @@ mutants: $(VENV)/.test
 # worker API: this says whether a new granian passes the self-test and serves, or falls back.
 LATEST_VENV := .venv-granian-latest
 SERVING_TESTS := tests/test_granian_fallback.py tests/test_serve.py tests/test_cli_serve.py \
-  tests/test_served.py tests/test_cli.py tests/test_sessions.py tests/test_security.py \
+  tests/test_served.py tests/test_cli.py tests/test_sessions.py tests/adversarial/test_security.py \
   tests/test_clock_control.py
 
 granian-latest:

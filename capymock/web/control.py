@@ -199,12 +199,30 @@ def _length(environ: Environ) -> int:
 def _read_body(environ: Environ, limit: int) -> bytes:
     """The request's body, of at most `limit` bytes (said before reading when `Content-Length`
     tells; a body without one is read no further than `limit`)."""
-    if _length(environ) > limit or len(body := read_body(environ, limit)) > limit:
+    length = _length(environ)
+    if length > limit:
+        _drain(environ, length, limit)  # nothing is read yet: read it all, keeping none
+    if length > limit or len(body := read_body(environ, limit)) > limit:
         raise _TooLarge(
             f"the body is larger than {limit:,} bytes, the most the control API takes (--max-body); "
             "load a larger scenario from a file: serve --scenario FILE, or a file in --scenarios-dir by name"
         )
     return body
+
+
+DRAINED = 16
+"""A refused body up to this many times the limit is read and thrown away, so the client, still
+sending, gets the 413 instead of a broken connection; a larger one is not read at all."""
+
+
+def _drain(environ: Environ, length: int, limit: int) -> None:
+    """Read a body of `length` bytes too large to take, in small pieces, keeping none of it."""
+    left = length
+    if left > DRAINED * limit:
+        return
+    stream = environ["wsgi.input"]
+    while left > 0 and (piece := stream.read(min(left, 1 << 16))):
+        left -= len(piece)
 
 
 def _json(body: bytes, *, required: bool = True) -> Any:
