@@ -301,7 +301,9 @@ def _cannot_listen(host: str, port: int, exc: OSError) -> CliError:
 
 
 def _print_defect(message: str) -> None:
-    click.echo(f"capymock: defect of the mock itself (please report it): {message}", err=True)
+    from capymock.web.servers import printable
+
+    click.echo(f"capymock: defect of the mock itself (please report it): {printable(message)}", err=True)
 
 
 def _stop_on_signals() -> None:
