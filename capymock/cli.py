@@ -14,7 +14,14 @@ from urllib.parse import urlsplit
 import click
 
 from capymock.core.auth import redact
-from capymock.core.defaults import DEFAULT_PROJECT
+from capymock.core.defaults import (
+    DEFAULT_PROJECT,
+    MAX_CONTROL_BODY,
+    MAX_JOBS,
+    SESSION_BYTE_BUDGET,
+    SESSION_JOB_BUDGET,
+)
+from capymock.core.sizes import format_size
 from capymock.core.spec import JOB
 from capymock.errors import CapymockError
 from capymock.version import __version__
@@ -138,6 +145,36 @@ def cli() -> None:
     help="Memory for the request journals, shared by the server and all its sessions (0: none); "
     "past it, the oldest entries are dropped first.",
 )
+@click.option(
+    "--max-session-jobs",
+    default=SESSION_JOB_BUDGET,
+    show_default=True,
+    type=click.IntRange(0, 10_000_000),
+    help="The most jobs all live sessions hold together; a session's load or job past it is a 503.",
+)
+@click.option(
+    "--max-session-bytes",
+    default=format_size(SESSION_BYTE_BUDGET),
+    show_default=True,
+    metavar="SIZE",
+    callback=lambda ctx, param, value: _size(value, "--max-session-bytes"),
+    help="The most scenario text all live sessions were loaded from, together; past it, a 503.",
+)
+@click.option(
+    "--max-jobs",
+    default=MAX_JOBS,
+    show_default=True,
+    type=click.IntRange(1, 10_000_000),
+    help="The most jobs one load may hold (aliases and generate counted); more is a scenario error.",
+)
+@click.option(
+    "--max-body",
+    default=format_size(MAX_CONTROL_BODY),
+    show_default=True,
+    metavar="SIZE",
+    callback=lambda ctx, param, value: _size(value, "--max-body"),
+    help="The largest control request body (an inline scenario too); larger is a 413.",
+)
 @click.option("--quiet", is_flag=True, help="Do not log a line per request.")
 @click.option(
     "--threads",
@@ -175,6 +212,10 @@ def serve(
     answer_cache: str,
     max_held: int,
     journal_bytes: str,
+    max_session_jobs: int,
+    max_session_bytes: int,
+    max_jobs: int,
+    max_body: int,
     quiet: bool,
     threads: int | None,
     server: str,
@@ -212,9 +253,12 @@ def serve(
         any_token=any_token,
         control_token=control_token,
         journal_bytes=journal_budget,
+        max_jobs=max_jobs,
+        max_body=max_body,
     )
     mock.start = _start(start)
     mock.sessions.ttl, mock.sessions.limit = session_ttl, max_sessions
+    mock.sessions.job_budget, mock.sessions.byte_budget = max_session_jobs, max_session_bytes
     mock.start_on_first_request = start_on_first_request
     mock.load(*references)
     mock.on_defect = _print_defect
@@ -257,7 +301,9 @@ def _cannot_listen(host: str, port: int, exc: OSError) -> CliError:
 
 
 def _print_defect(message: str) -> None:
-    click.echo(f"capymock: defect of the mock itself (please report it): {message}", err=True)
+    from capymock.web.servers import printable
+
+    click.echo(f"capymock: defect of the mock itself (please report it): {printable(message)}", err=True)
 
 
 def _stop_on_signals() -> None:
@@ -265,6 +311,15 @@ def _stop_on_signals() -> None:
     with SIGINT ignored, and Python leaves it so)."""
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, signal.default_int_handler)
+
+
+def _size(value: str, option: str) -> int:
+    from capymock.core.sizes import parse_size
+
+    try:
+        return parse_size(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint=option) from None
 
 
 def _duration(value: str, option: str) -> timedelta:
@@ -346,7 +401,14 @@ def list_scenarios() -> None:
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--spec", type=click.Path(dir_okay=False), help="OpenAPI document to check against.")
-def validate(files: tuple[str, ...], spec: str | None) -> int:
+@click.option(
+    "--max-jobs",
+    default=MAX_JOBS,
+    show_default=True,
+    type=click.IntRange(1, 10_000_000),
+    help="The most jobs a scenario may hold (aliases and generate counted), as serve --max-jobs.",
+)
+def validate(files: tuple[str, ...], spec: str | None, max_jobs: int) -> int:
     """Check scenario files; exit 0 when all are valid, 2 otherwise."""
     from capymock.errors import ScenarioError
     from capymock.scenario.loader import load_scenario
@@ -356,7 +418,7 @@ def validate(files: tuple[str, ...], spec: str | None) -> int:
     failed = 0
     for file in files:
         try:
-            scenario = load_scenario(Path(file), loaded)
+            scenario = load_scenario(Path(file), loaded, max_jobs=max_jobs)
         except ScenarioError as exc:
             failed += 1
             click.echo(str(exc), err=True)

@@ -6,6 +6,7 @@ CapymockError
 ├── InvalidJob           job fields break the `Job` schema or a lifecycle invariant
 ├── IllegalTransition    a state change the lifecycle does not allow
 ├── MockDefect           the mock answered against its own spec, or crashed, while serving
+├── OverBudget           a server-wide budget would be crossed (what live sessions hold)
 └── ContractError        `capymock contract` could not run: bad arguments, deployment unreachable
 """
 
@@ -76,6 +77,10 @@ class MockDefect(CapymockError):
     Raised in the test that owns the mock (when its `serve()` block ends, or by `Mock.check()`),
     because an error on the server thread must not pass unnoticed.
     """
+
+
+class OverBudget(CapymockError):
+    """A server-wide budget would be crossed: the jobs, or bytes of scenario text, its live sessions hold."""
 
 
 class IllegalTransition(CapymockError):

@@ -50,6 +50,7 @@ class Mock(FakeApi):
         Raises:
             ScenarioError: a scenario cannot be loaded (no session is left behind).
             TooManySessions: the server holds as many sessions as it may.
+            OverBudget: its jobs would take the live sessions past their budget (`sessions.job_budget`).
         """
         started = self.sessions.create(speed)
         session = started.fake
@@ -84,6 +85,8 @@ class Mock(FakeApi):
             handlers=self.handlers,
             wall=self._wall,
             journal_budget=self.journal_budget,
+            max_jobs=self.max_jobs,
+            max_body=self.max_body,
         )
 
 

@@ -22,6 +22,7 @@ from capymock.errors import (
     IllegalTransition,
     InvalidJob,
     MockDefect,
+    OverBudget,
     Problem,
     ScenarioError,
     SourceLocation,
@@ -239,6 +240,8 @@ def _error(status: int, raw: bytes) -> Exception:
         return InvalidJob(message)
     if status == 404 and message.startswith("no session"):
         return KeyError(message)
+    if status == 503 and "--max-session-" in message:
+        return OverBudget(message)
     return CapymockError(f"{status}: {message}")
 
 

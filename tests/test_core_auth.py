@@ -102,6 +102,12 @@ def test_a_token_without_expiry_is_refused() -> None:
     )
 
 
+def test_times_past_the_largest_float_are_read() -> None:
+    assert read_session_token(_token(org_id="org_a", exp=10**400, nbf=-(10**400)), NOW) == Principal("org_a")
+    assert _refused(_token(org_id="org_a", exp=-(10**400))) == "session token has expired"
+    assert _refused(_token(org_id="org_a", nbf=10**400)) == "session token is not valid yet ('nbf')"
+
+
 def test_a_token_without_subject_is_refused() -> None:
     assert _refused(_token(org_id="org_a", sub="")) == "session token has no subject ('sub')"
 

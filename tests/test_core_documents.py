@@ -47,13 +47,24 @@ def test_the_home_cache_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     assert cache_folder() == tmp_path / ".cache" / "capymock"
 
 
-def test_a_kept_document_is_recalled(cache: Path, tmp_path: Path) -> None:
-    keep("spec", str(tmp_path / "api.yaml"), 10, 20, DOCUMENT)
-    assert recall("spec", str(tmp_path / "api.yaml"), 10, 20) == DOCUMENT
+SOURCE = b"paths: {}\n"
 
 
-def test_a_document_is_kept_as_utf8_json_named_by_kind(cache: Path, tmp_path: Path) -> None:
-    keep("scenario", str(tmp_path / "a.yaml"), 10, 20, DOCUMENT)
+def _nested(depth: int) -> Any:
+    """Lists `depth` deep below the top: one level more than the YAML loader allows at 65."""
+    value: Any = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def test_a_kept_document_is_recalled(cache: Path) -> None:
+    keep("spec", SOURCE, DOCUMENT)
+    assert recall("spec", SOURCE) == DOCUMENT
+
+
+def test_a_document_is_kept_as_utf8_json_named_by_kind_and_hash(cache: Path) -> None:
+    keep("scenario", SOURCE, DOCUMENT)
     (entry,) = cache.iterdir()
     kept = json.loads(entry.read_text(encoding="utf-8"))
     assert (entry.name.startswith("scenario-"), entry.suffix, "é" in entry.read_text(encoding="utf-8")) == (
@@ -61,75 +72,66 @@ def test_a_document_is_kept_as_utf8_json_named_by_kind(cache: Path, tmp_path: Pa
         ".json",
         True,
     )
-    assert kept == {
-        "key": ["scenario", str(tmp_path / "a.yaml"), 10, 20, documents.__version__],
-        "document": DOCUMENT,
-    }
+    assert set(kept) == {"key", "document"} and kept["document"] == DOCUMENT
+    assert entry.name == f"scenario-{kept['key'][:32]}.json"
 
 
-@pytest.mark.parametrize(
-    ("kind", "name", "size", "mtime_ns"),
-    [
-        ("scenario", "api.yaml", 10, 20),
-        ("spec", "other.yaml", 10, 20),
-        ("spec", "api.yaml", 11, 20),
-        ("spec", "api.yaml", 10, 21),
-    ],
-)
-def test_any_difference_is_a_miss(
-    cache: Path, tmp_path: Path, kind: str, name: str, size: int, mtime_ns: int
-) -> None:
-    keep("spec", str(tmp_path / "api.yaml"), 10, 20, DOCUMENT)
-    assert recall(kind, str(tmp_path / name), size, mtime_ns) is None
+@pytest.mark.parametrize(("kind", "source"), [("scenario", SOURCE), ("spec", b"paths: {} \n"), ("spec", b"")])
+def test_any_difference_is_a_miss(cache: Path, kind: str, source: bytes) -> None:
+    keep("spec", SOURCE, DOCUMENT)
+    assert recall(kind, source) is None
 
 
-def test_nothing_kept_is_a_miss(cache: Path, tmp_path: Path) -> None:
-    assert recall("spec", str(tmp_path / "api.yaml"), 10, 20) is None
+def test_nothing_kept_is_a_miss(cache: Path) -> None:
+    assert recall("spec", SOURCE) is None
 
 
 @pytest.mark.parametrize("content", ["{not json", "[1, 2]"])
-def test_a_corrupt_entry_is_a_miss(cache: Path, tmp_path: Path, content: str) -> None:
-    keep("spec", str(tmp_path / "api.yaml"), 10, 20, DOCUMENT)
+def test_a_corrupt_entry_is_a_miss(cache: Path, content: str) -> None:
+    keep("spec", SOURCE, DOCUMENT)
     (entry,) = cache.iterdir()
     entry.write_text(content)
-    assert recall("spec", str(tmp_path / "api.yaml"), 10, 20) is None
+    assert recall("spec", SOURCE) is None
 
 
-def test_a_newer_document_replaces_the_kept_one(cache: Path, tmp_path: Path) -> None:
-    keep("spec", str(tmp_path / "api.yaml"), 10, 20, DOCUMENT)
-    keep("spec", str(tmp_path / "api.yaml"), 11, 21, {"paths": {}})
-    assert (recall("spec", str(tmp_path / "api.yaml"), 11, 21), len(list(cache.iterdir()))) == (
-        {"paths": {}},
-        1,
+def test_each_source_has_its_own_entry(cache: Path) -> None:
+    keep("spec", SOURCE, DOCUMENT)
+    keep("spec", b"paths: {a: 1}\n", {"paths": {"a": 1}})
+    assert (recall("spec", SOURCE), recall("spec", b"paths: {a: 1}\n"), len(list(cache.iterdir()))) == (
+        DOCUMENT,
+        {"paths": {"a": 1}},
+        2,
     )
 
 
 def test_the_cache_folder_is_made_with_its_parents(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(documents.CACHE_ENV, str(tmp_path / "a" / "b"))
-    keep("spec", str(tmp_path / "api.yaml"), 10, 20, DOCUMENT)
-    assert recall("spec", str(tmp_path / "api.yaml"), 10, 20) == DOCUMENT
-
-
-def test_a_path_that_is_no_text_is_not_kept_and_raises_nothing(cache: Path, tmp_path: Path) -> None:
-    path = str(tmp_path / "api\udcff.yaml")  # a file name of bytes that are not UTF-8
-    keep("spec", path, 10, 20, DOCUMENT)
-    assert (recall("spec", path, 10, 20), not cache.exists() or list(cache.iterdir()) == []) == (None, True)
+    keep("spec", SOURCE, DOCUMENT)
+    assert recall("spec", SOURCE) == DOCUMENT
 
 
 @pytest.mark.parametrize(
     "document",
-    [None, {"at": datetime(2026, 1, 1, tzinfo=UTC)}, {1: "a number as a key"}, {"n": float("nan")}],
+    [
+        None,
+        {"at": datetime(2026, 1, 1, tzinfo=UTC)},
+        {1: "a number as a key"},
+        {"n": float("nan")},
+        {"n": float("inf")},
+        {"deep": _nested(64)},
+        {"many": list(range(100_000))},
+    ],
 )
-def test_what_json_does_not_hold_exactly_is_not_kept(cache: Path, tmp_path: Path, document: Any) -> None:
-    keep("spec", str(tmp_path / "api.yaml"), 10, 20, document)
+def test_what_the_yaml_loader_could_not_give_is_not_kept(cache: Path, document: Any) -> None:
+    keep("spec", SOURCE, document)
     assert not cache.exists() or list(cache.iterdir()) == []
 
 
 def test_nothing_is_kept_when_keeping_is_off(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv(documents.CACHE_ENV, "off")
     monkeypatch.chdir(tmp_path)
-    keep("spec", str(tmp_path / "api.yaml"), 10, 20, DOCUMENT)
-    assert (recall("spec", str(tmp_path / "api.yaml"), 10, 20), sorted(tmp_path.iterdir())) == (None, [])
+    keep("spec", SOURCE, DOCUMENT)
+    assert (recall("spec", SOURCE), sorted(tmp_path.iterdir())) == (None, [])
 
 
 def test_an_unwritable_folder_keeps_nothing_and_raises_nothing(
@@ -137,5 +139,72 @@ def test_an_unwritable_folder_keeps_nothing_and_raises_nothing(
 ) -> None:
     (tmp_path / "file").write_text("")
     monkeypatch.setenv(documents.CACHE_ENV, str(tmp_path / "file" / "cache"))
-    keep("spec", str(tmp_path / "api.yaml"), 10, 20, DOCUMENT)
-    assert recall("spec", str(tmp_path / "api.yaml"), 10, 20) is None
+    keep("spec", SOURCE, DOCUMENT)
+    assert recall("spec", SOURCE) is None
+
+
+def _poison(cache: Path, write: Any) -> None:
+    """Keep a document, then replace its entry's document with what `write` makes of it."""
+    keep("scenario", SOURCE, DOCUMENT)
+    (entry,) = cache.iterdir()
+    kept = json.loads(entry.read_text(encoding="utf-8"))
+    write(entry, kept)
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        "[" * 100_000 + "]" * 100_000,
+        json.dumps(_nested(65)),
+        '{"n": NaN}',
+        '{"n": 1e400}',
+        json.dumps({"many": list(range(100_001))}),
+        "null",
+    ],
+    ids=["nested-100000", "depth-65", "nan", "overflow", "too-many-values", "null"],
+)
+def test_an_entry_the_yaml_loader_could_not_have_made_is_a_miss(cache: Path, document: str) -> None:
+    def write(entry: Path, kept: Any) -> None:
+        entry.write_text(f'{{"key": "{kept["key"]}", "document": {document}}}')
+
+    _poison(cache, write)
+    assert recall("scenario", SOURCE) is None
+
+
+def test_an_entry_that_is_no_regular_file_is_a_miss_never_read(cache: Path) -> None:
+    import os
+
+    def fifo(entry: Path, kept: Any) -> None:
+        entry.unlink()
+        os.mkfifo(entry)
+
+    _poison(cache, fifo)
+    assert recall("scenario", SOURCE) is None  # returns: the pipe is never read
+    (entry,) = cache.iterdir()
+    entry.unlink()
+    entry.symlink_to("/dev/zero")
+    assert recall("scenario", SOURCE) is None
+    entry.unlink()
+    entry.mkdir()
+    assert recall("scenario", SOURCE) is None
+
+
+def test_read_file_refuses_what_is_not_a_regular_file_or_too_large(tmp_path: Path) -> None:
+    import os
+
+    os.mkfifo(tmp_path / "pipe")
+    (tmp_path / "zero").symlink_to("/dev/zero")
+    (tmp_path / "big").write_bytes(b"x" * 11)
+    refused = {}
+    for name, limit in (("pipe", 10), ("zero", 10), ("big", 10), (".", 10), ("missing", 10)):
+        with pytest.raises(documents.UnreadableFile) as caught:
+            documents.read_file(tmp_path / name, limit)
+        refused[name] = caught.value.reason
+    assert refused == {
+        "pipe": "not a regular file: a named pipe; give a YAML file",
+        "zero": "not a regular file: a device; give a YAML file",
+        "big": "11 bytes, more than the 10 a file may have",
+        ".": "not a regular file: a folder; give a YAML file",
+        "missing": "cannot read: No such file or directory",
+    }
+    assert documents.read_file(tmp_path / "big", 11) == b"x" * 11

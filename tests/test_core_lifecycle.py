@@ -105,6 +105,15 @@ def test_attempts_above_the_limit_are_reported(lifecycle: Lifecycle) -> None:
     ]
 
 
+def test_integers_past_the_largest_float_are_numbers(lifecycle: Lifecycle) -> None:
+    huge = 10**400
+    assert lifecycle.violations(_pending(attempts=huge, max_attempts=huge)) == []
+    assert lifecycle.broken(_pending(attempts=huge + 1, max_attempts=huge)) == [
+        ("attempts", f"attempts must be between 0 and max_attempts ({huge}), got {huge + 1}")
+    ]
+    assert lifecycle.violations(_pending(attempts=float("inf"), max_attempts=huge)) == []
+
+
 def test_attempts_at_the_limit_break_nothing(lifecycle: Lifecycle) -> None:
     assert lifecycle.violations(_pending(attempts=3)) == []
 

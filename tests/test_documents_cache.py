@@ -106,7 +106,7 @@ def test_a_corrupt_or_foreign_entry_is_a_miss(tmp_path: Path) -> None:
     entries[0].write_text('{"key": [1], "document": {"projects": ["proj_evil"]}')  # cut short
     assert load(cache, scenario)["view"]["jobs"][0]["id"] == "job_a"  # type: ignore[index]
     kept = json.loads(entries[0].read_text())
-    kept["key"][3] += 1  # another modification time: not this file's
+    kept["key"] = "0" * 64  # the key of other bytes: not this file's
     kept["document"]["jobs"][0]["id"] = "job_forged"
     entries[0].write_text(json.dumps(kept))
     assert load(cache, scenario)["view"]["jobs"][0]["id"] == "job_a"  # type: ignore[index]

@@ -371,11 +371,16 @@ class _Runner:
                 path = operation.fill_fields({**real, named: MISSING})
                 response = self.send(path, method=operation.method)
                 label = operation.label
-                if response.status_code == 404:
+                # A key scoped to one project may be refused any other (403) without learning
+                # whether it exists, where the operation documents 403; a missing job is a 404.
+                refusable = named != JOB.id and operation.documents(403)
+                if response.status_code == 404 or (refusable and response.status_code == 403):
                     self.report.passed(label, rules.NOT_FOUND)
                     continue
                 what = "job" if named == JOB.id else named.removesuffix("_id")
-                rule = f"{name} {MISSING!r} names no {what}: the answer is 404, not {response.status_code}"
+                answer = "404 (or 403 for a key it is not in scope of)" if refusable else "404"
+                status = response.status_code
+                rule = f"{name} {MISSING!r} names no {what}: the answer is {answer}, not {status}"
                 self.report.violated(self.reader.plain(label, rules.NOT_FOUND, rule, response, path, name))
 
     def real_values(self, ids: Ids) -> dict[str, str]:

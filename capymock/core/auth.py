@@ -177,7 +177,10 @@ def _check_lifetime(payload: dict[str, Any], now: float) -> None:
 
 
 def _is_time(value: Any) -> TypeGuard[float]:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if isinstance(value, bool):
+        return False
+    # An int of any size is a number (math.isfinite would overflow past 1.8e308); a float must be finite.
+    return isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
 
 
 def mint_session_token(

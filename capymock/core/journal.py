@@ -16,8 +16,7 @@ import threading
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from sys import getsizeof
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qs, unquote_plus
 
 from capymock.core.auth import redact
@@ -34,10 +33,12 @@ MAX_QUERY = 2048
 """Characters kept of a query string."""
 MAX_HEADERS = 64
 """Headers kept of one request."""
-ENTRY_COST = 320
-"""Bytes an entry is counted beyond its path, query and headers (the objects that hold them)."""
-HEADER_COST = 64
-"""Bytes a header is counted beyond its name and value (each counted as the string it is kept in)."""
+ENTRY_COST = 420
+"""Bytes an entry is counted beyond the characters of its path, query and headers (the objects
+that hold them, the path's and the query's string headers included)."""
+HEADER_COST = 160
+"""Bytes a header is counted beyond the characters of its name and value (its tuple and the two
+strings' headers)."""
 CUT_NAME = "…"
 """The header or query name that stands for what was left out."""
 SECRET_WORDS = (
@@ -92,9 +93,9 @@ class RecordedRequest:
         }
 
 
-@dataclass(frozen=True)
-class _Raw:
-    """A request as kept (values cut short); turned into a `RecordedRequest` only when someone looks."""
+class _Raw(NamedTuple):
+    """A request as kept (values cut short); turned into a `RecordedRequest` only when someone
+    looks (a named tuple: made on every request, it is the cheapest record to make)."""
 
     method: str
     path: str
@@ -186,7 +187,8 @@ class JournalBudget:
         self._order: deque[_Entry] = deque()
         self._bytes = 0
         self._kept = 0
-        self._seq = 0
+        self.seq = 0
+        """The number of the latest entry (or journal epoch) in this server's order; under `lock`."""
 
     @property
     def used(self) -> int:
@@ -195,8 +197,8 @@ class JournalBudget:
 
     def next_seq(self) -> int:
         """The next number in this server's order (of entries, and of journals' epochs); under `lock`."""
-        self._seq += 1
-        return self._seq
+        self.seq += 1
+        return self.seq
 
     def add(self, entry: _Entry) -> None:
         """Count `entry` (under `lock`), dropping the oldest entries of any journal past `max_bytes`."""
@@ -259,24 +261,31 @@ class Journal:
         """Keep one answered request (`query`: its query string; `environ` for its `HTTP_*` headers)."""
         headers: list[tuple[str, str]] = []
         left_out = 0
+        size = 0
         for key, value in environ.items():
             if key.startswith("HTTP_"):
                 if len(headers) == MAX_HEADERS:
                     left_out += 1
-                elif len(value) <= MAX_VALUE and len(key) <= MAX_VALUE:
-                    headers.append((key, value))
-                else:
-                    headers.append((cut(key), cut(value)))
-        path = cut(path, MAX_PATH)
+                    continue
+                if len(value) > MAX_VALUE or len(key) > MAX_VALUE:
+                    key, value = cut(key), cut(value)
+                headers.append((key, value))
+                size += len(key) + len(value)
+        if len(path) > MAX_PATH:
+            path = cut(path, MAX_PATH)
         query_cut = max(0, len(query) - MAX_QUERY)
-        query = query[:MAX_QUERY]
-        size = ENTRY_COST + getsizeof(path) + getsizeof(query) + HEADER_COST * len(headers)
-        size += sum(getsizeof(key) + getsizeof(value) for key, value in headers)
+        if query_cut:
+            query = query[:MAX_QUERY]
+        # A text's length stands for its memory (an ASCII str is its length and a fixed header,
+        # which the per-entry and per-header costs hold).
+        size += ENTRY_COST + len(path) + len(query) + HEADER_COST * len(headers)
         raw = _Raw(method, path, query, query_cut, status, tuple(headers), left_out, operation_id)
+        budget = self.budget
         with self._lock:
-            entry = _Entry(self, raw, self.budget.next_seq(), size)
+            budget.seq += 1
+            entry = _Entry(self, raw, budget.seq, size)
             self._entries.append(entry)
-            self.budget.add(entry)
+            budget.add(entry)
             while len(self._entries) > self.size:
                 self.drop_oldest()
 

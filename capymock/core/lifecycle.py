@@ -130,7 +130,10 @@ def _check_bound(bound: Bound, job: Mapping[str, Any]) -> Broken:
 
 
 def _is_number(value: Any) -> TypeGuard[float]:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if isinstance(value, bool):
+        return False
+    # An int of any size is a number (math.isfinite would overflow past 1.8e308); a float must be finite.
+    return isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
 
 
 def _check_set_in(field: str, states: frozenset[str], state: str | None, job: Mapping[str, Any]) -> Broken:

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from capymock.core.defaults import GENERATE_EVERY
+from capymock.core.defaults import GENERATE_EVERY, MAX_JOBS
 from capymock.core.durations import LONGEST, format_duration, parse_duration
 from capymock.core.job import Job, compose_job
 from capymock.core.routing import NoRoute, WrongMethod, router_for
@@ -37,6 +37,23 @@ def _locator(located: Located) -> Callable[[DocPath, str], Problem]:
 def start_problem(moment: datetime) -> str | None:
     """Why a clock cannot start at `moment` (None: it can)."""
     return None if EARLIEST_START <= moment <= LATEST_START else "is outside the years 1970 to 8899"
+
+
+def check_size(data: dict[str, Any], located: Located, max_jobs: int = MAX_JOBS) -> list[Problem]:
+    """A scenario of more than `max_jobs` jobs in all, said at the entry that crosses it, before
+    any job is made (an entry an alias repeats is counted each time it appears)."""
+    total = 0
+    for index, entry in enumerate(data.get("jobs", [])):
+        total += entry.get("generate", 1)
+        if total > max_jobs:
+            path: DocPath = ("jobs", index, "generate") if "generate" in entry else ("jobs", index)
+            message = (
+                f"expected at most {max_jobs:,} jobs in the whole scenario (aliases and 'generate' "
+                f"counted), but there are {total:,} by this entry; lower 'generate', or raise the "
+                "limit (--max-jobs)"
+            )
+            return [Problem(located.at(path), format_path(path), message)]
+    return []
 
 
 def check_values(data: dict[str, Any], located: Located) -> list[Problem]:

@@ -7,8 +7,10 @@ names the file, line, column and path. Nothing here touches a running mock.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
-import random
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
@@ -16,14 +18,14 @@ from typing import Any
 
 import jsonschema_rs
 
-from capymock.core.defaults import DEFAULT_ORGANIZATION, GENERATE_EVERY, GENERATED_TYPES
+from capymock.core.defaults import DEFAULT_ORGANIZATION, MAX_JOBS
 from capymock.core.durations import parse_duration
-from capymock.core.job import DEFAULT_MAX_ATTEMPTS
 from capymock.core.spec import JOB, Spec
 from capymock.core.suggest import did_you_mean
 from capymock.core.timestamps import parse_timestamp
 from capymock.errors import Problem, ScenarioError
-from capymock.scenario.checks import check_semantics, check_values
+from capymock.scenario.checks import check_semantics, check_size, check_values
+from capymock.scenario.filler import generate
 from capymock.scenario.located import Located
 from capymock.scenario.model import DocPath, Fault, Scenario, ScriptedJob, Step, TokenGrant
 from capymock.scenario.schema import build_scenario_schema
@@ -53,7 +55,8 @@ def find_scenario_file(reference: str | Path, base: Path | None = None) -> Path:
     """The file a scenario reference names: a path (relative to `base`), or a bundled name.
 
     Raises:
-        ScenarioError: neither a file nor a bundled scenario.
+        ScenarioError: neither a file nor a bundled scenario, or a path to something that is not
+            a regular file (a folder, a named pipe, a device).
     """
     candidate = Path(reference)
     if base is not None and not candidate.is_absolute():
@@ -63,6 +66,8 @@ def find_scenario_file(reference: str | Path, base: Path | None = None) -> Path:
     bundled = bundled_scenarios()
     if str(reference) in bundled:
         return bundled[str(reference)]
+    if _exists(candidate):  # a folder, a named pipe, a device: said before anything is read
+        raise ScenarioError([Problem(None, "", _not_a_file(candidate))])
     if candidate.suffix in (".yaml", ".yml") or "/" in str(reference):
         looked = candidate.absolute()
         raise ScenarioError([Problem(None, "", f"{reference}: no such scenario file (looked for {looked})")])
@@ -73,48 +78,96 @@ def find_scenario_file(reference: str | Path, base: Path | None = None) -> Path:
     raise ScenarioError([Problem(None, "", message)])
 
 
-def load_scenario(reference: str | Path, spec: Spec, base: Path | None = None) -> Scenario:
-    """Read, check and parse a scenario by path or bundled name.
+def load_scenario(
+    reference: str | Path,
+    spec: Spec,
+    base: Path | None = None,
+    *,
+    source: bytes | None = None,
+    max_jobs: int = MAX_JOBS,
+) -> Scenario:
+    """Read, check and parse a scenario by path or bundled name (`source`: the file's bytes,
+    already read), of at most `max_jobs` jobs in all.
 
-    A file read before and unchanged since (same size and modification time) is not parsed
-    again: `Scenario`s are frozen, so every load of it shares one.
+    The file is read once, whole (at most `documents.MAX_FILE_BYTES`); bytes read before are not
+    parsed again: `Scenario`s are frozen, so every load of the same bytes shares one.
     """
     path = find_scenario_file(reference, base)
-    try:
-        stat = path.stat()
-        return _load_file(str(path), stat.st_mtime_ns, stat.st_size, _display(path), spec)
-    except OSError as exc:
-        raise ScenarioError([Problem(None, "", f"{path}: cannot read: {exc.strerror or exc}")]) from None
-
-
-@functools.lru_cache(maxsize=64)
-def _load_file(path: str, mtime_ns: int, size: int, shown: str, spec: Spec) -> Scenario:
-    default_name = Path(path).stem
-    document = documents.recall("scenario", path, size, mtime_ns)
-    if document is not None:
+    if source is None:
         try:
-            return _parse_located(Located(document, {}, {}), spec, shown, default_name)
-        except ScenarioError:
-            pass  # checked again below, to say where in the file each problem is
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError([Problem(None, "", f"{path}: cannot read: {exc}")]) from None
-    located = _located(text, shown)
-    scenario = _parse_located(located, spec, shown, default_name)
-    documents.keep("scenario", path, size, mtime_ns, located.data)
+            source = documents.read_file(path)
+        except documents.UnreadableFile as exc:
+            raise ScenarioError([Problem(None, "", str(exc))]) from None
+    return _load_bytes(source, str(path), _display(path), spec, max_jobs)
+
+
+_PARSED: OrderedDict[tuple[str, str, str, Spec, int], Scenario] = OrderedDict()
+_PARSED_LOCK = threading.Lock()
+_PARSED_MAX = 64
+
+
+def _load_bytes(source: bytes, path: str, shown: str, spec: Spec, max_jobs: int) -> Scenario:
+    key = (documents.digest(source), path, shown, spec, max_jobs)
+    with _PARSED_LOCK:
+        found = _PARSED.get(key)
+        if found is not None:
+            _PARSED.move_to_end(key)
+            return found
+    scenario = _parse_file(source, path, shown, spec, max_jobs)
+    with _PARSED_LOCK:
+        _PARSED[key] = scenario
+        while len(_PARSED) > _PARSED_MAX:
+            _PARSED.popitem(last=False)
     return scenario
 
 
+def _parse_file(source: bytes, path: str, shown: str, spec: Spec, max_jobs: int) -> Scenario:
+    default_name = Path(path).stem
+    document = documents.recall("scenario", source)
+    if document is not None:
+        try:
+            scenario = _parse_located(Located(document, {}, {}), spec, shown, default_name, max_jobs)
+            return dataclasses.replace(scenario, size=len(source))
+        except ScenarioError:
+            pass  # checked again below, to say where in the file each problem is
+    try:
+        text = source.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError([Problem(None, "", f"{path}: cannot read: {exc}")]) from None
+    located = _located(text, shown)
+    scenario = dataclasses.replace(
+        _parse_located(located, spec, shown, default_name, max_jobs), size=len(source)
+    )
+    documents.keep("scenario", source, located.data)
+    return scenario
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:  # a name too long for the file system, say
+        return False
+
+
+def _not_a_file(path: Path) -> str:
+    return documents.not_regular(path) or f"{path}: not a regular file; give a YAML file"
+
+
 def parse_scenario(
-    text: str, spec: Spec, *, source: str = "<scenario>", default_name: str = "scenario"
+    text: str,
+    spec: Spec,
+    *,
+    source: str = "<scenario>",
+    default_name: str = "scenario",
+    max_jobs: int = MAX_JOBS,
 ) -> Scenario:
-    """Check and parse scenario YAML text.
+    """Check and parse scenario YAML text, of at most `max_jobs` jobs in all.
 
     Raises:
         ScenarioError: with every problem found, each with its location.
     """
-    return _parse_located(_located(text, source), spec, source, default_name)
+    scenario = _parse_located(_located(text, source), spec, source, default_name, max_jobs)
+    return dataclasses.replace(scenario, size=len(text.encode("utf-8", "surrogatepass")))
 
 
 def _located(text: str, source: str) -> Located:
@@ -155,10 +208,12 @@ def check_fault(raw: Any, spec: Spec) -> Fault:
         raise ScenarioError(trimmed) from None
 
 
-def _parse_located(located: Located, spec: Spec, source: str, default_name: str) -> Scenario:
+def _parse_located(
+    located: Located, spec: Spec, source: str, default_name: str, max_jobs: int = MAX_JOBS
+) -> Scenario:
     schema, validator = _schema_for(spec)
     problems = [schema_problem(e, schema, located) for e in validator.iter_errors(located.data)]
-    problems = problems or check_values(located.data, located)
+    problems = problems or check_size(located.data, located, max_jobs) or check_values(located.data, located)
     if problems:
         raise ScenarioError(sorted(problems, key=_order))
     scenario = _build(located.data, spec, source, default_name)
@@ -186,7 +241,7 @@ def _build(data: dict[str, Any], spec: Spec, source: str, default_name: str) -> 
     for index, entry in enumerate(data.get("jobs", [])):
         origin = ("jobs", index)
         jobs.extend(
-            _generate(entry, spec, origin) if "generate" in entry else [_scripted(entry, spec, origin)]
+            generate(entry, spec, origin) if "generate" in entry else [_scripted(entry, spec, origin)]
         )
     return Scenario(
         name=data.get("name", default_name),
@@ -223,32 +278,6 @@ def _step(raw: Mapping[str, Any], origin: DocPath) -> Step:
         origin=origin,
         age=parse_duration(raw["age"]) if "age" in raw else None,
     )
-
-
-def _generate(entry: Mapping[str, Any], spec: Spec, origin: DocPath) -> list[ScriptedJob]:
-    """Deterministic filler jobs, one every `every` going back from the start."""
-    lifecycle = spec.lifecycle
-    seed = entry.get("seed", 0)
-    rng = random.Random(f"{entry['project']}:{origin[-1]}:{seed}")
-    states = entry.get("states") or list(lifecycle.states)
-    types = entry.get("types") or GENERATED_TYPES
-    every = parse_duration(entry.get("every", GENERATE_EVERY))
-    max_attempts = entry.get(lifecycle.retry.limit, DEFAULT_MAX_ATTEMPTS)
-    jobs = []
-    for index in range(entry["generate"]):
-        state = rng.choice(states)
-        fields = {
-            JOB.id: f"job_{entry['project']}_{origin[-1]}_{index:05d}",
-            JOB.project: entry["project"],
-            JOB.type: rng.choice(types),
-            lifecycle.retry.limit: max_attempts,
-        }
-        if lifecycle.retry.to in lifecycle.transitions.get(state, ()):
-            fields[lifecycle.retry.counter] = rng.randint(1, max_attempts)  # a retried job
-        jobs.append(
-            ScriptedJob(fields, every * (index + 1), Step(state, origin=origin), (), origin, generated=True)
-        )
-    return jobs
 
 
 def parse_fault(raw: Mapping[str, Any], origin: DocPath = ()) -> Fault:

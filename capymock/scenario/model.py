@@ -94,3 +94,5 @@ class Scenario:
     faults: tuple[Fault, ...]
     starts_now: bool = False
     """`start: now`: the clock starts at the real time of the load."""
+    size: int = 0
+    """Bytes of the text it was parsed from (0: not parsed from text)."""

@@ -148,6 +148,18 @@ def _generate_schema(limit_field: str) -> dict[str, Any]:
             limit_field: {"type": "integer", "minimum": 1, "maximum": 1000},
             "every": {"$ref": "#/$defs/duration", "description": "Time between two generated jobs."},
             "seed": {"type": "integer"},
+            "durations": {
+                "type": "object",
+                "additionalProperties": {"$ref": "#/$defs/duration"},
+                "description": "How long a job of each type typically runs (deploy: 2m, build: 4m, test: 6m, "
+                "migrate: 1m, backup: 10m; any other: 1m).",
+            },
+            "retries": {
+                "type": "number",
+                "minimum": 0,
+                "maximum": 1,
+                "description": "The share of jobs retried on the way to their state (default 0.15).",
+            },
         },
     }
 

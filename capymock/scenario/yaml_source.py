@@ -11,15 +11,14 @@ from typing import Any
 
 import yaml
 
+from capymock.core.documents import MAX_DEPTH, MAX_VALUES
 from capymock.core.yaml_loader import SafeLoader
 from capymock.errors import Problem, ScenarioError, SourceLocation
 from capymock.scenario.located import Located, format_path
 from capymock.scenario.model import DocPath
 
-MAX_VALUES = 100_000
-"""Values a document may hold once its aliases are expanded (a "billion laughs" stops here)."""
-MAX_DEPTH = 64
-"""How deeply lists and mappings may nest."""
+__all__ = ["MAX_DEPTH", "MAX_VALUES", "SCALAR_TAGS", "load_located"]
+
 _YAML_TAG = "tag:yaml.org,2002:"
 SCALAR_TAGS = frozenset(_YAML_TAG + name for name in ("str", "int", "float", "bool", "null", "timestamp"))
 """The scalar tags of plain YAML; anything else (`!foo`, `!!binary`, `!!python/...`) is refused."""

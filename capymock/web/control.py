@@ -21,7 +21,7 @@ from capymock.core.auth import redact
 from capymock.core.job import encode
 from capymock.core.suggest import did_you_mean
 from capymock.core.timestamps import format_timestamp
-from capymock.errors import CapymockError, IllegalTransition, InvalidJob, Problem, ScenarioError
+from capymock.errors import CapymockError, IllegalTransition, InvalidJob, OverBudget, Problem, ScenarioError
 from capymock.scenario.loader import bundled_scenarios, parse_scenario
 from capymock.scenario.model import Scenario
 from capymock.web.access import Access, simple_content_type
@@ -36,7 +36,6 @@ PREFIX = "/_capymock"
 METHODS: tuple[str, ...] = ("GET", "POST", "PATCH", "DELETE")
 WRITES = frozenset(("POST", "PUT", "PATCH", "DELETE"))
 BODY_TYPES = ("application/json", "application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
-MAX_BODY = 5 * 1024 * 1024
 POLL_LIMIT = 100
 """Journal entries a poll (`GET /_capymock/requests`) answers unless it asks for `limit`."""
 MAX_POLL_LIMIT = 1000
@@ -58,6 +57,10 @@ _GUARDS: Headers = (
 
 
 class _BadBody(Exception):
+    pass
+
+
+class _TooLarge(Exception):
     pass
 
 
@@ -143,11 +146,15 @@ def _answer(
     try:
         if method in WRITES:
             _check_body_type(environ)
-        body, job_id = _read_body(environ), item.group(2) if item else ""
+        body, job_id = _read_body(environ, fake.max_body), item.group(2) if item else ""
         call = _Call(fake, access, body, job_id, environ, sessions, root)
         return handler(call)
     except _BadBody as exc:
         return error(400, str(exc))
+    except _TooLarge as exc:
+        return error(413, str(exc))
+    except OverBudget as exc:
+        return error(503, str(exc))
     except _WrongType as exc:
         return error(415, str(exc))
     except _NoSessions:
@@ -195,13 +202,33 @@ def _length(environ: Environ) -> int:
         raise _BadBody("Content-Length is not a number") from None
 
 
-def _read_body(environ: Environ) -> bytes:
-    if _length(environ) > MAX_BODY:
-        raise _BadBody(f"the body is larger than {MAX_BODY} bytes")
-    body = read_body(environ, MAX_BODY)
-    if len(body) > MAX_BODY:
-        raise _BadBody(f"the body is larger than {MAX_BODY} bytes")
+def _read_body(environ: Environ, limit: int) -> bytes:
+    """The request's body, of at most `limit` bytes (said before reading when `Content-Length`
+    tells; a body without one is read no further than `limit`)."""
+    length = _length(environ)
+    if length > limit:
+        _drain(environ, length, limit)  # nothing is read yet: read it all, keeping none
+    if length > limit or len(body := read_body(environ, limit)) > limit:
+        raise _TooLarge(
+            f"the body is larger than {limit:,} bytes, the most the control API takes (--max-body); "
+            "load a larger scenario from a file: serve --scenario FILE, or a file in --scenarios-dir by name"
+        )
     return body
+
+
+DRAINED = 16
+"""A refused body up to this many times the limit is read and thrown away, so the client, still
+sending, gets the 413 instead of a broken connection; a larger one is not read at all."""
+
+
+def _drain(environ: Environ, length: int, limit: int) -> None:
+    """Read a body of `length` bytes too large to take, in small pieces, keeping none of it."""
+    left = length
+    if left > DRAINED * limit:
+        return
+    stream = environ["wsgi.input"]
+    while left > 0 and (piece := stream.read(min(left, 1 << 16))):
+        left -= len(piece)
 
 
 def _json(body: bytes, *, required: bool = True) -> Any:
@@ -256,7 +283,10 @@ def _scenario(call: _Call) -> Answer:
             fake.load(*[call.loadable(name) for name in names])
         else:
             text = body.decode("utf-8", "replace")
-            fake.load(parse_scenario(text, fake.spec, source="request body", default_name="posted"))
+            posted = parse_scenario(
+                text, fake.spec, source="request body", default_name="posted", max_jobs=fake.max_jobs
+            )
+            fake.load(posted)
     except _Refused as exc:
         return error(403, str(exc))
     except ScenarioError as exc:
@@ -614,6 +644,9 @@ def _start_session(call: _Call) -> Answer:
     except ScenarioError as exc:
         registry.end(session.id)
         return _problems(exc)
+    except OverBudget as exc:
+        registry.end(session.id)
+        return error(503, str(exc))
     return _ok(_session_view(call, session), 201)
 
 
@@ -629,7 +662,11 @@ def _references(value: Any, call: _Call) -> list[Any]:
     text = value if isinstance(value, str) else json.dumps(value)
     if not isinstance(value, (str, dict)):
         raise _BadBody('"scenario" is a name, a list of names, a YAML document or a JSON object')
-    return [parse_scenario(text, call.fake.spec, source="request body", default_name="session")]
+    return [
+        parse_scenario(
+            text, call.fake.spec, source="request body", default_name="session", max_jobs=call.fake.max_jobs
+        )
+    ]
 
 
 def _sessions(call: _Call) -> Answer:

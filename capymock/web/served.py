@@ -166,9 +166,11 @@ def watch_scenarios(
     say: Callable[[str], None] = _say,
 ) -> None:
     """Load `references` into `fake` again whenever one of their files changes, until `stop`
-    is set; a failed load keeps the previous state (and says why)."""
+    is set; a failed load keeps the previous state (and says why). What is loaded is the bytes
+    compared, read once (a regular file only, within `documents.MAX_FILE_BYTES`)."""
     from capymock.errors import ScenarioError
-    from capymock.scenario.loader import find_scenario_file
+    from capymock.scenario.loader import find_scenario_file, load_scenario
+    from capymock.system import documents
 
     files = [reference for reference in references if isinstance(reference, str | Path)]
 
@@ -179,10 +181,31 @@ def watch_scenarios(
         for reference in files:
             try:
                 path = find_scenario_file(reference)
-                found[path] = path.read_bytes()
-            except (ScenarioError, OSError):
+                found[path] = documents.read_file(path)
+            except (ScenarioError, documents.UnreadableFile):
                 continue
         return found
+
+    def compared(contents: dict[Path, bytes]) -> list[ScenarioReference]:
+        """The references, each file's as the bytes read when comparing (one it could not read
+        is read, and refused, again)."""
+        loaded: list[ScenarioReference] = []
+        for reference in references:
+            if not isinstance(reference, str | Path):
+                loaded.append(reference)
+                continue
+            try:
+                path = find_scenario_file(reference)
+            except ScenarioError:
+                loaded.append(reference)
+                continue
+            source = contents.get(path)
+            loaded.append(
+                reference
+                if source is None
+                else load_scenario(path, fake.spec, source=source, max_jobs=fake.max_jobs)
+            )
+        return loaded
 
     seen = stamps()
     named = ", ".join(map(str, files))
@@ -195,7 +218,7 @@ def watch_scenarios(
                 continue
             seen = now
             try:
-                fake.load(*references)
+                fake.load(*compared(now))
             except ScenarioError as exc:
                 fake.reload_error = str(exc)
                 say(f"capymock: reload failed; still serving the previous state:\n{exc}")

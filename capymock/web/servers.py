@@ -135,6 +135,12 @@ def log_line(method: str, path: str, query: str, status: str) -> str:
     return (line if line.isprintable() else _CONTROL.sub(_escape, line)) + "\n"
 
 
+def printable(text: str) -> str:
+    """`text` with every control character but the line break escaped (a defect's traceback
+    names a request's path, which any page can choose)."""
+    return "\n".join(line if line.isprintable() else _CONTROL.sub(_escape, line) for line in text.split("\n"))
+
+
 def _escape(match: re.Match[str]) -> str:
     code = ord(match.group())
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from capymock.core.auth import Principal, authenticate, mint_session_token
 from capymock.core.clock import Clock, ManualClock, check_speed
-from capymock.core.defaults import DEFAULT_PROJECT, DEFAULT_TOKEN
+from capymock.core.defaults import DEFAULT_PROJECT, DEFAULT_TOKEN, MAX_CONTROL_BODY, MAX_JOBS
 from capymock.core.durations import parse_duration
 from capymock.core.job import Job, compose_job, segment_problem
 from capymock.core.journal import DEFAULT_BYTES, DEFAULT_SIZE, Journal, JournalBudget, RecordedRequest
@@ -26,7 +26,7 @@ from capymock.core.suggest import did_you_mean
 from capymock.core.timestamps import format_timestamp
 from capymock.core.transitions import transition
 from capymock.core.validation import validators_for
-from capymock.errors import CapymockError, InvalidJob, MockDefect
+from capymock.errors import CapymockError, InvalidJob, MockDefect, Problem, ScenarioError
 from capymock.scenario.checks import check_disjoint
 from capymock.scenario.loader import check_fault, fault_document, load_scenario
 from capymock.scenario.model import Fault, Scenario
@@ -66,6 +66,8 @@ class FakeApi:
         journal_budget: JournalBudget | None = None,
         handlers: Mapping[str, Callable[..., Any]] | None = None,
         wall: Callable[[], datetime] = wall_clock_now,
+        max_jobs: int = MAX_JOBS,
+        max_body: int = MAX_CONTROL_BODY,
     ) -> None:
         self.spec = spec if isinstance(spec, Spec) else load_spec(spec)
         self.handlers: Mapping[str, Callable[..., Any]] = dict(handlers or {})
@@ -75,6 +77,17 @@ class FakeApi:
         self.any_token = any_token
         self.token = token
         self.control_token = control_token
+        self.max_jobs = max_jobs
+        """The most jobs a load may hold in all (`serve --max-jobs`); more is a `ScenarioError`."""
+        self.max_body = max_body
+        """The largest control request body, in bytes (`serve --max-body`); larger is a 413."""
+        self.admit: Callable[[int, int], None] | None = None
+        """Asked before this API holds more, with the jobs and the bytes of scenario text it would
+        hold (a session's is its server's budget: it raises `OverBudget` to refuse)."""
+        self.held_bytes = 0
+        """Bytes of the scenario text the last load was parsed from."""
+        self.held_jobs = 0
+        """Jobs the last load scripted (some may not exist yet: a first step's `after` delays one)."""
         self._journal_size = journal_size
         self.journal_budget = journal_budget if journal_budget is not None else JournalBudget(journal_bytes)
         """The bytes this mock's journals keep, shared with its sessions' (`journal_bytes`, unless
@@ -142,10 +155,25 @@ class FakeApi:
 
         The clock restarts at the first scenario's `start` (without one: where it is now). The
         default token becomes an organization key of the first scenario's organization. With
-        no scenario, the mock is emptied. A scenario that cannot be loaded raises
-        `ScenarioError` and changes nothing.
+        no scenario, the mock is emptied. A scenario that cannot be loaded (more than `max_jobs`
+        jobs among them) raises `ScenarioError`, and one a session's budget cannot hold
+        `OverBudget`; either changes nothing.
         """
-        parsed = [s if isinstance(s, Scenario) else load_scenario(s, self.spec) for s in scenarios]
+        parsed = [
+            s if isinstance(s, Scenario) else load_scenario(s, self.spec, max_jobs=self.max_jobs)
+            for s in scenarios
+        ]
+        total = sum(len(s.jobs) for s in parsed)
+        if total > self.max_jobs:
+            names = " + ".join(s.name for s in parsed)
+            message = (
+                f"{names}: {total:,} jobs together, more than the {self.max_jobs:,} a load may hold "
+                "(--max-jobs)"
+            )
+            raise ScenarioError([Problem(None, "", message)])
+        size = sum(s.size for s in parsed)
+        if self.admit is not None:
+            self.admit(total, size)
         check_disjoint(parsed)
         clock = self._world.clock
         if self.start == "now":
@@ -160,6 +188,7 @@ class FakeApi:
             self._loaded, self._starts_now, self._restart = parsed, starts_now, _like(clock)
             self._baseline = baseline
             previous, self._world = self._world, self._new_world(baseline)
+            self.held_bytes, self.held_jobs = size, total
         previous.journal.clear()  # its bytes go back to the server's budget
 
     def reset(self) -> None:
@@ -288,11 +317,14 @@ class FakeApi:
             InvalidJob: an unknown field, a value the `Job` schema rejects, a broken
                 lifecycle invariant, an id already in use, a project the mock does not have
                 (with "did you mean"), or a project of another organization.
+            OverBudget: a session whose server's live sessions hold as many jobs as they may.
         """
         if not isinstance(create_project, bool):
             raise InvalidJob(f"create_project is true or false, got {create_project!r}")
         self._check_fields(fields)
         world = self._world
+        if self.admit is not None:
+            self.admit(len(world.store) + 1, self.held_bytes)
         projects, mine = world.store.projects(), world.projects()
         given = {JOB.project: mine[0] if mine else DEFAULT_PROJECT, **fields}
         for role in (JOB.id, JOB.project):

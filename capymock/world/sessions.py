@@ -13,11 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from capymock.errors import CapymockError
+from capymock.core.defaults import SESSION_BYTE_BUDGET, SESSION_JOB_BUDGET
+from capymock.errors import CapymockError, OverBudget
 from capymock.world.fake_api import FakeApi
 
 DEFAULT_TTL = timedelta(minutes=30)
 DEFAULT_LIMIT = 1000
+DEFAULT_JOB_BUDGET = SESSION_JOB_BUDGET
+DEFAULT_BYTE_BUDGET = SESSION_BYTE_BUDGET
 PREFIX = "/s/"
 """Sessions live under `/s/{id}`: the API at `/s/{id}/v1/...`, the control API at `/s/{id}/_capymock/...`."""
 
@@ -39,9 +42,12 @@ class Session:
 class Sessions:
     """The live sessions of one server, at most `limit`, each ended after `ttl` without a request.
 
-    `ttl`, `limit` and `timer` (monotonic seconds: when a session was last used, and when it is
-    idle too long) may be set after it is made, before it serves (`capymock serve` sets the
-    first two; a test may give a clock of its own as the third).
+    `ttl`, `limit`, `job_budget`, `byte_budget` and `timer` (monotonic seconds: when a session
+    was last used, and when it is idle too long) may be set after it is made, before it serves
+    (`capymock serve` sets all but the last; a test may give a clock of its own). A session's
+    load or new job that would take the jobs of all live sessions past `job_budget`, or the
+    bytes of scenario text they were loaded from past `byte_budget`, raises `OverBudget`: the
+    number of sessions does not multiply what a server holds.
     """
 
     def __init__(
@@ -50,9 +56,12 @@ class Sessions:
         *,
         ttl: timedelta = DEFAULT_TTL,
         limit: int = DEFAULT_LIMIT,
+        job_budget: int = DEFAULT_JOB_BUDGET,
+        byte_budget: int = DEFAULT_BYTE_BUDGET,
         timer: Callable[[], float] = time.monotonic,
     ) -> None:
         self._make, self.ttl, self.limit, self.timer = make, ttl, limit, timer
+        self.job_budget, self.byte_budget = job_budget, byte_budget
         self._live: dict[str, Session] = {}
         self._lock = threading.Lock()
 
@@ -75,9 +84,35 @@ class Sessions:
         import secrets  # here: its import (hmac, hashlib) is a twentieth of `serve`'s cold start
 
         session = Session(f"s_{secrets.token_hex(6)}", fake, now, now)
+        fake.admit = lambda jobs, size: self._admit(session, jobs, size)
         with self._lock:
             self._live[session.id] = session
         return session
+
+    def _admit(self, session: Session, jobs: int, size: int) -> None:
+        """Let `session` hold `jobs` jobs loaded from `size` bytes of scenario text, or raise `OverBudget`."""
+        with self._lock:
+            self._purge()
+            others = [s.fake for s in self._live.values() if s is not session]
+        held_jobs = sum(max(len(f.world.store), f.held_jobs) for f in others)
+        held_bytes = sum(f.held_bytes for f in others)
+        if held_jobs + jobs > self.job_budget:
+            crossed = (
+                f"the live sessions hold {held_jobs:,} jobs and this one would hold {jobs:,}: more than "
+                f"the {self.job_budget:,} this server's sessions hold together (--max-session-jobs)"
+            )
+        elif held_bytes + size > self.byte_budget:
+            crossed = (
+                f"the live sessions were loaded from {held_bytes:,} bytes of scenario text and this one "
+                f"from {size:,}: more than the {self.byte_budget:,} this server's sessions hold together "
+                "(--max-session-bytes)"
+            )
+        else:
+            return
+        raise OverBudget(
+            f"{crossed}; end a session (DELETE /_capymock/sessions/ID), let one expire "
+            f"({_minutes(self.ttl)} without a request), or load a smaller scenario"
+        )
 
     def get(self, session_id: str) -> Session | None:
         """The live session `session_id`, touched (its idle time starts again); None if there is none.

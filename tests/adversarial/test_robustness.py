@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 import capymock
+from capymock.web.servers import printable
 from cli_helpers import CAPYMOCK, Served, serving
 from conftest import BREAKS_GET_JOB, ORACLE, SPEC_PATH, http
 
@@ -381,3 +382,12 @@ def test_validate_never_exits_1(tmp_path: Path) -> None:
             timeout=60,
         )
         assert result.returncode in (0, 2) and "Traceback" not in result.stderr, (raw, result.stderr)
+
+
+def test_a_printed_defect_keeps_its_lines_and_escapes_every_other_control_character() -> None:
+    # A crash's message names the request's path, which any page chooses.
+    message = "GET /v1/jobs/\x1b[2J\r\x9b crashed:\nTraceback (most recent call last):\n  ..."
+    assert (
+        printable(message)
+        == "GET /v1/jobs/\\x1b[2J\\x0d\\x9b crashed:\nTraceback (most recent call last):\n  ..."
+    )
