@@ -113,7 +113,8 @@ CASES = [
         "generate_unknown_field.yaml",
         (
             "5:39: jobs[0].state: unknown field 'state' (did you mean 'states'?);"
-            " expected one of: generate, project, states, types, max_attempts, every, seed, durations, retries",
+            " expected one of: generate, project, states, types, max_attempts, every, seed,"
+            " durations, retries",
         ),
     ),
     Case(
