@@ -36,12 +36,16 @@ def text_lines(answer: Mapping[str, Any]) -> list[str]:
     since the one before (`+2s`), then the steps to come (`after 2 reads` where reads decide)."""
     lanes = answer["lanes"]
     width = max((len(lane["job_id"]) for lane in lanes), default=0)
-    return [f"{lane['job_id'].ljust(width)}  {_story(lane)}" for lane in lanes]
+    field = str(answer.get("state_field", "state"))
+    return [f"{lane['job_id'].ljust(width)}  {_story(lane, field)}" for lane in lanes]
 
 
-def _story(lane: Mapping[str, Any]) -> str:
+def _story(lane: Mapping[str, Any], field: str) -> str:
     parts: list[str] = []
     last: datetime | None = None
+    state = lane["job"].get(field)
+    if not lane["changes"] and state is not None:  # its changes are past the history's bound
+        parts.append(f"{state} (its changes are not kept)")
     for change in lane["changes"]:
         at = parse_timestamp(change["at"])
         parts.append(

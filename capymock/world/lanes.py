@@ -47,7 +47,7 @@ class LaneFilter:
 def lanes(world: World, spec: Spec, wanted: LaneFilter) -> dict[str, Any]:
     """The lanes `wanted` names, as of one moment of `world`, with the axis and the filters'
     choices: `{"now", "scenario", "start", "end", "total", "offset", "limit", "projects", "types",
-    "states", "faults", "lanes"}`; each lane `{"job_id", "job", "changes", "reads",
+    "states", "state_field", "faults", "lanes"}`; each lane `{"job_id", "job", "changes", "reads",
     "to_come", "faults"}` (`faults`: indexes into the answer's `faults`). A job its script
     creates later has a lane too, its `job` the fields the script gives (state None)."""
     field = spec.lifecycle.field
@@ -92,6 +92,7 @@ def lanes(world: World, spec: Spec, wanted: LaneFilter) -> dict[str, Any]:
         "projects": sorted({str(job.get(JOB.project)) for job in every}),
         "types": sorted({str(job.get(JOB.type)) for job in every if job.get(JOB.type) is not None}),
         "states": list(spec.lifecycle.states),
+        "state_field": field,
         "faults": [fault.describe() for fault in armed],
         "lanes": [
             {
