@@ -157,6 +157,27 @@ def test_show_text_prints_one_line_a_job(tmp_path: Path) -> None:
     )
 
 
+def test_show_text_says_when_a_jobs_changes_are_past_the_historys_bound(tmp_path: Path) -> None:
+    # 6,000 filler jobs walked through the lifecycle make more changes than a world keeps
+    # (10,000): the newest in time are kept, the oldest jobs' lines say theirs are gone, and
+    # every job has its line (newest first).
+    many = tmp_path / "many.yaml"
+    many.write_text(
+        'name: many\nstart: "2026-01-01T09:00:00Z"\norganization: org_demo\nprojects: [p]\n'
+        "jobs:\n  - {generate: 6000, project: p}\n"
+    )
+    done = show(str(many), "--text")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) == 6000
+    gone = [line for line in lines if line.endswith("(its changes are not kept)")]
+    # Newest first: the jobs whose changes are gone are the oldest (at the cut, jobs that ran at
+    # once may keep their last change).
+    assert lines.index(gone[0]) > len(lines) // 2 and lines[-1] == gone[-1]
+    assert all(" → " not in line for line in gone)
+    assert " → " in lines[0]
+
+
 def test_show_of_a_broken_file_is_one_located_line_and_exit_2(tmp_path: Path) -> None:
     broken = tmp_path / "broken.yaml"
     broken.write_text(SMALL.replace("project: proj_a\n    type: build", "projct: proj_a\n    type: build"))

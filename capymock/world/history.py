@@ -113,8 +113,8 @@ class History:
     """The changes and reads of one world, each bounded; appends take no lock (a deque's are
     atomic), so reading the API stays as fast as it was."""
 
-    def __init__(self, changes: Iterable[Change] = ()) -> None:
-        self._changes: deque[Change] = deque(changes, maxlen=MAX_CHANGES)
+    def __init__(self, changes: Iterable[Change] = (), kept: int | None = MAX_CHANGES) -> None:
+        self._changes: deque[Change] = deque(changes, maxlen=kept)
         self._reads: deque[tuple[datetime, str, Sequence[Job]]] = deque(maxlen=MAX_READS)
 
     def changed(self, job: Job, at: datetime, cause: str, before: Job | None, field: str) -> None:
@@ -127,6 +127,11 @@ class History:
 
     def snapshot(self) -> tuple[Change, ...]:
         return tuple(self._changes)
+
+    def latest(self) -> tuple[Change, ...]:
+        """The newest `MAX_CHANGES` changes by their time, oldest first (a load makes its jobs'
+        pasts in the scenario's order, not in time's: the bound keeps the newest in time)."""
+        return tuple(sorted(self._changes, key=lambda change: change.at)[-MAX_CHANGES:])
 
     def of(self, job_id: str, state_field: str) -> JobHistory:
         """`job_id`'s changes and reads, oldest first."""

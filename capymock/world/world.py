@@ -66,7 +66,7 @@ def plan_baseline(spec: Spec, scenarios: Sequence[Scenario], start: datetime, to
             keyring.add(grant.token, scenario.organization, grant.project)
         for fault in scenario.faults:
             faults.add(fault)
-    history = History()
+    history = History(kept=None)  # every change of the load, its newest kept (`History.latest`)
     timeline = Timeline(spec, store, ManualClock(start), on_error=_never, history=history)
     timeline.start([job for scenario in scenarios for job in scenario.jobs], start)
     name = " + ".join(scenario.name for scenario in scenarios)
@@ -78,7 +78,7 @@ def plan_baseline(spec: Spec, scenarios: Sequence[Scenario], start: datetime, to
         timeline.snapshot(),
         keyring.items(),
         faults.snapshot(),
-        history.snapshot(),
+        history.latest(),
     )
 
 
