@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import re
 
-_UNITS = {"": 1, "B": 1, "KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30}
+_UNITS = {
+    "": 1,
+    "B": 1,
+    "K": 1 << 10,
+    "KB": 1 << 10,
+    "M": 1 << 20,
+    "MB": 1 << 20,
+    "G": 1 << 30,
+    "GB": 1 << 30,
+}
 _SIZE = re.compile(r"\s*(\d{1,15})\s*([KMG]?B?)\s*", re.IGNORECASE)
 EXPECTED = "a size such as 16MB, 512KB or 1048576"
 
