@@ -94,3 +94,13 @@ def test_a_new_version_gives_the_old_ones_bytes_back() -> None:
     memo.put("a", 0, "A", 100)
     memo.put("b", 1, "B", 300)
     assert budget.used == ENTRY_BYTES + 300
+
+
+def test_a_memo_collected_while_the_budget_is_busy_gives_its_bytes_back_without_a_deadlock() -> None:
+    budget = Budget(limit=1 << 20)
+    memo = Memo(budget=budget)
+    memo.put("a", 0, "A", 100)
+    with budget.lock:  # garbage collection may run a finalizer while the lock is held
+        del memo
+        gc.collect()
+    assert budget.used == 0

@@ -29,7 +29,9 @@ class Budget:
     def __init__(self, limit: int = MEMO_BYTES) -> None:
         self.limit = limit
         self.used = 0
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()
+        """Reentrant: a memo collected while the lock is held (garbage collection runs anywhere,
+        its finalizer on the same thread) gives its bytes back under it."""
         self._memos: weakref.WeakSet[Memo] = weakref.WeakSet()
         self.ticks = itertools.count()
         """Moments of use: a memo's latest says how recently it answered."""
