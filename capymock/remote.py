@@ -20,9 +20,9 @@ from capymock.core.expectations import assert_requested
 from capymock.core.job import Job
 from capymock.core.journal import RecordedRequest
 from capymock.core.timestamps import parse_timestamp
-from capymock.errors import CapymockError, MockDefect, Problem, ScenarioError
-from capymock.scenario.loader import bundled_scenarios, fault_document
-from capymock.web.routes import ROUTE, Route, raised
+from capymock.errors import CapymockError, MockDefect, Problem, ScenarioError, SourceLocation
+from capymock.scenario.loader import bundled_scenarios, display_path, fault_document
+from capymock.web.routes import POSTED, ROUTE, Route, raised
 from capymock.world.timeline import Fired
 
 CONTROL = "/_capymock"
@@ -100,21 +100,31 @@ class RemoteMock:
     # -- the session -------------------------------------------------------------------
 
     def load(self, *scenarios: str | Path) -> None:
-        """Replace the mock's state with bundled scenarios (by name), or one scenario file (sent
-        whole, so it need not be on the server's disk).
+        """Replace the mock's state with scenarios named as the server knows them (bundled, served,
+        or files in its folders), or with one scenario file of this machine (sent whole, so it
+        need not be on the server's disk). With none, the mock is emptied.
 
         Raises:
             ScenarioError: a scenario cannot be loaded (the mock keeps its state).
         """
         route = ROUTE["load"]
         bundled = bundled_scenarios()
-        if all(isinstance(s, str) and s in bundled for s in scenarios):
-            self._call(route, route.body(names=list(scenarios)))
+        files = [
+            Path(s) for s in scenarios if not (isinstance(s, str) and s in bundled) and Path(s).is_file()
+        ]
+        if not files:
+            self._call(route, route.body(names=[str(s) for s in scenarios]))
         elif len(scenarios) == 1:
-            text = Path(scenarios[0]).read_text(encoding="utf-8")
-            self._call(route, text.encode(), content_type="application/yaml")
+            path = files[0]
+            text = path.read_text(encoding="utf-8")
+            try:
+                self._call(route, text.encode(), content_type="application/yaml")
+            except ScenarioError as exc:  # located in the file, as the in-process mock says
+                raise ScenarioError(
+                    [_in_file(problem, display_path(path)) for problem in exc.problems]
+                ) from None
         else:
-            message = "a remote mock loads bundled scenarios by name, or one scenario file"
+            message = "a remote mock loads scenarios by name, or one scenario file of this machine"
             raise ScenarioError([Problem(None, "", message)])
 
     def reset(self) -> None:
@@ -298,3 +308,11 @@ def _error(status: int, raw: bytes) -> Exception:
     except ValueError:
         body = {"error": raw.decode("utf-8", "replace")}
     return raised(status, body)
+
+
+def _in_file(problem: Problem, path: str) -> Problem:
+    """`problem` of a posted document, located in the file it was read from."""
+    where = problem.location
+    if where is None or where.path != POSTED:
+        return problem
+    return Problem(SourceLocation(path, where.line, where.column), problem.path, problem.message)

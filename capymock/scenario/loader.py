@@ -82,7 +82,7 @@ def load_scenario(reference: str | Path, spec: Spec, base: Path | None = None) -
     path = find_scenario_file(reference, base)
     try:
         stat = path.stat()
-        return _load_file(str(path), stat.st_mtime_ns, stat.st_size, _display(path), spec)
+        return _load_file(str(path), stat.st_mtime_ns, stat.st_size, display_path(path), spec)
     except OSError as exc:
         raise ScenarioError([Problem(None, "", f"{path}: cannot read: {exc.strerror or exc}")]) from None
 
@@ -173,7 +173,8 @@ def _order(problem: Problem) -> tuple[int, int]:
     return (where.line, where.column) if where else (0, 0)
 
 
-def _display(path: Path) -> str:
+def display_path(path: Path) -> str:
+    """How errors name the scenario file at `path`: relative to the working folder when inside it."""
     try:
         return str(path.resolve().relative_to(Path.cwd()))
     except ValueError:

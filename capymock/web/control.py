@@ -27,7 +27,7 @@ from capymock.scenario.model import Scenario
 from capymock.web.access import Access, simple_content_type
 from capymock.web.answer import Answer, Headers, error, method_not_allowed
 from capymock.web.environ import Environ, header, read_body
-from capymock.web.routes import ROUTES, Route, caught, failure
+from capymock.web.routes import POSTED, ROUTES, Route, caught, failure
 from capymock.world.fake_api import FakeApi
 from capymock.world.sessions import PREFIX as SESSION_PREFIX
 from capymock.world.sessions import Session, Sessions, TooManySessions
@@ -260,13 +260,13 @@ def _scenario(call: _Call) -> Answer:
     fake, body = call.fake, call.body
     request = _names_request(body)
     if isinstance(request, dict) and set(request) <= {"name", "names"} and request:
-        names = request.get("names") or [request.get("name")]
+        names = request["names"] if "names" in request else [request.get("name")]
         if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
             raise _BadBody('expected {"name": "<scenario>"} or {"names": ["<scenario>", ...]}')
         fake.load(*[call.loadable(name) for name in names])
     else:
         text = body.decode("utf-8", "replace")
-        fake.load(parse_scenario(text, fake.spec, source="request body", default_name="posted"))
+        fake.load(parse_scenario(text, fake.spec, source=POSTED, default_name="posted"))
     return _ok(fake.state())
 
 
@@ -565,7 +565,7 @@ def _references(value: Any, call: _Call) -> list[Any]:
     text = value if isinstance(value, str) else json.dumps(value)
     if not isinstance(value, (str, dict)):
         raise _BadBody('"scenario" is a name, a list of names, a YAML document or a JSON object')
-    return [parse_scenario(text, call.fake.spec, source="request body", default_name="session")]
+    return [parse_scenario(text, call.fake.spec, source=POSTED, default_name="session")]
 
 
 def _sessions(call: _Call) -> Answer:

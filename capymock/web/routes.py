@@ -12,6 +12,8 @@ from typing import Any
 
 from capymock.errors import CapymockError, IllegalTransition, InvalidJob, Problem, ScenarioError
 
+POSTED = "request body"
+"""Where a scenario document posted to the control API is said to be, in its problems."""
 ANY_FIELDS = None
 """A body with open fields (a job's, a fault's)."""
 
