@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 
@@ -92,11 +92,10 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         _unreachable(server, str(getattr(exc, "reason", exc)))
 
 
-def _unreachable(server: str, why: str) -> None:
-    pytest.exit(
+def _unreachable(server: str, why: str) -> NoReturn:
+    raise pytest.UsageError(
         f"capymock: --capy-server {server} is not a capymock server this run can reach ({why}); "
-        "start one with `capymock serve` and pass its URL",
-        returncode=pytest.ExitCode.USAGE_ERROR,
+        "start one with `capymock serve` and pass its URL"
     )
 
 
