@@ -86,6 +86,7 @@ def api(handle: Handle, path: str, token: str | None = None) -> Any:
 def test_load_names_the_scenario_its_organization_and_projects(handle: Handle) -> None:
     assert handle.scenario == "retry-then-succeed"
     assert handle.organization_id == "org_demo" == handle.state()["organization"]
+    assert handle.state()["token"] == handle.token
     assert handle.projects() == ["proj_web"]
     listed = api(handle, "/v1/projects/proj_web/jobs?limit=100")
     assert listed.status == 200 and "job_deploy_1" in {job["id"] for job in listed.body["jobs"]}

@@ -243,8 +243,7 @@ def _ok(body: Any, status: int = 200) -> Answer:
 
 
 def _state(call: _Call) -> Answer:
-    """The mock's view, and its default API key (`token`)."""
-    return _ok({**call.fake.state(), "token": call.fake.token})
+    return _ok(call.fake.state())
 
 
 def _reset(call: _Call) -> Answer:
