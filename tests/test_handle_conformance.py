@@ -280,6 +280,13 @@ def test_both_classes_implement_the_protocol_member_for_member() -> None:
 
 
 def test_every_member_of_the_protocol_is_exercised_on_every_handle() -> None:
-    covered = {member for test in globals().values() for member in getattr(test, "covers", ())}
+    tests = [test for test in globals().values() if hasattr(test, "covers")]
+    covered = {member for test in tests for member in test.covers}
     assert sorted(set(MEMBERS) - covered) == []
+    for test in tests:  # a test uses what it says it covers (itself, or through `api`)
+        source = inspect.getsource(test) + (
+            inspect.getsource(api) if "api(handle" in inspect.getsource(test) else ""
+        )
+        unused = [member for member in test.covers if f".{member}" not in source]
+        assert unused == [], f"{test.__name__} covers {unused} but does not use them"
     assert len(KINDS) == 3
