@@ -28,6 +28,7 @@ if _TYPE_CHECKING:
         SourceLocation,
         SpecError,
     )
+    from capymock.handle import Handle
     from capymock.mock import Mock, serve
     from capymock.remote import RemoteMock
     from capymock.scenario.loader import bundled_scenarios, load_scenario, parse_scenario
@@ -41,6 +42,7 @@ _EXPORTS = {
     "CapymockError": "capymock.errors",
     "ContractError": "capymock.errors",
     "Fired": "capymock.world.timeline",
+    "Handle": "capymock.handle",
     "IllegalTransition": "capymock.errors",
     "InvalidJob": "capymock.errors",
     "Job": "capymock.core.job",
@@ -70,6 +72,7 @@ __all__ = [
     "CapymockError",
     "ContractError",
     "Fired",
+    "Handle",
     "IllegalTransition",
     "InvalidJob",
     "Job",

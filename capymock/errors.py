@@ -58,6 +58,17 @@ class Problem:
             "text": str(self),
         }
 
+    @classmethod
+    def from_dict(cls, raw: dict[str, object]) -> Problem:
+        """The problem `to_dict()` wrote."""
+        file, line, column = raw.get("file"), raw.get("line"), raw.get("column")
+        where = None
+        if isinstance(file, str) and file:
+            where = SourceLocation(
+                file, line if isinstance(line, int) else 0, column if isinstance(column, int) else 0
+            )
+        return cls(where, str(raw.get("path", "")), str(raw.get("message", "")))
+
 
 class ScenarioError(CapymockError):
     """A scenario that cannot be loaded. `problems` lists each one with its location."""

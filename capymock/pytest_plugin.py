@@ -12,11 +12,12 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 
 if TYPE_CHECKING:
+    from capymock.handle import Handle
     from capymock.mock import Mock
     from capymock.remote import RemoteMock
 
@@ -66,6 +67,36 @@ def pytest_configure(config: pytest.Config) -> None:
     live = _live(config)
     if live is not None and not live.token:
         raise pytest.UsageError("--capy-base-url needs a token: pass --capy-token or set CAPY_TOKEN")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """With `--capy-server`, the server is asked once, before any test: if it does not answer,
+    the run stops with one line saying so (not one failure per test)."""
+    server = _server(session.config)
+    if server is None or _live(session.config) is not None or hasattr(session.config, "workerinput"):
+        return
+    import json
+    import urllib.error
+    import urllib.request
+
+    url = f"{server}/_capymock/state"
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            answer = json.loads(response.read())
+        if not isinstance(answer, dict) or "clock" not in answer:
+            raise ValueError("it does not answer as a capymock server does")
+    except urllib.error.HTTPError as exc:
+        if exc.code != 401:  # a control token: the sessions will say so
+            _unreachable(server, f"HTTP {exc.code}")
+    except (OSError, ValueError) as exc:
+        _unreachable(server, str(getattr(exc, "reason", exc)))
+
+
+def _unreachable(server: str, why: str) -> NoReturn:
+    raise pytest.UsageError(
+        f"capymock: --capy-server {server} is not a capymock server this run can reach ({why}); "
+        "start one with `capymock serve` and pass its URL"
+    )
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -141,9 +172,10 @@ def _server(config: pytest.Config) -> str | None:
 
 
 @pytest.fixture
-def capy_mock(request: pytest.FixtureRequest, _capy_session: _Session) -> Iterator[Mock | RemoteMock]:
-    """The scriptable mock, reset for this test (to its `capy_scenario` marker's scenarios); with
-    `--capy-server`, a fresh session of its own on that shared server."""
+def capy_mock(request: pytest.FixtureRequest, _capy_session: _Session) -> Iterator[Handle]:
+    """The scriptable mock (a `capymock.Handle`), reset for this test (to its `capy_scenario`
+    marker's scenarios): an in-process `Mock`; with `--capy-server`, a `RemoteMock` on a fresh
+    session of its own on that shared server."""
     live = _live(request.config)
     if live is not None:
         pytest.skip(
@@ -154,9 +186,11 @@ def capy_mock(request: pytest.FixtureRequest, _capy_session: _Session) -> Iterat
     problem = None
     server = _server(request.config)
     mock: Mock | RemoteMock | None = None
+    remote: RemoteMock | None = None
     try:
         paths = _scenario_paths(request)
-        mock = _remote(server, paths) if server else _capy_session.prepare(paths)
+        mock = remote = _remote(server, paths) if server else None
+        mock = mock or _capy_session.prepare(paths)
     except ScenarioError as exc:
         problem = f"capy_scenario: {exc}"
     except CapymockError as exc:
@@ -169,8 +203,8 @@ def capy_mock(request: pytest.FixtureRequest, _capy_session: _Session) -> Iterat
     except MockDefect as exc:
         problem = f"{type(exc).__name__}: {exc}"
     finally:
-        if server:  # a session of its own on the shared server
-            mock.end()  # type: ignore[union-attr]
+        if remote is not None:  # a session of its own on the shared server
+            remote.end()
     if problem is not None:
         pytest.fail(problem, pytrace=False)
 

@@ -1,6 +1,8 @@
-"""`RemoteMock`: a session on a shared `capymock serve`, steered over HTTP with the same handle as
-`Mock` (load, reset, advance, jobs, faults, tokens, the request journal), so many test workers,
-or CI jobs, share one server and never see each other's state."""
+"""`RemoteMock`: a served mock steered over HTTP with the same handle as `Mock`
+(`capymock.handle.Handle`): a session of its own on a shared `capymock serve`, so many test
+workers, or CI jobs, share one server and never see each other's state; or, with `root()`, the
+served mock itself. Every call is a route of `capymock.web.routes`, the table the server
+dispatches on, and every error answer comes back as the exception the in-process mock raises."""
 
 from __future__ import annotations
 
@@ -8,47 +10,69 @@ import contextlib
 import json
 import urllib.error
 import urllib.request
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from capymock.core.auth import mint_session_token
 from capymock.core.durations import parse_duration
 from capymock.core.expectations import assert_requested
+from capymock.core.job import Job
 from capymock.core.journal import RecordedRequest
 from capymock.core.timestamps import parse_timestamp
-from capymock.errors import (
-    CapymockError,
-    IllegalTransition,
-    InvalidJob,
-    MockDefect,
-    OverBudget,
-    Problem,
-    ScenarioError,
-    SourceLocation,
-)
-from capymock.scenario.loader import bundled_scenarios, fault_document
+from capymock.errors import CapymockError, MockDefect, Problem, ScenarioError, SourceLocation
+from capymock.scenario.loader import bundled_scenarios, display_path, fault_document
+from capymock.web.routes import POSTED, ROUTE, Route, raised
+from capymock.world.history import JobHistory
+from capymock.world.timeline import Fired
+
+CONTROL = "/_capymock"
+
+
+class RemoteClock:
+    """A served mock's clock, as `clock` shows it: `now()` asks the server."""
+
+    def __init__(self, mock: RemoteMock) -> None:
+        self._mock = mock
+
+    def now(self) -> datetime:
+        """The mock's current time."""
+        return parse_timestamp(self._mock.clock_state()["now"])
 
 
 class RemoteMock:
-    """A fresh session on the server at `server` (a `capymock serve` URL), loaded with `scenarios`.
+    """A fresh session on the server at `server` (a `capymock serve` URL), loaded with `scenarios`;
+    with `session=False` (or `RemoteMock.root(server)`), the served mock itself.
 
-    `url` is the session's base URL: an app under test needs only that changed. `end()` ends it.
+    `url` is the API's base URL (the session's): an app under test needs only that changed.
+    `end()` ends the session (for the root, it does nothing). `control_token`: the server's
+    `--control-token`, if it has one.
     """
 
     def __init__(
-        self, server: str, *scenarios: str | Path, speed: float | None = None, timeout: float = 30
+        self,
+        server: str,
+        *scenarios: str | Path,
+        speed: float | None = None,
+        timeout: float = 30,
+        session: bool = True,
+        control_token: str | None = None,
     ) -> None:
-        self.server, self.timeout = server.rstrip("/"), timeout
-        body: dict[str, Any] = {}
-        if speed is not None:
-            body["speed"] = speed
-        created = self._call("POST", f"{self.server}/_capymock/sessions", body)
-        self.session_id: str = created["id"]
-        self.url: str = created["base_url"]
-        self.token: str = created["token"]
-        self.control_url: str = created["control_url"]
-        self.expires_at: str = created["expires_at"]
+        self.server, self.timeout, self.control_token = server.rstrip("/"), timeout, control_token
+        self.session_id: str | None = None
+        self.expires_at: str | None = None
+        self.control_url = f"{self.server}{CONTROL}"
+        if session:
+            created = self._call(ROUTE["start_session"], ROUTE["start_session"].body(speed=speed))
+            self.session_id = created["id"]
+            self.url: str = created["base_url"]
+            self._token: str | None = created["token"]
+            self.control_url = created["control_url"]
+            self.expires_at = created["expires_at"]
+        else:
+            if speed is not None:
+                raise TypeError("speed is a session's; the served root keeps the clock it was served with")
+            self.url, self._token = self.server, None
         if scenarios:
             try:
                 self.load(*scenarios)
@@ -56,40 +80,77 @@ class RemoteMock:
                 self.end()
                 raise
 
+    @classmethod
+    def root(cls, server: str, *, timeout: float = 30, control_token: str | None = None) -> RemoteMock:
+        """The served mock itself (not a session): what every client of `server` without a
+        session sees. Its changes are everyone's; `reset()` between tests."""
+        return cls(server, timeout=timeout, session=False, control_token=control_token)
+
+    @property
+    def token(self) -> str:
+        """The default API key (the session's, or the served mock's)."""
+        if self._token is None:
+            return str(self.state()["token"])
+        return self._token
+
+    @property
+    def clock(self) -> RemoteClock:
+        """The mock's clock: `clock.now()`."""
+        return RemoteClock(self)
+
     # -- the session -------------------------------------------------------------------
 
     def load(self, *scenarios: str | Path) -> None:
-        """Replace the session's state with bundled scenarios (by name), or one scenario file (sent
-        whole, so it need not be on the server's disk).
+        """Replace the mock's state with scenarios named as the server knows them (bundled, served,
+        or files in its folders), or with one scenario file of this machine (sent whole, so it
+        need not be on the server's disk). With none, the mock is emptied.
 
         Raises:
-            ScenarioError: a scenario cannot be loaded (the session keeps its state).
+            ScenarioError: a scenario cannot be loaded (the mock keeps its state).
         """
+        route = ROUTE["load"]
         bundled = bundled_scenarios()
-        if all(isinstance(s, str) and s in bundled for s in scenarios):
-            self._control("POST", "scenario", {"names": list(scenarios)})
+        files = [
+            Path(s) for s in scenarios if not (isinstance(s, str) and s in bundled) and Path(s).is_file()
+        ]
+        if not files:
+            self._call(route, route.body(names=[str(s) for s in scenarios]))
         elif len(scenarios) == 1:
-            text = Path(scenarios[0]).read_text(encoding="utf-8")
-            self._control("POST", "scenario", text.encode(), content_type="application/yaml")
+            path = files[0]
+            text = path.read_text(encoding="utf-8")
+            try:
+                self._call(route, text.encode(), content_type="application/yaml")
+            except ScenarioError as exc:  # located in the file, as the in-process mock says
+                raise ScenarioError(
+                    [_in_file(problem, display_path(path)) for problem in exc.problems]
+                ) from None
         else:
-            message = "a remote session loads bundled scenarios by name, or one scenario file"
+            message = "a remote mock loads scenarios by name, or one scenario file of this machine"
             raise ScenarioError([Problem(None, "", message)])
 
     def reset(self) -> None:
         """Back to right after the last load, with an empty journal."""
-        self._control("POST", "reset", {})
+        self._call(ROUTE["reset"], {})
 
     def end(self) -> None:
-        """End the session; its URLs answer 404 from then on."""
+        """End the session; its URLs answer 404 from then on. (The root is never ended.)"""
+        if self.session_id is None:
+            return
+        route = ROUTE["end_session"]
         with contextlib.suppress(KeyError):  # already ended, or expired
-            self._call("DELETE", f"{self.server}/_capymock/sessions/{self.session_id}", None)
+            self._call(route, None, item=self.session_id, control_url=f"{self.server}{CONTROL}")
+
+    def state(self) -> dict[str, Any]:
+        return dict(self._call(ROUTE["state"]))
 
     def projects(self) -> list[str]:
         """The projects of the mock's organization, in the order declared."""
-        return list(self.state()["projects"])
+        return list(self._call(ROUTE["projects"]))
 
-    def state(self) -> dict[str, Any]:
-        return dict(self._control("GET", "state"))
+    def add_project(self, project_id: str, organization_id: str | None = None) -> None:
+        """Declare an (empty) project, by default in the mock's organization."""
+        route = ROUTE["add_project"]
+        self._call(route, route.body(project_id=project_id, organization_id=organization_id))
 
     @property
     def organization_id(self) -> str:
@@ -103,37 +164,46 @@ class RemoteMock:
 
     # -- time --------------------------------------------------------------------------
 
-    def advance(self, duration: timedelta | float | str) -> list[dict[str, Any]]:
-        """Move the session's clock forward; the steps that fired, in order."""
+    def advance(self, duration: timedelta | float | str) -> list[Fired]:
+        """Move the mock's clock forward; the steps that fired, in order."""
+        route = ROUTE["advance"]
         seconds = parse_duration(duration).total_seconds()
-        return list(self._control("POST", "advance", {"seconds": seconds})["fired"])
+        return [Fired(**fired) for fired in self._call(route, route.body(seconds=seconds))]
 
-    def advance_to_next_step(self) -> list[dict[str, Any]]:
-        return list(self._control("POST", "advance", {"to": "next_step"})["fired"])
+    def advance_to_next_step(self) -> list[Fired]:
+        route = ROUTE["advance_to_next_step"]
+        return [Fired(**fired) for fired in self._call(route, route.body(to="next_step"))]
 
     def clock_state(self) -> dict[str, Any]:
-        return dict(self._control("GET", "clock"))
+        return dict(self._call(ROUTE["clock_state"]))
 
     def set_clock(self, *, speed: float | None = None, paused: bool | None = None) -> dict[str, Any]:
-        body = {k: v for k, v in {"speed": speed, "paused": paused}.items() if v is not None}
-        return dict(self._control("POST", "clock", body))
+        route = ROUTE["set_clock"]
+        return dict(self._call(route, route.body(speed=speed, paused=paused)))
 
     # -- jobs, tokens, faults ----------------------------------------------------------
 
-    def add_job(self, **fields: Any) -> dict[str, Any]:
-        return dict(self._control("POST", "jobs", fields)["job"])
+    def add_job(self, *, create_project: bool = False, **fields: Any) -> Job:
+        body = {**fields, "create_project": create_project} if create_project else fields
+        return Job(self._call(ROUTE["add_job"], body))
 
-    def set_state(self, job_id: str, state: str, **fields: Any) -> dict[str, Any]:
-        return dict(self._control("PATCH", f"jobs/{job_id}", {"state": state, **fields})["job"])
+    def set_state(self, job_id: str, state: str, **fields: Any) -> Job:
+        return Job(self._call(ROUTE["set_state"], {"state": state, **fields}, item=job_id))
 
-    def job(self, job_id: str) -> dict[str, Any]:
-        return dict(self._control("GET", f"jobs/{job_id}")["job"])
+    def job(self, job_id: str) -> Job:
+        return Job(self._call(ROUTE["job"], item=job_id))
 
-    def jobs(self) -> list[dict[str, Any]]:
-        return list(self._control("GET", "jobs")["jobs"])
+    def jobs(self) -> list[Job]:
+        return [Job(job) for job in self._call(ROUTE["jobs"])]
 
-    def add_token(self, token: str, *, project: str | None = None) -> str:
-        self._control("POST", "tokens", {"token": token, "project": project})
+    def history(self, job_id: str) -> JobHistory:
+        """What happened to `job_id` (`Mock.history`): its changes, the API's reads of it, and
+        the scripted steps still to come."""
+        return JobHistory.from_dict(self._call(ROUTE["history"], item=job_id))
+
+    def add_token(self, token: str, *, project: str | None = None, organization: str | None = None) -> str:
+        route = ROUTE["add_token"]
+        self._call(route, route.body(token=token, project=project, organization=organization))
         return token
 
     def clerk_token(
@@ -144,7 +214,7 @@ class RemoteMock:
         expires_in: timedelta | float | str = timedelta(hours=1),
         version: int = 2,
     ) -> str:
-        """A Clerk session token valid from the session's now (for `org_id`, default: its organization)."""
+        """A Clerk session token valid from the mock's now (for `org_id`, default: its organization)."""
         state = self.state()
         return mint_session_token(
             organization_id=org_id or state["organization"],
@@ -168,18 +238,19 @@ class RemoteMock:
         self.add_fault(fault_document(method, path, status, times, delay, body))
 
     def add_fault(self, raw: dict[str, Any]) -> None:
-        self._control("POST", "faults", raw)
+        self._call(ROUTE["add_fault"], raw)
 
     # -- requests and defects ------------------------------------------------------------
 
     @property
     def requests(self) -> list[RecordedRequest]:
-        """The requests the session answered (tokens redacted), oldest first: every entry its
+        """The requests the mock answered (tokens redacted), oldest first: every entry its
         journal keeps, read page by page."""
+        route = ROUTE["requests"]
         entries: list[RecordedRequest] = []
         since, epoch = 0, None
         while True:
-            page = self._control("GET", f"requests?limit=1000&since={since}")
+            page = self._call(route, query=f"limit=1000&since={since}")
             if epoch is not None and page["epoch"] != epoch:  # reset meanwhile: read the new journal
                 entries, since, epoch = [], 0, None
                 continue
@@ -189,29 +260,42 @@ class RemoteMock:
                 return entries
 
     def assert_requested(self, method: str, path: str, times: int | None = None, **filters: Any) -> None:
-        """As `Mock.assert_requested`: `AssertionError` listing what the session saw."""
+        """As `Mock.assert_requested`: `AssertionError` listing what the mock saw."""
         __tracebackhide__ = True
         assert_requested(self.requests, method, path, times, **filters)
 
+    def defects(self) -> list[str]:
+        """The defects kept since the last `check()`, oldest first."""
+        return list(self._call(ROUTE["defects"]))
+
     def check(self) -> None:
-        """Raise `MockDefect` if the session broke its own spec or crashed since the last check."""
+        """Raise `MockDefect` if the mock broke its own spec or crashed since the last check."""
         __tracebackhide__ = True
-        defects = self._control("GET", "defects")["defects"]
+        defects = self.defects()
         if defects:
-            self._control("DELETE", "defects", None)
+            self._call(ROUTE["clear_defects"])
             raise MockDefect("\n\n".join(defects))
 
     # -- HTTP --------------------------------------------------------------------------
 
-    def _control(
-        self, method: str, route: str, body: Any = None, *, content_type: str = "application/json"
+    def _call(
+        self,
+        route: Route,
+        body: Any = None,
+        *,
+        item: str = "",
+        query: str = "",
+        content_type: str = "application/json",
+        control_url: str | None = None,
     ) -> Any:
-        return self._call(method, f"{self.control_url}/{route}", body, content_type)
-
-    def _call(self, method: str, url: str, body: Any, content_type: str = "application/json") -> Any:
+        """Call `route` (on `item`, a job or session id); its answer's `route.answer` key, or the
+        whole answer. An error answer is raised as the exception its kind stands for."""
+        url = route.url(control_url or self.control_url, item) + (f"?{query}" if query else "")
         data = body if isinstance(body, bytes) else None if body is None else json.dumps(body).encode()
         headers = {"Content-Type": content_type} if data is not None else {}
-        request = urllib.request.Request(url, data=data, method=method, headers=headers)
+        if self.control_token is not None:
+            headers["Authorization"] = f"Bearer {self.control_token}"
+        request = urllib.request.Request(url, data=data, method=route.method, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 raw = response.read()
@@ -220,31 +304,21 @@ class RemoteMock:
                 raise _error(failure.code, failure.read()) from None
         except urllib.error.URLError as failure:
             raise CapymockError(f"cannot reach the capymock server at {url}: {failure.reason}") from None
-        return json.loads(raw) if raw else None
+        answer = json.loads(raw) if raw else None
+        return answer[route.answer] if route.answer is not None and answer is not None else answer
 
 
 def _error(status: int, raw: bytes) -> Exception:
-    """The error an answer of the control API stands for, as the in-process `Mock` raises it."""
     try:
         body = json.loads(raw)
     except ValueError:
         body = {"error": raw.decode("utf-8", "replace")}
-    message = str(body.get("error", body))
-    if status == 404 and message.startswith("no job"):
-        return KeyError(message)
-    if status == 409 and "legal" in body:
-        return IllegalTransition(body["job_id"], body["from"], body["to"], tuple(body["legal"]))
-    if status == 422 and "problems" in body:
-        return ScenarioError([_problem(p) for p in body["problems"]])
-    if status == 422:
-        return InvalidJob(message)
-    if status == 404 and message.startswith("no session"):
-        return KeyError(message)
-    if status == 503 and "--max-session-" in message:
-        return OverBudget(message)
-    return CapymockError(f"{status}: {message}")
+    return raised(status, body)
 
 
-def _problem(raw: dict[str, Any]) -> Problem:
-    where = SourceLocation(raw["file"], raw["line"], raw["column"]) if raw.get("file") else None
-    return Problem(where, raw.get("path", ""), raw.get("message", ""))
+def _in_file(problem: Problem, path: str) -> Problem:
+    """`problem` of a posted document, located in the file it was read from."""
+    where = problem.location
+    if where is None or where.path != POSTED:
+        return problem
+    return Problem(SourceLocation(path, where.line, where.column), problem.path, problem.message)

@@ -105,6 +105,8 @@ def test_an_illegal_transition_is_a_409(served: capymock.Mock) -> None:
         "from": "pending",
         "to": "succeeded",
         "legal": ["claimed", "cancelled"],
+        "kind": "IllegalTransition",
+        "reason": "",
     }
 
 

@@ -81,4 +81,4 @@ def test_a_job_seen_mid_life_has_its_past_in_its_history(tmp_path) -> None:
 def test_an_unknown_job_has_no_history() -> None:
     with serving(["--quiet"]) as served:
         reply = http(f"{served.url}/_capymock/jobs/job_nope/history")
-    assert (reply.status, reply.body) == (404, {"error": "no job 'job_nope'"})
+    assert (reply.status, reply.body) == (404, {"error": "no job 'job_nope'", "kind": "KeyError"})

@@ -403,3 +403,123 @@ def test_hypothesis_with_the_fixture_as_the_readme_shows(suite: pytest.Pytester)
         """
     )
     suite.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+PERSONA_SUITE = """
+from datetime import timedelta
+
+import pytest
+
+import capymock
+from http_helpers import get
+
+WEB = "capy_live_web_0123456789abcdef"
+
+
+def test_a_job_added_is_served_by_its_id(capy_mock, capy_url, capy_token):
+    job = capy_mock.add_job(type="build")
+    status, body = get(f"{capy_url}/v1/jobs/{job.id}", capy_token)
+    assert status == 200 and body["job"]["type"] == "build"
+
+
+def test_a_project_is_declared_then_listed(capy_mock, capy_url, capy_token):
+    capy_mock.add_project("proj_api")
+    capy_mock.add_job(id="job_api", project_id="proj_api")
+    status, body = get(f"{capy_url}/v1/projects/proj_api/jobs", capy_token)
+    assert status == 200 and [job["id"] for job in body["jobs"]] == ["job_api"]
+    assert "proj_api" in capy_mock.projects()
+
+
+def test_the_clock_moves_only_when_told(capy_mock):
+    before = capy_mock.clock.now()
+    capy_mock.advance("1h")
+    assert capy_mock.clock.now() - before == timedelta(hours=1)
+
+
+@pytest.mark.capy_scenario("retry-then-succeed")
+def test_steps_fire_as_time_passes(capy_mock, capy_url):
+    assert [fired.state for fired in capy_mock.advance("3s")] == ["claimed", "running"]
+    status, body = get(f"{capy_url}/v1/jobs/job_deploy_1", WEB)
+    assert body["job"]["state"] == "running" == capy_mock.job("job_deploy_1")["state"]
+
+
+@pytest.mark.capy_scenario("retry-then-succeed")
+def test_an_illegal_move_is_refused(capy_mock):
+    with pytest.raises(capymock.IllegalTransition) as refused:
+        capy_mock.set_state("job_deploy_1", "succeeded")
+    assert refused.value.legal == ("claimed", "cancelled")
+
+
+def test_an_unknown_job_is_a_key_error(capy_mock):
+    with pytest.raises(KeyError):
+        capy_mock.job("job_nope")
+    with pytest.raises(capymock.InvalidJob):
+        capy_mock.add_job(colour="red")
+
+
+def test_a_fault_answers_once(capy_mock, capy_url, capy_token):
+    job = capy_mock.add_job()
+    capy_mock.fail("GET", "/v1/jobs/{jobID}", status=503, times=1)
+    assert get(f"{capy_url}/v1/jobs/{job.id}", capy_token)[0] == 503
+    assert get(f"{capy_url}/v1/jobs/{job.id}", capy_token)[0] == 200
+
+
+def test_the_requests_are_recorded(capy_mock, capy_url, capy_token):
+    job = capy_mock.add_job()
+    get(f"{capy_url}/v1/jobs/{job.id}", capy_token)
+    capy_mock.assert_requested("GET", f"/v1/jobs/{job.id}", times=1)
+    assert [request.status for request in capy_mock.requests] == [200]
+
+
+def test_more_tokens(capy_mock, capy_url):
+    job = capy_mock.add_job()
+    key = capy_mock.add_token("capy_live_more_0123456789abcdef")
+    assert get(f"{capy_url}/v1/jobs/{job.id}", key)[0] == 200
+    assert get(f"{capy_url}/v1/jobs/{job.id}", capy_mock.clerk_token())[0] == 200
+
+
+def test_the_handle_is_a_capymock_handle(capy_mock):
+    assert isinstance(capy_mock, capymock.Handle)
+    assert capy_mock.scenario is None and capy_mock.jobs() == []
+"""
+
+
+def test_a_suite_written_in_process_passes_unchanged_in_every_mode(suite: pytest.Pytester) -> None:
+    from cli_helpers import serving
+
+    suite.makepyfile(test_persona=PERSONA_SUITE)
+    in_process = suite.runpytest_subprocess("-p", "no:cacheprovider")
+    in_process.assert_outcomes(passed=10)
+    in_workers = suite.runpytest_subprocess("-p", "no:cacheprovider", "-p", "xdist", "-n", "2")
+    in_workers.assert_outcomes(passed=10)
+    with serving(["--quiet"]) as served:
+        remote = suite.runpytest_subprocess("-p", "no:cacheprovider", "--capy-server", served.url)
+        remote.assert_outcomes(passed=10)
+        assert http_get(f"{served.url}/_capymock/sessions")["sessions"] == []  # each ended with its test
+
+
+def http_get(url: str) -> dict[str, object]:
+    import json
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=30) as response:
+        body: dict[str, object] = json.load(response)
+    return body
+
+
+def test_an_unreachable_capy_server_stops_the_run_with_one_line(suite: pytest.Pytester) -> None:
+    import socket
+
+    suite.makepyfile(test_three="\n".join(f"def test_{i}(capy_mock):\n    pass\n" for i in range(3)))
+    with socket.socket() as closed:  # bound, never listening: connections are refused
+        closed.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{closed.getsockname()[1]}"
+        result = suite.runpytest_subprocess("-p", "no:cacheprovider", "--capy-server", url)
+        in_workers = suite.runpytest_subprocess(
+            "-p", "no:cacheprovider", "-p", "xdist", "-n", "2", "--capy-server", url
+        )
+    for run in (result, in_workers):
+        assert run.ret == pytest.ExitCode.USAGE_ERROR
+        output = "\n".join(run.outlines + run.errlines)
+        assert output.count(f"--capy-server {url} is not a capymock server this run can reach") == 1, output
+        assert "passed" not in output and "failed" not in output

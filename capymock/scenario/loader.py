@@ -98,7 +98,7 @@ def load_scenario(
             source = documents.read_file(path)
         except documents.UnreadableFile as exc:
             raise ScenarioError([Problem(None, "", str(exc))]) from None
-    return _load_bytes(source, str(path), _display(path), spec, max_jobs)
+    return _load_bytes(source, str(path), display_path(path), spec, max_jobs)
 
 
 _PARSED: OrderedDict[tuple[str, str, str, Spec, int], Scenario] = OrderedDict()
@@ -228,7 +228,8 @@ def _order(problem: Problem) -> tuple[int, int]:
     return (where.line, where.column) if where else (0, 0)
 
 
-def _display(path: Path) -> str:
+def display_path(path: Path) -> str:
+    """How errors name the scenario file at `path`: relative to the working folder when inside it."""
     try:
         return str(path.resolve().relative_to(Path.cwd()))
     except ValueError:

@@ -16,6 +16,9 @@ import traceback
 from collections.abc import Callable, Iterable
 from urllib.parse import parse_qs
 
+# The module itself, not `from capymock.web import control`, which reads the package's attribute: a
+# stale module once sys.modules is rolled back around an in-process pytest run (pytester).
+import capymock.web.control as control
 from capymock.core.auth import Denied, Principal, UnknownKey
 from capymock.core.job import encode, plain
 from capymock.core.minimal_bodies import minimal_body
@@ -23,7 +26,6 @@ from capymock.core.operations import Operation
 from capymock.core.routing import NoRoute, WrongMethod
 from capymock.core.validation import BadParameter, BodyMismatch
 from capymock.errors import IllegalTransition
-from capymock.web import control
 from capymock.web.access import Access
 from capymock.web.answer import Answer, crashed, error, method_not_allowed
 from capymock.web.environ import (

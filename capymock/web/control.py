@@ -21,12 +21,13 @@ from capymock.core.auth import redact
 from capymock.core.job import encode
 from capymock.core.suggest import did_you_mean
 from capymock.core.timestamps import format_timestamp
-from capymock.errors import CapymockError, IllegalTransition, InvalidJob, OverBudget, Problem, ScenarioError
+from capymock.errors import OverBudget, Problem, ScenarioError
 from capymock.scenario.loader import bundled_scenarios, parse_scenario
 from capymock.scenario.model import Scenario
 from capymock.web.access import Access, simple_content_type
 from capymock.web.answer import Answer, Headers, error, method_not_allowed
 from capymock.web.environ import Environ, header, read_body
+from capymock.web.routes import POSTED, ROUTES, Route, caught, failure
 from capymock.world.fake_api import FakeApi
 from capymock.world.lanes import LANES_LIMIT, MAX_LANES, LaneFilter
 from capymock.world.sessions import PREFIX as SESSION_PREFIX
@@ -135,32 +136,47 @@ def _answer(
     if route == "timeline" and method in ("GET", "HEAD"):  # a page: its data asks for the token
         return _timeline_page()
     if fake.control_token is not None and not _authorized(fake.control_token, environ):
-        return error(401, "the control API needs the control token: 'Authorization: Bearer <control token>'")
+        message = "the control API needs the control token: 'Authorization: Bearer <control token>'"
+        return _error(401, message, "Unauthorized")
     item = _ITEM.match(route)
-    handlers = _ROUTES.get(f"{item.group(1)}/{{id}}{item.group(3) or ''}" if item else route)
+    handlers = _DISPATCH.get(f"{item.group(1)}/{{id}}{item.group(3) or ''}" if item else route)
     if handlers is None:
-        return error(404, f"no control route {PREFIX}/{route[:100]}; routes: {', '.join(_ROUTES)}")
-    handler = handlers.get("GET" if method == "HEAD" else method)
-    if handler is None:
-        return method_not_allowed(method, path, tuple(handlers))
+        return _error(
+            404, f"no control route {PREFIX}/{route[:100]}; routes: {', '.join(_DISPATCH)}", "NoRoute"
+        )
+    chosen = handlers.get("GET" if method == "HEAD" else method)
+    if chosen is None:
+        refused = method_not_allowed(method, path, tuple(handlers))
+        return replace(refused, body={**refused.body, "kind": "MethodNotAllowed"})
+    handler, errors = chosen
     try:
         if method in WRITES:
             _check_body_type(environ)
         body, job_id = _read_body(environ, fake.max_body), item.group(2) if item else ""
         call = _Call(fake, access, body, job_id, environ, sessions, root)
         return handler(call)
+    except errors as exc:  # the kinds of error its route declares (`capymock.web.routes`)
+        return Answer(*failure(exc))
     except _BadBody as exc:
-        return error(400, str(exc))
+        return _error(400, str(exc), "BadBody")
     except _TooLarge as exc:
-        return error(413, str(exc))
-    except OverBudget as exc:
-        return error(503, str(exc))
+        return _error(413, str(exc), "TooLarge")
+    except OverBudget as exc:  # what live sessions hold together: any load or new job may cross it
+        return Answer(*failure(exc))
     except _WrongType as exc:
-        return error(415, str(exc))
+        return _error(415, str(exc), "WrongType")
+    except _Refused as exc:
+        return _error(403, str(exc), "Refused")
     except _NoSessions:
-        return error(404, "sessions are started on the server's own control API, not inside a session")
+        message = "sessions are started on the server's own control API, not inside a session"
+        return _error(404, message, "NoSessions")
     except _UnknownSession as exc:  # raised only where `sessions` is given
-        return error(404, sessions.gone(str(exc)) if sessions is not None else str(exc))
+        return _error(404, sessions.gone(str(exc)) if sessions is not None else str(exc), "KeyError")
+
+
+def _error(status: int, message: str, kind: str) -> Answer:
+    """A control API error: `{"error": message, "kind": kind}` (`capymock.web.routes.ERRORS`)."""
+    return Answer(status, {"error": message, "kind": kind})
 
 
 def _preflight(environ: Environ) -> Answer:
@@ -275,34 +291,16 @@ def _scenario(call: _Call) -> Answer:
     """
     fake, body = call.fake, call.body
     request = _names_request(body)
-    try:
-        if isinstance(request, dict) and set(request) <= {"name", "names"} and request:
-            names = request.get("names") or [request.get("name")]
-            if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
-                raise _BadBody('expected {"name": "<scenario>"} or {"names": ["<scenario>", ...]}')
-            fake.load(*[call.loadable(name) for name in names])
-        else:
-            text = body.decode("utf-8", "replace")
-            posted = parse_scenario(
-                text, fake.spec, source="request body", default_name="posted", max_jobs=fake.max_jobs
-            )
-            fake.load(posted)
-    except _Refused as exc:
-        return error(403, str(exc))
-    except ScenarioError as exc:
-        return _problems(exc)
+    if isinstance(request, dict) and set(request) <= {"name", "names"} and request:
+        names = request["names"] if "names" in request else [request.get("name")]
+        if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+            raise _BadBody('expected {"name": "<scenario>"} or {"names": ["<scenario>", ...]}')
+        fake.load(*[call.loadable(name) for name in names])
+    else:
+        text = body.decode("utf-8", "replace")
+        posted = parse_scenario(text, fake.spec, source=POSTED, default_name="posted", max_jobs=fake.max_jobs)
+        fake.load(posted)
     return _ok(fake.state())
-
-
-def _problems(exc: ScenarioError) -> Answer:
-    count = len(exc.problems)
-    return Answer(
-        422,
-        {
-            "error": f"the scenario has {count} problem{'s' if count != 1 else ''}:\n{exc}",
-            "problems": [p.to_dict() for p in exc.problems],
-        },
-    )
 
 
 def _names_request(body: bytes) -> Any:
@@ -368,17 +366,12 @@ def _is_file(path: Path) -> bool:
 def _advance(call: _Call) -> Answer:
     """`{"seconds": n}`, `{"duration": "5s"}`, or `{"to": "next_step"}`."""
     fake, request = call.fake, _object(call.body)
-    try:
-        if request.get("to") == "next_step":
-            fired = fake.advance_to_next_step()
-        elif "seconds" in request or "duration" in request:
-            fired = fake.advance(request["seconds"] if "seconds" in request else request["duration"])
-        else:
-            raise _BadBody('expected {"seconds": n}, {"duration": "5s"} or {"to": "next_step"}')
-    except ValueError as exc:
-        return error(422, str(exc))
-    except CapymockError as exc:
-        return error(409, str(exc))
+    if request.get("to") == "next_step":
+        fired = fake.advance_to_next_step()
+    elif "seconds" in request or "duration" in request:
+        fired = fake.advance(request["seconds"] if "seconds" in request else request["duration"])
+    else:
+        raise _BadBody('expected {"seconds": n}, {"duration": "5s"} or {"to": "next_step"}')
     return _ok({"now": format_timestamp(fake.clock.now()), "fired": [f.to_dict() for f in fired]})
 
 
@@ -387,25 +380,15 @@ def _jobs(call: _Call) -> Answer:
 
 
 def _add_job(call: _Call) -> Answer:
-    try:
-        job = call.fake.add_job(**_object(call.body, required=False))
-    except InvalidJob as exc:
-        return error(422, str(exc))
-    return _ok({"job": job}, 201)
+    return _ok({"job": call.fake.add_job(**_object(call.body, required=False))}, 201)
 
 
 def _get_job(call: _Call) -> Answer:
-    try:
-        return _ok({"job": call.fake.job(call.job_id)})
-    except KeyError:
-        return error(404, f"no job {call.job_id!r}")
+    return _ok({"job": call.fake.job(call.job_id)})
 
 
 def _job_history(call: _Call) -> Answer:
-    try:
-        return _ok(call.fake.history(call.job_id).to_dict())
-    except KeyError:
-        return error(404, f"no job {call.job_id!r}")
+    return _ok(call.fake.history(call.job_id).to_dict())  # KeyError: a 404 of its kind
 
 
 def _lanes(call: _Call) -> Answer:
@@ -443,23 +426,7 @@ def _patch_job(call: _Call) -> Answer:
     if not isinstance(state, str):
         raise _BadBody(f'expected {{"{name}": "<{name}>", ...fields}}')
     scripted = call.fake.world.timeline.has_script(call.job_id)
-    try:
-        job = call.fake.set_state(call.job_id, state, **fields)
-    except KeyError:
-        return error(404, f"no job {call.job_id!r}")
-    except IllegalTransition as exc:
-        return Answer(
-            409,
-            {
-                "error": str(exc),
-                "job_id": exc.job_id,
-                "from": exc.from_state,
-                "to": exc.to_state,
-                "legal": list(exc.legal),
-            },
-        )
-    except InvalidJob as exc:
-        return error(422, str(exc))
+    job = call.fake.set_state(call.job_id, state, **fields)
     # A job moved by hand leaves its script: say so, so nobody waits for steps that will not come.
     return _ok({"job": job, "script_stopped": scripted})
 
@@ -477,10 +444,7 @@ def _set_clock(call: _Call) -> Answer:
         raise _BadBody('expected {"speed": <number>} and/or {"paused": true|false}')
     if speed is not None and (isinstance(speed, bool) or not isinstance(speed, (int, float))):
         raise _BadBody('expected {"speed": <number>}: 0 pauses, 1 is real time, 10 ten times as fast')
-    try:
-        return _ok(call.fake.set_clock(speed=speed, paused=paused))
-    except ValueError as exc:
-        return error(422, str(exc))
+    return _ok(call.fake.set_clock(speed=speed, paused=paused))
 
 
 def _requests(call: _Call) -> Answer:
@@ -490,7 +454,7 @@ def _requests(call: _Call) -> Answer:
     try:
         since, limit, newest = _poll_parameters(call.environ or {})
     except ValueError as exc:
-        return error(400, str(exc))
+        return _error(400, str(exc), "BadBody")
     page = call.fake.world.journal.page(since, limit, newest=newest)
     entries = reversed(page.entries) if newest else iter(page.entries)
     chosen: list[tuple[int, bytes]] = []
@@ -546,10 +510,7 @@ def _faults(call: _Call) -> Answer:
 
 
 def _add_fault(call: _Call) -> Answer:
-    try:
-        call.fake.add_fault(_object(call.body))
-    except ScenarioError as exc:
-        return Answer(422, {"error": str(exc), "problems": [p.to_dict() for p in exc.problems]})
+    call.fake.add_fault(_object(call.body))
     return _ok({"faults": call.fake.faults.describe()}, 201)
 
 
@@ -563,16 +524,32 @@ def _openapi(call: _Call) -> Answer:
 
 
 def _tokens(call: _Call) -> Answer:
-    """`{"token": "capy_live_...", "project": "proj_web"}` (project optional: organization-wide)."""
+    """`{"token": "capy_live_...", "project": "proj_web"}` (project and organization optional:
+    by default the key is organization-wide, for the mock's organization)."""
     request = _object(call.body)
-    token, project = request.get("token"), request.get("project")
-    if not isinstance(token, str) or (project is not None and not isinstance(project, str)):
-        raise _BadBody('expected {"token": "capy_live_...", "project": "<project id>"}')
-    try:
-        call.fake.add_token(token, project=project)
-    except ValueError as exc:
-        return error(422, str(exc))
+    token, project, organization = request.get("token"), request.get("project"), request.get("organization")
+    if not isinstance(token, str) or not all(
+        v is None or isinstance(v, str) for v in (project, organization)
+    ):
+        raise _BadBody(
+            'expected {"token": "capy_live_...", "project": "<project id>", "organization": "<id>"}'
+        )
+    call.fake.add_token(token, project=project, organization=organization)
     return _ok({"token": redact(token), "project": project}, 201)
+
+
+def _projects(call: _Call) -> Answer:
+    return _ok({"projects": call.fake.projects()})
+
+
+def _add_project(call: _Call) -> Answer:
+    """`{"project_id": "proj_new", "organization_id": "org_x"}` (organization optional: the mock's)."""
+    request = _object(call.body)
+    project, organization = request.get("project_id"), request.get("organization_id")
+    if not isinstance(project, str) or not (organization is None or isinstance(organization, str)):
+        raise _BadBody('expected {"project_id": "<project id>", "organization_id": "<organization id>"}')
+    call.fake.add_project(project, organization)
+    return _ok({"projects": call.fake.projects()}, 201)
 
 
 def _defects(call: _Call) -> Answer:
@@ -631,22 +608,13 @@ def _start_session(call: _Call) -> Answer:
         references = _references(request.get("scenario"), call)
         registry = _registry(call)
         session = registry.create(speed or None)
-    except _Refused as exc:
-        return error(403, str(exc))
-    except ScenarioError as exc:
-        return _problems(exc)
     except TooManySessions as exc:
-        return error(429, str(exc))
-    except ValueError as exc:
-        return error(422, str(exc))
+        return _error(429, str(exc), "TooManySessions")
     try:
         session.fake.load(*references)
-    except ScenarioError as exc:
+    except (ScenarioError, OverBudget):
         registry.end(session.id)
-        return _problems(exc)
-    except OverBudget as exc:
-        registry.end(session.id)
-        return error(503, str(exc))
+        raise
     return _ok(_session_view(call, session), 201)
 
 
@@ -662,11 +630,8 @@ def _references(value: Any, call: _Call) -> list[Any]:
     text = value if isinstance(value, str) else json.dumps(value)
     if not isinstance(value, (str, dict)):
         raise _BadBody('"scenario" is a name, a list of names, a YAML document or a JSON object')
-    return [
-        parse_scenario(
-            text, call.fake.spec, source="request body", default_name="session", max_jobs=call.fake.max_jobs
-        )
-    ]
+    spec, most = call.fake.spec, call.fake.max_jobs
+    return [parse_scenario(text, spec, source=POSTED, default_name="session", max_jobs=most)]
 
 
 def _sessions(call: _Call) -> Answer:
@@ -694,22 +659,55 @@ def _end_session(call: _Call) -> Answer:
     return Answer(204, b"")
 
 
-_ROUTES: dict[str, dict[str, Callable[[_Call], Answer]]] = {
-    "state": {"GET": _state},
-    "reset": {"POST": _reset},
-    "scenario": {"POST": _scenario},
-    "advance": {"POST": _advance},
-    "clock": {"GET": _clock, "POST": _set_clock},
-    "jobs": {"GET": _jobs, "POST": _add_job},
-    "jobs/{id}": {"GET": _get_job, "PATCH": _patch_job},
-    "jobs/{id}/history": {"GET": _job_history},
-    "history": {"GET": _lanes},
-    "timeline": {"GET": _timeline_page},
-    "requests": {"GET": _requests, "DELETE": _clear_requests},
-    "faults": {"GET": _faults, "POST": _add_fault, "DELETE": _clear_faults},
-    "openapi.yaml": {"GET": _openapi},
-    "tokens": {"POST": _tokens},
-    "defects": {"GET": _defects, "DELETE": _clear_defects},
-    "sessions": {"GET": _sessions, "POST": _start_session},
-    "sessions/{id}": {"GET": _get_session, "DELETE": _end_session},
+Handler = Callable[[_Call], Answer]
+HANDLERS: dict[str, Handler] = {
+    "state": _state,
+    "reset": _reset,
+    "load": _scenario,
+    "advance": _advance,
+    "advance_to_next_step": _advance,
+    "clock_state": _clock,
+    "set_clock": _set_clock,
+    "jobs": _jobs,
+    "add_job": _add_job,
+    "job": _get_job,
+    "history": _job_history,
+    "lanes": _lanes,
+    "set_state": _patch_job,
+    "projects": _projects,
+    "add_project": _add_project,
+    "requests": _requests,
+    "clear_requests": _clear_requests,
+    "faults": _faults,
+    "add_fault": _add_fault,
+    "clear_faults": _clear_faults,
+    "openapi": _openapi,
+    "add_token": _tokens,
+    "defects": _defects,
+    "clear_defects": _clear_defects,
+    "sessions": _sessions,
+    "start_session": _start_session,
+    "session": _get_session,
+    "end_session": _end_session,
 }
+"""The handler of each route of `capymock.web.routes.ROUTES`, by the route's name."""
+
+
+def _dispatch(routes: tuple[Route, ...]) -> dict[str, dict[str, tuple[Handler, tuple[type[Exception], ...]]]]:
+    """Path -> method -> (handler, the errors it may raise): the routes one handler answers
+    share it, and the errors of all of them."""
+    table: dict[str, dict[str, tuple[Handler, tuple[type[Exception], ...]]]] = {}
+    for route in routes:
+        handler = HANDLERS[route.name]
+        before = table.setdefault(route.path, {}).get(route.method)
+        if before is not None and before[0] is not handler:
+            raise AssertionError(f"{route.method} {route.path} has two handlers")
+        errors = (*(before[1] if before else ()), *caught(route))
+        table[route.path][route.method] = (handler, tuple(dict.fromkeys(errors)))
+    missing = set(HANDLERS) - {route.name for route in routes}
+    if missing:
+        raise AssertionError(f"handlers without a route: {sorted(missing)}")
+    return table
+
+
+_DISPATCH = _dispatch(ROUTES)

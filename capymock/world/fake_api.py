@@ -588,10 +588,12 @@ class FakeApi:
 
     def state(self) -> dict[str, Any]:
         """The control API's view: clock, scenario, jobs (newest first), their legal next states,
-        pending steps, faults, the last reload error, and the spec's operations by role."""
+        pending steps, faults, the last reload error, the spec's operations by role, and the
+        default API key (`token`)."""
         view = self._world.view()
         return {
             **view,
+            "token": self.token,
             "clock": self.clock_state(),
             "reload_error": self.reload_error,
             "operations": self._operations,

@@ -8,13 +8,13 @@ the job was running; the dashboard's timeline draws the same data.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from capymock.core.job import Job
-from capymock.core.timestamps import format_timestamp
+from capymock.core.timestamps import format_timestamp, parse_timestamp
 
 MAX_CHANGES = 10_000
 """Changes a world keeps, of all its jobs together (scripts, loads and the control API make
@@ -98,7 +98,17 @@ class JobHistory:
 
     def reads_in(self, state: str) -> int:
         """How many reads saw the job in `state` (each read counts the state it was in then)."""
-        return sum(1 for read in self.reads if self.state_at(read.at) == state)
+        return sum(1 for read in self.reads if (read.state or self.state_at(read.at)) == state)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], state_field: str = "state") -> JobHistory:
+        """A history as `to_dict` wrote it (a served mock's, read over HTTP)."""
+        changes = tuple(
+            Change(parse_timestamp(c["at"]), Job(c["job"]), c["cause"], c.get("from"))
+            for c in data["changes"]
+        )
+        reads = tuple(Read(parse_timestamp(r["at"]), r["operation"], r.get("state")) for r in data["reads"])
+        return cls(str(data["job_id"]), changes, reads, state_field, tuple(data.get("to_come", ())))
 
     def to_dict(self) -> dict[str, Any]:
         return {
