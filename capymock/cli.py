@@ -127,6 +127,8 @@ def cli() -> None:
     "--answer-cache",
     default="32MB",
     show_default=True,
+    metavar="SIZE",
+    callback=lambda ctx, param, value: _size(value, "--answer-cache", zero=True),
     help="Memory for remembered answers, shared by the server and all its sessions (0: none); "
     "past it, the answers used least recently are forgotten.",
 )
@@ -142,6 +144,7 @@ def cli() -> None:
     default="16MB",
     show_default=True,
     metavar="SIZE",
+    callback=lambda ctx, param, value: _size(value, "--journal-bytes", zero=True),
     help="Memory for the request journals, shared by the server and all its sessions (0: none); "
     "past it, the oldest entries are dropped first.",
 )
@@ -209,9 +212,9 @@ def serve(
     allow_hosts: tuple[str, ...],
     session_ttl: timedelta,
     max_sessions: int,
-    answer_cache: str,
+    answer_cache: int,
     max_held: int,
-    journal_bytes: str,
+    journal_bytes: int,
     max_session_jobs: int,
     max_session_bytes: int,
     max_jobs: int,
@@ -223,7 +226,6 @@ def serve(
     """Serve the Capy Jobs API from scenarios, until Ctrl-C or SIGTERM."""
     _stop_on_signals()
     from capymock.core import memo
-    from capymock.core.sizes import parse_size
     from capymock.mock import Mock
     from capymock.system.clock import SystemClock
     from capymock.web.access import is_loopback
@@ -236,14 +238,7 @@ def serve(
         parts = urlsplit(origin)
         if parts.scheme not in ("http", "https") or not parts.netloc or parts.path.strip("/"):
             raise CliError(f"--allow-origin {origin!r}: expected an origin such as http://localhost:5173")
-    try:
-        memo.SHARED.limit = 0 if answer_cache.strip() == "0" else parse_size(answer_cache)
-    except ValueError as exc:
-        raise CliError(f"--answer-cache {exc}") from None
-    try:
-        journal_budget = 0 if journal_bytes.strip() == "0" else parse_size(journal_bytes)
-    except ValueError as exc:
-        raise CliError(f"--journal-bytes {exc}") from None
+    memo.SHARED.limit = answer_cache
     references = scenarios or ("demo",)
     folders = [Path(reference).parent for reference in references if Path(reference).is_file()]
     mock = Mock(
@@ -252,7 +247,7 @@ def serve(
         validate=validate,
         any_token=any_token,
         control_token=control_token,
-        journal_bytes=journal_budget,
+        journal_bytes=journal_bytes,
         max_jobs=max_jobs,
         max_body=max_body,
     )
@@ -313,9 +308,12 @@ def _stop_on_signals() -> None:
         signal.signal(signum, signal.default_int_handler)
 
 
-def _size(value: str, option: str) -> int:
+def _size(value: str, option: str, *, zero: bool = False) -> int:
+    """A size option's bytes (`zero`: "0" too, for none)."""
     from capymock.core.sizes import parse_size
 
+    if zero and value.strip() == "0":
+        return 0
     try:
         return parse_size(value)
     except ValueError as exc:
@@ -641,6 +639,8 @@ def _secret(token: str | None, token_env: str) -> str:
     "--max-answer",
     default="16MB",
     show_default=True,
+    metavar="SIZE",
+    callback=lambda ctx, param, value: _size(value, "--max-answer"),
     help="The largest answer the deployment may send (a larger one is a 502, or no answer).",
 )
 @click.option(
@@ -680,7 +680,7 @@ def record(
     host: str,
     port: int,
     timeout: str,
-    max_answer: str,
+    max_answer: int,
     redact: str,
     rename: bool,
     schema_location: str | None,
@@ -695,7 +695,6 @@ def record(
     """
     _stop_on_signals()
     from capymock.core.rates import parse_rate
-    from capymock.core.sizes import parse_size
     from capymock.record.writer import Options
     from capymock.system.specs import load_spec
 
@@ -718,10 +717,6 @@ def record(
         timeout=_duration(timeout, "--timeout").total_seconds(),
     )
     stop_after = _duration(duration, "--duration").total_seconds() if duration else None
-    try:
-        largest = parse_size(max_answer)
-    except ValueError as exc:
-        raise CliError(f"--max-answer {exc}") from None
     folder = Path(output).resolve().parent
     if output != "-" and not (folder.is_dir() and os.access(folder, os.W_OK)):
         raise CliError(f"-o {output}: {folder} is not a folder this user can write in")
@@ -729,7 +724,7 @@ def record(
         if not target:
             raise CliError("--proxy needs --target URL: the deployment to forward to")
         recording = _record_as_proxy(
-            _base_url(target, "--target"), loaded, host, port, options, stop_after, largest
+            _base_url(target, "--target"), loaded, host, port, options, stop_after, max_answer
         )
     else:
         if not base_url or not project_id:
@@ -746,7 +741,7 @@ def record(
             duration=stop_after,
             rate=rate,
             timeout=options.timeout,
-            max_answer=largest,
+            max_answer=max_answer,
         )
         recording = _record_by_polling(watch, loaded)
     return _write_recording(recording, loaded, options, output)

@@ -479,7 +479,7 @@ POLL = ["--base-url", "http://127.0.0.1:1", "--project-id", "p", "-o", "x.yaml"]
         ([*POLL, "--redact", "secrets"], SECRET, "not a job field"),
         ([*POLL, "--interval", "soon"], SECRET, "--interval"),
         ([*POLL, "--rate-limit", "fast"], SECRET, "--rate-limit"),
-        ([*POLL, "--max-answer", "lots"], SECRET, "--max-answer 'lots' is not a size"),
+        ([*POLL, "--max-answer", "lots"], SECRET, "Invalid value for --max-answer: 'lots' is not a size"),
         (["--proxy", "-o", "x.yaml"], None, "--proxy needs --target"),
         ([*POLL[:-1], "missing/x.yaml"], SECRET, "is not a folder this user can write in"),
     ],
