@@ -339,4 +339,6 @@ def test_a_journal_budget_that_is_not_a_size_is_refused() -> None:
         text=True,
         timeout=60,
     )
-    assert result.returncode == 2 and "Invalid value for --journal-bytes: 'lots' is not a size" in result.stderr
+    assert (
+        result.returncode == 2 and "Invalid value for --journal-bytes: 'lots' is not a size" in result.stderr
+    )
