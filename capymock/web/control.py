@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -395,14 +395,8 @@ def _lanes(call: _Call) -> Answer:
     """Every matched job's history in one answer (`world/lanes.py`): `?project=`, `?type=`,
     `?state=` filter, `?offset=` and `?limit=` (default 100, at most 1,000) page; the timeline
     page asks for the lanes it shows."""
-    given = parse_qs((call.environ or {}).get("QUERY_STRING") or "", keep_blank_values=True)
     try:
-        for name, values in given.items():
-            if name not in LANE_PARAMETERS:
-                known = ", ".join(LANE_PARAMETERS)
-                raise ValueError(f"GET {PREFIX}/history takes {known}; not {name[:100]!r}")
-            if len(values) > 1:
-                raise ValueError(f"{name} is given {len(values)} times; give it once")
+        given = _query(call.environ or {}, "history", LANE_PARAMETERS)
         wanted = LaneFilter(
             project=given.get("project", [""])[0] or None,
             type=given.get("type", [""])[0] or None,
@@ -476,19 +470,24 @@ def _requests(call: _Call) -> Answer:
 
 def _poll_parameters(environ: Environ) -> tuple[int, int, bool]:
     """`since`, `limit` and `newest` from a journal poll's query string. Raises ValueError."""
-    given = parse_qs(environ.get("QUERY_STRING") or "", keep_blank_values=True)
-    for name, values in given.items():
-        if name not in POLL_PARAMETERS:
-            known = ", ".join(POLL_PARAMETERS)
-            raise ValueError(f"GET {PREFIX}/requests takes {known}; not {name[:100]!r}")
-        if len(values) > 1:
-            raise ValueError(f"{name} is given {len(values)} times; give it once")
+    given = _query(environ, "requests", POLL_PARAMETERS)
     since = _whole(given, "since", 0, 0, 10**18)
     limit = _whole(given, "limit", POLL_LIMIT, 1, MAX_POLL_LIMIT)
     newest = given.get("newest", ["false"])[0].lower()
     if newest not in ("true", "false", "1", "0"):
         raise ValueError(f"newest is true or false, not {newest[:100]!r}")
     return since, limit, newest in ("true", "1")
+
+
+def _query(environ: Environ, route: str, allowed: Sequence[str]) -> dict[str, list[str]]:
+    """A GET route's query parameters, each one it takes given at most once. Raises ValueError."""
+    given = parse_qs(environ.get("QUERY_STRING") or "", keep_blank_values=True)
+    for name, values in given.items():
+        if name not in allowed:
+            raise ValueError(f"GET {PREFIX}/{route} takes {', '.join(allowed)}; not {name[:100]!r}")
+        if len(values) > 1:
+            raise ValueError(f"{name} is given {len(values)} times; give it once")
+    return given
 
 
 def _whole(given: dict[str, list[str]], name: str, default: int, low: int, high: int) -> int:
