@@ -20,7 +20,8 @@ from capymock.core.durations import parse_duration
 from capymock.core.job import DEFAULT_MAX_ATTEMPTS, compose_job
 from capymock.core.lifecycle import Lifecycle
 from capymock.core.spec import JOB, Spec
-from capymock.core.transitions import shortest_walk
+from capymock.core.transitions import shortest_walk, transition
+from capymock.errors import IllegalTransition
 from capymock.scenario.model import DocPath, ScriptedJob, Step
 
 RUN_TIMES = {"build": 240.0, "deploy": 120.0, "test": 360.0, "migrate": 60.0, "backup": 600.0}
@@ -82,15 +83,34 @@ class _Walks:
         self._found: dict[tuple[str, int | None], tuple[str, ...]] = {}
 
     def to(self, state: str, *, retry: bool, rng: random.Random) -> tuple[str, ...]:
-        """The states a new job enters on its way to `state` (none: it is created there)."""
-        minimal = self._walk(state, None)
-        attempts = minimal.count(self._claim()) if self._claim() else 0
+        """The states a new job enters on its way to `state` (none: it is created there); most
+        that a run may lead to went through the run (a failure mostly fails while running)."""
+        chosen = self._walk(state, None)
+        attempts = chosen.count(self._claim()) if self._claim() else 0
         if retry and attempts < self.max_attempts:
             more = rng.randint(max(attempts, 1) + 1, self.max_attempts)
-            longer = self._walk(state, more)
-            if longer:
-                return longer
-        return minimal
+            chosen = self._walk(state, more) or chosen
+        run = _running(self.lifecycle)
+        if (
+            run
+            and run not in chosen
+            and state in self.lifecycle.transitions.get(run, ())
+            and rng.random() < 0.8
+        ):
+            before = self._walk(run, chosen.count(self._claim()) or None) if self._claim() else ()
+            if before and self._legal((*before, state)):
+                return (*before, state)
+        return chosen
+
+    def _legal(self, walk: tuple[str, ...]) -> bool:
+        """Whether a new job may take `walk` (each move legal, the retry limit kept)."""
+        job: Mapping[str, Any] = self.new
+        try:
+            for state in walk:
+                job = transition(self.lifecycle, job, state, _SAMPLE_TIME)
+        except IllegalTransition:
+            return False
+        return True
 
     def _claim(self) -> str | None:
         """The state whose entry counts an attempt."""
