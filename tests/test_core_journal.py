@@ -307,16 +307,23 @@ def test_the_oldest_entry_of_any_journal_goes_first_even_after_count_drops() -> 
     assert budget.used == 2 * (ENTRY_COST + 2)
 
 
-def test_the_budget_forgets_the_entries_its_journals_let_go() -> None:
+@pytest.mark.parametrize("size", [1, 3])
+def test_the_budget_forgets_the_entries_its_journals_let_go(size: int) -> None:
     budget = JournalBudget(10**9)
-    journal = Journal(size=1, budget=budget)
+    journal = Journal(size=size, budget=budget)
     lengths = []
     for _ in range(200):
         journal.record("GET", "/x", "", 200, {}, None)
         lengths.append(len(budget._order))
-    # Past twice the entries kept (2 while the newest is counted and the oldest not yet let go)
-    # plus 64, the order is rebuilt of those still kept.
-    assert max(lengths) == 2 * 2 + 64 and lengths[2 * 2 + 64] == 2 and lengths[:3] == [1, 2, 3]
+    # Past twice the entries kept (size + 1 while the newest is counted and the oldest not yet let
+    # go) plus 64, the order is rebuilt of those still kept.
+    counted = size + 1
+    assert max(lengths) == 2 * counted + 64 and lengths[2 * counted + 64] == counted
+    assert lengths[:3] == [1, 2, 3]
+    journal.clear()
+    for _ in range(3):
+        journal.record("GET", "/x", "", 200, {}, None)
+    assert len(journal.entries()) == min(3, size) and budget.used == min(3, size) * (ENTRY_COST + 2)
 
 
 def test_entries_and_epochs_are_numbered_in_the_servers_order() -> None:

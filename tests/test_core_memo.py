@@ -188,3 +188,19 @@ def test_a_memo_starts_empty_for_any_version() -> None:
     assert (memo.get("a", -1), memo.get("a", 0)) == (None, None)
     memo.put("a", 0, "A")
     assert (memo.get("a", 0), memo.get("a", -1)) == ("A", None)
+
+
+def test_memos_are_emptied_until_a_large_value_fits() -> None:
+    budget = Budget(limit=3 * ENTRY_BYTES)
+    first, second, third = (Memo(budget=budget) for _ in range(3))
+    first.put("a", 0, "A")
+    second.put("b", 0, "B")
+    third.put("c", 0, "C")
+    third.put("big", 0, "BIG", ENTRY_BYTES)  # two entries' bytes: the first and the second go
+    assert (first.get("a", 0), second.get("b", 0), third.get("c", 0), third.get("big", 0)) == (
+        None,
+        None,
+        "C",
+        "BIG",
+    )
+    assert budget.used == 3 * ENTRY_BYTES
