@@ -281,7 +281,10 @@ def test_a_cut_entry_counts_what_is_kept_of_it() -> None:
     environ = {key: "v" * 1000}
     journal.record("GET", "/" + "p" * 2000, "q" * 3000, 200, environ, None)
     kept_header = len(cut(key)) + len(cut("v" * 1000))
-    assert budget.used == ENTRY_COST + len(cut("/" + "p" * 2000, MAX_PATH)) + MAX_QUERY + HEADER_COST + kept_header
+    assert (
+        budget.used
+        == ENTRY_COST + len(cut("/" + "p" * 2000, MAX_PATH)) + MAX_QUERY + HEADER_COST + kept_header
+    )
 
 
 def test_a_budget_keeps_an_entry_of_exactly_its_bytes() -> None:
@@ -385,7 +388,9 @@ def test_a_page_or_a_budget_out_of_bounds_is_refused_with_its_number() -> None:
 def test_a_header_exactly_at_the_limits_is_kept_whole() -> None:
     journal = Journal()
     key = "HTTP_" + "N" * (MAX_VALUE - 5)
-    journal.record("GET", "/" + "p" * (MAX_PATH - 1), "q=" + "v" * (MAX_QUERY - 2), 200, {key: "v" * MAX_VALUE}, None)
+    journal.record(
+        "GET", "/" + "p" * (MAX_PATH - 1), "q=" + "v" * (MAX_QUERY - 2), 200, {key: "v" * MAX_VALUE}, None
+    )
     (entry,) = journal.entries()
     assert entry.headers == {"N" + "n" * (MAX_VALUE - 6): "v" * MAX_VALUE}
     assert entry.path == "/" + "p" * (MAX_PATH - 1) and CUT_NAME not in entry.query

@@ -155,7 +155,12 @@ def test_memos_are_emptied_least_recently_used_first_by_their_puts() -> None:
     first.put("a", 0, "A")
     third.put("c", 0, "C")
     third.put("d", 0, "D")  # the second put least recently
-    assert (first.get("a", 0), second.get("b", 0), third.get("c", 0), third.get("d", 0)) == ("A", None, "C", "D")
+    assert (first.get("a", 0), second.get("b", 0), third.get("c", 0), third.get("d", 0)) == (
+        "A",
+        None,
+        "C",
+        "D",
+    )
     third.put("e", 0, "E")  # then the first
     assert (first.get("a", 0), third.get("e", 0), budget.used) == (None, "E", 3 * ENTRY_BYTES)
 
