@@ -108,6 +108,13 @@ def test_times_past_the_largest_float_are_read() -> None:
     assert _refused(_token(org_id="org_a", nbf=10**400)) == "session token is not valid yet ('nbf')"
 
 
+def test_times_with_a_fraction_of_a_second_are_read() -> None:
+    token = _token(org_id="org_a", exp=EPOCH + 0.5, nbf=EPOCH - 0.5)
+    assert read_session_token(token, NOW) == Principal("org_a")
+    assert _refused(_token(org_id="org_a", exp=EPOCH - 0.5)) == "session token has expired"
+    assert _refused(_token(org_id="org_a", nbf=EPOCH + 0.5)) == "session token is not valid yet ('nbf')"
+
+
 def test_a_token_without_subject_is_refused() -> None:
     assert _refused(_token(org_id="org_a", sub="")) == "session token has no subject ('sub')"
 

@@ -7,12 +7,16 @@ import pytest
 
 from capymock.core.journal import (
     CUT_NAME,
+    ENTRY_COST,
+    HEADER_COST,
     MAX_HEADERS,
     MAX_PATH,
     MAX_QUERY,
     MAX_VALUE,
     Journal,
     JournalBudget,
+    Page,
+    cut,
     is_secret,
     redact_header,
     redact_query,
@@ -215,3 +219,178 @@ def test_a_journal_is_read_page_by_page() -> None:
 def test_a_budget_is_not_negative() -> None:
     with pytest.raises(ValueError, match="0 or more"):
         JournalBudget(-1)
+
+
+def test_cut_keeps_a_text_of_its_limit_and_marks_what_it_cuts() -> None:
+    assert cut("abc", 3) == "abc"
+    assert cut("abcdef", 2) == "ab…[cut 4 chars]"
+    assert cut("a" * MAX_VALUE) == "a" * MAX_VALUE
+    assert cut("a" * (MAX_VALUE + 1)) == "a" * MAX_VALUE + "…[cut 1 chars]"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "shown"),
+    [
+        ("Authorization", "Bearer    abcdefgh", "Bearer abcd…"),
+        ("Authorization", "Bearer abc def", "Bearer abc …"),
+        ("X-Token", "abcdefgh", "abcd…"),
+        ("Referer", "http://app.test/?x=1?token=abcdefgh", "http://app.test/?x=1?token=abcdefgh"),
+        ("Referer", "http://app.test/?TOKEN=abcdefgh", "http://app.test/?TOKEN=abcd…"),
+        ("Referer", "http://app.test/", "http://app.test/"),
+    ],
+)
+def test_a_header_keeps_its_scheme_and_the_shape_of_its_address(name: str, value: str, shown: str) -> None:
+    assert redact_header(name, value) == shown
+
+
+@pytest.mark.parametrize(
+    ("query", "shown"),
+    [
+        ("TOKEN=abcdefgh", "TOKEN=abcd…"),
+        ("a=1&to%6Ben=abcdefgh", "a=1&to%6Ben=abcd…"),
+        ("a=1&to%6ben=abcdefgh&b=2", "a=1&to%6ben=abcd…&b=2"),
+        ("a%20b=1&api+key=abcdefgh", "a%20b=1&api+key=abcd…"),
+        ("token=abcd=efgh", "token=abcd…"),
+        ("token=%41%42%43%44efgh", "token=ABCD…"),
+        ("token=a+b+cdefgh", "token=a b …"),
+        ("x=%25&limit=2", "x=%25&limit=2"),
+    ],
+)
+def test_a_query_string_is_redacted_by_its_decoded_names(query: str, shown: str) -> None:
+    assert redact_query(query) == shown
+
+
+def test_an_entry_counts_its_text_and_fixed_costs_exactly() -> None:
+    budget = JournalBudget(10**6)
+    journal = Journal(budget=budget)
+    environ = {"HTTP_X_A": "bb", "HTTP_X_CCC": "dddd", "REQUEST_METHOD": "GET"}
+    journal.record("GET", "/v1/jobs/x", "limit=2", 200, environ, None)
+    one = ENTRY_COST + len("/v1/jobs/x") + len("limit=2") + 2 * HEADER_COST + len("HTTP_X_A") + 2
+    one += len("HTTP_X_CCC") + 4
+    assert budget.used == one
+    journal.record("GET", "/", "", 200, {}, None)
+    assert budget.used == one + ENTRY_COST + 1
+    journal.clear()
+    assert budget.used == 0
+
+
+def test_a_cut_entry_counts_what_is_kept_of_it() -> None:
+    budget = JournalBudget(10**6)
+    journal = Journal(budget=budget)
+    key = "HTTP_" + "K" * 300
+    environ = {key: "v" * 1000}
+    journal.record("GET", "/" + "p" * 2000, "q" * 3000, 200, environ, None)
+    kept_header = len(cut(key)) + len(cut("v" * 1000))
+    assert (
+        budget.used
+        == ENTRY_COST + len(cut("/" + "p" * 2000, MAX_PATH)) + MAX_QUERY + HEADER_COST + kept_header
+    )
+
+
+def test_a_budget_keeps_an_entry_of_exactly_its_bytes() -> None:
+    exact = Journal(budget=JournalBudget(ENTRY_COST + 2))
+    exact.record("GET", "/x", "", 200, {}, None)
+    assert [e.path for e in exact.entries()] == ["/x"] and exact.budget.used == ENTRY_COST + 2
+    short = Journal(budget=JournalBudget(ENTRY_COST + 1))
+    short.record("GET", "/x", "", 200, {}, None)
+    assert short.entries() == [] and short.budget.used == 0 and short.page().dropped == 1
+
+
+def test_the_oldest_entry_of_any_journal_goes_first_even_after_count_drops() -> None:
+    budget = JournalBudget(2 * (ENTRY_COST + 2))
+    small, other = Journal(size=1, budget=budget), Journal(budget=budget)
+    small.record("GET", "/a", "", 200, {}, None)
+    small.record("GET", "/b", "", 200, {}, None)  # /a goes: the count bound
+    other.record("GET", "/c", "", 200, {}, None)
+    assert budget.used == 2 * (ENTRY_COST + 2)
+    other.record("GET", "/d", "", 200, {}, None)  # /b goes: the oldest kept
+    assert [e.path for e in small.entries()] == [] and small.page().dropped == 2
+    other.record("GET", "/e", "", 200, {}, None)  # /c goes
+    assert [e.path for e in other.entries()] == ["/d", "/e"] and other.page().dropped == 1
+    assert budget.used == 2 * (ENTRY_COST + 2)
+
+
+@pytest.mark.parametrize("size", [1, 3])
+def test_the_budget_forgets_the_entries_its_journals_let_go(size: int) -> None:
+    budget = JournalBudget(10**9)
+    journal = Journal(size=size, budget=budget)
+    lengths = []
+    for _ in range(200):
+        journal.record("GET", "/x", "", 200, {}, None)
+        lengths.append(len(budget._order))
+    # Past twice the entries kept (size + 1 while the newest is counted and the oldest not yet let
+    # go) plus 64, the order is rebuilt of those still kept.
+    counted = size + 1
+    assert max(lengths) == 2 * counted + 64 and lengths[2 * counted + 64] == counted
+    assert lengths[:3] == [1, 2, 3]
+    journal.clear()
+    for _ in range(3):
+        journal.record("GET", "/x", "", 200, {}, None)
+    assert len(journal.entries()) == min(3, size) and budget.used == min(3, size) * (ENTRY_COST + 2)
+
+
+def test_entries_and_epochs_are_numbered_in_the_servers_order() -> None:
+    budget = JournalBudget()
+    first, second = Journal(budget=budget), Journal(budget=budget)
+    assert (first.epoch, second.epoch, budget.seq) == (1, 2, 2)
+    first.record("GET", "/a", "", 200, {}, None)
+    second.record("GET", "/b", "", 200, {}, None)
+    first.record("GET", "/c", "", 200, {}, None)
+    assert [seq for seq, _ in first.page().entries] == [3, 5]
+    assert [seq for seq, _ in second.page().entries] == [4]
+    first.clear()
+    assert first.epoch == 6 and budget.next_seq() == 7 and budget.seq == 7
+
+
+def test_a_fresh_or_cleared_journal_pages_as_empty() -> None:
+    journal = Journal()
+    assert journal.page() == Page([], False, 0, 0, 0, journal.epoch)
+    journal.record("GET", "/a", "", 200, {}, None)
+    page = journal.page()
+    assert (page.more, page.newest, page.kept, page.dropped) == (False, 2, 1, 0)
+    journal.clear()
+    assert journal.page() == Page([], False, 0, 0, 0, 3)
+
+
+def test_a_cleared_journal_counts_its_drops_again() -> None:
+    journal = Journal(size=1)
+    for _ in range(3):
+        journal.record("GET", "/a", "", 200, {}, None)
+    assert journal.page().dropped == 2
+    journal.clear()
+    journal.record("GET", "/a", "", 200, {}, None)
+    assert journal.page().dropped == 0
+
+
+def test_pages_of_one_entry_and_their_cursors() -> None:
+    journal = Journal()
+    for path in ("/a", "/b", "/c"):
+        journal.record("GET", path, "", 200, {}, None)
+    one = journal.page(limit=1)
+    assert [(seq, e.path) for seq, e in one.entries] == [(2, "/a")] and one.more and one.newest == 4
+    newest = journal.page(limit=1, newest=True)
+    assert [(seq, e.path) for seq, e in newest.entries] == [(4, "/c")] and not newest.more
+    middle = journal.page(since=2, limit=1)
+    assert [(seq, e.path) for seq, e in middle.entries] == [(3, "/b")] and middle.more
+    last = journal.page(since=3, limit=2, newest=True)
+    assert [seq for seq, _ in last.entries] == [4] and not last.more
+    assert journal.page(since=4) == Page([], False, 4, 3, 0, 1)
+
+
+def test_a_page_or_a_budget_out_of_bounds_is_refused_with_its_number() -> None:
+    with pytest.raises(ValueError, match=r"^a page of 0 entries: expected 1 or more$"):
+        Journal().page(limit=0)
+    with pytest.raises(ValueError, match=r"^a journal budget of -1 bytes: expected 0 or more$"):
+        JournalBudget(-1)
+    assert JournalBudget(0).max_bytes == 0
+
+
+def test_a_header_exactly_at_the_limits_is_kept_whole() -> None:
+    journal = Journal()
+    key = "HTTP_" + "N" * (MAX_VALUE - 5)
+    journal.record(
+        "GET", "/" + "p" * (MAX_PATH - 1), "q=" + "v" * (MAX_QUERY - 2), 200, {key: "v" * MAX_VALUE}, None
+    )
+    (entry,) = journal.entries()
+    assert entry.headers == {"N" + "n" * (MAX_VALUE - 6): "v" * MAX_VALUE}
+    assert entry.path == "/" + "p" * (MAX_PATH - 1) and CUT_NAME not in entry.query

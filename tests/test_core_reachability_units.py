@@ -933,3 +933,11 @@ def test_a_blocked_retry_leaves_the_other_moves_open() -> None:
 def test_a_move_that_counts_too_many_leaves_the_other_moves_open() -> None:
     after = job("cancelled", completed_at=at(1), updated_at=at(1))
     assert oracle().join(job(), after).walk == ("pending", "cancelled")
+
+
+def test_a_join_searches_at_most_max_nodes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The walk pending, claimed, running is found among the first 4 nodes of the search."""
+    monkeypatch.setattr(capymock.core.joining, "MAX_NODES", 4)
+    assert oracle().join(job(), running(attempts=1)).walk == ("pending", "claimed", "running")
+    monkeypatch.setattr(capymock.core.joining, "MAX_NODES", 3)
+    assert oracle().join(job(), running(attempts=1)).explained is False

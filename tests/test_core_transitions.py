@@ -10,7 +10,7 @@ import pytest
 
 import capymock
 from capymock.core.lifecycle import Lifecycle
-from capymock.core.transitions import fill_in, legal_targets, shortest_path, transition
+from capymock.core.transitions import _breadth_first, fill_in, legal_targets, shortest_path, transition
 from capymock.errors import IllegalTransition
 
 NOW = "2026-01-01T10:00:00Z"
@@ -119,3 +119,15 @@ def test_a_new_job_without_a_state_starts_in_the_initial_one(lifecycle: Lifecycl
 def test_a_new_running_job_has_walked_there(lifecycle: Lifecycle) -> None:
     job = fill_in(lifecycle, {"attempts": 0}, {"state": "running"}, NOW)
     assert (job["attempts"], job["claimed_by"], job["started_at"]) == (1, "worker-1", NOW)
+
+
+def test_a_search_gives_up_once_its_limit_of_nodes_is_known() -> None:
+    def moves(node: int) -> list[tuple[str, int]]:
+        return [(f"to {node + 1}", node + 1)]
+
+    def arrived(node: int) -> bool:
+        return node == 2
+
+    assert _breadth_first(0, moves, lambda node: node, arrived, limit=2) is None
+    assert _breadth_first(0, moves, lambda node: node, arrived, limit=3) == ["to 1", "to 2"]
+    assert _breadth_first(0, moves, lambda node: node, arrived) == ["to 1", "to 2"]
