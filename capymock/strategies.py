@@ -60,13 +60,18 @@ def jobs(
     if state is not None and state not in lifecycle.states:
         raise ValueError(f"{state!r} is not a state; states: {', '.join(lifecycle.states)}")
     projects = _projects(project_id, mock)
-    organization = organization_id or (mock.organization_id if mock is not None else DEFAULT_ORGANIZATION)
+    organization = _organization(organization_id, mock)
     walked = projects.flatmap(lambda project: _walked_jobs(spec, state, project, organization))
     if not unreachable:
         return walked
     oracle = oracle_for(spec)
     broken = st.tuples(walked, st.data()).map(lambda drawn: _broken(spec, drawn[0], drawn[1]))
     return broken.filter(lambda job: not oracle.explain(job).explained)
+
+
+def _organization(organization_id: str | None, mock: Any) -> str:
+    """The organization a job is drawn in: the one given, `mock`'s, or the default."""
+    return organization_id or (mock.organization_id if mock is not None else DEFAULT_ORGANIZATION)
 
 
 def _projects(project_id: str | None, mock: Any) -> st.SearchStrategy[str]:
@@ -200,7 +205,7 @@ def job_lists(
     if not 0 <= min_size <= max_size:
         raise ValueError(f"need 0 <= min_size <= max_size, got {min_size} and {max_size}")
     spec = spec or load_spec()
-    organization = organization_id or (mock.organization_id if mock is not None else DEFAULT_ORGANIZATION)
+    organization = _organization(organization_id, mock)
     return _projects(project_id, mock).flatmap(
         lambda project: _job_lists(project, organization, min_size, max_size, spec)
     )

@@ -4,7 +4,6 @@ exist, and (where Debian's chromium is installed) renders the demo scenario's jo
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,16 +11,12 @@ from pathlib import Path
 import pytest
 
 import capymock
-from conftest import http
+from conftest import CHROMIUM, http, needs_chromium
 
 PAGE = Path(capymock.__file__).parent / "web" / "dashboard.html"
 TITLE = "capymock dashboard"
 # Quoted path literals in the page's JS: '/_capymock/state', "/_capymock/jobs/" + id, ...
 CONTROL_PATH = re.compile(r"""["'`](/_capymock/[A-Za-z0-9_./{}-]*)["'`]""")
-CHROMIUM = shutil.which("chromium")
-needs_chromium = pytest.mark.skipif(
-    CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install -y chromium)"
-)
 
 
 @pytest.fixture(scope="module")

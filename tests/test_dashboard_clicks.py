@@ -22,26 +22,7 @@ pytestmark = [
     ),
 ]
 
-BROWSER_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 WEB_TOKEN = "capy_live_web_0123456789abcdef"
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=BROWSER_ARGS)
-        yield launched
-        launched.close()
 
 
 def control(served: Served, route: str) -> Any:

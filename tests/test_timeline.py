@@ -4,32 +4,17 @@ retry of `retry-then-succeed`, a session's, a thousand jobs, and `show`'s pages 
 
 from __future__ import annotations
 
-import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from cli_helpers import CAPYMOCK, Served, serving
-from conftest import ROOT, http
+from conftest import ROOT, http, needs_chromium
 
 WEB_TOKEN = "capy_live_web_0123456789abcdef"
 STEPS = ["pending", "claimed", "running", "failed", "pending", "claimed", "running", "succeeded"]
-BROWSER_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-needs_chromium = pytest.mark.skipif(
-    shutil.which("chromium") is None,
-    reason="Debian's chromium is not installed (apt-get install -y chromium)",
-)
 pytestmark = pytest.mark.slow
 
 SMALL = """\
@@ -193,16 +178,6 @@ def test_show_of_a_broken_file_is_one_located_line_and_exit_2(tmp_path: Path) ->
 
 
 # -- in chromium ----------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=BROWSER_ARGS)
-        yield launched
-        launched.close()
 
 
 def lane_states(page: Any, job: str, kind: str = ".bar") -> list[str]:

@@ -3,7 +3,7 @@ from the start, walked through the lifecycle to its state before the start, with
 how long each state lasts (a run by its type), a share of them retried, all deterministic per
 seed. Every one is a walk of the lifecycle, so the oracle explains it.
 
-How long a job stays in a state, by default (`DWELL`): a run (the state a claim leads to next,
+How long a job stays in a state, by default: a run (the state a claim leads to next,
 `running`) by the job's type (`RUN_TIMES`, overridable with `durations: {type: duration}`); any
 other state a few seconds to a minute. Each is drawn between half and one and a half times it.
 """
@@ -27,9 +27,10 @@ from capymock.scenario.model import DocPath, ScriptedJob, Step
 RUN_TIMES = {"build": 240.0, "deploy": 120.0, "test": 360.0, "migrate": 60.0, "backup": 600.0}
 """Typical seconds a job of each type runs; other types run `RUN_TIME`."""
 RUN_TIME = 60.0
-DWELL = {"pending": 20.0, "claimed": 3.0, "failed": 30.0}
-"""Typical seconds a job waits in other states before its next move (any other: `OTHER_DWELL`)."""
-OTHER_DWELL = 5.0
+QUEUED, CLAIMED, BACK_OFF, OTHER_DWELL = 20.0, 3.0, 30.0, 5.0
+"""Typical seconds a job waits before its next move: in the initial state (queued), in the state
+whose entry counts an attempt (claimed, before it runs), in a state a retry leaves (backing off),
+and in any other; each state's part read from `x-lifecycle`, not from its name."""
 RETRIES = 0.15
 """The share of jobs that could have been retried on the way to their state that were."""
 _SAMPLE_TIME = "2026-01-01T00:00:00Z"
@@ -113,9 +114,7 @@ class _Walks:
         return True
 
     def _claim(self) -> str | None:
-        """The state whose entry counts an attempt."""
-        counter = self.lifecycle.retry.counter
-        return next((s for s, e in self.lifecycle.on_enter.items() if counter in e.increment), None)
+        return _claim(self.lifecycle)
 
     def _walk(self, state: str, attempts: int | None) -> tuple[str, ...]:
         key = (state, attempts)
@@ -139,9 +138,9 @@ def _timed(
     squeezed to fit between the job's creation (`age` before the start) and the start."""
     if not walk:
         return ()
-    previous, waits = lifecycle.initial, []
+    previous, waits, running, dwell = lifecycle.initial, [], _running(lifecycle), _dwell(lifecycle)
     for state in walk:
-        typical = run if previous == _running(lifecycle) else DWELL.get(previous, OTHER_DWELL)
+        typical = run if previous == running else dwell.get(previous, OTHER_DWELL)
         waits.append(typical * rng.uniform(0.5, 1.5))
         previous = state
     total, room = sum(waits), age.total_seconds()
@@ -154,8 +153,23 @@ def _timed(
     return tuple(steps)
 
 
+def _claim(lifecycle: Lifecycle) -> str | None:
+    """The state whose entry counts an attempt."""
+    counter = lifecycle.retry.counter
+    return next((s for s, e in lifecycle.on_enter.items() if counter in e.increment), None)
+
+
+def _dwell(lifecycle: Lifecycle) -> dict[str, float]:
+    """How long a job typically waits in the states whose part the lifecycle names."""
+    backing_off = {s for s, targets in lifecycle.transitions.items() if lifecycle.retry.to in targets}
+    dwell = dict.fromkeys(backing_off, BACK_OFF)
+    claim = _claim(lifecycle)
+    if claim is not None:
+        dwell[claim] = CLAIMED
+    return {**dwell, lifecycle.initial: QUEUED}
+
+
 def _running(lifecycle: Lifecycle) -> str:
     """The state a claim leads to next (the run), named by the lifecycle, not by this module."""
-    claim = next((s for s, e in lifecycle.on_enter.items() if lifecycle.retry.counter in e.increment), None)
-    after = lifecycle.transitions.get(claim or "", ())
+    after = lifecycle.transitions.get(_claim(lifecycle) or "", ())
     return next((s for s in after if s not in (lifecycle.retry.to,) and lifecycle.transitions.get(s)), "")

@@ -259,8 +259,7 @@ def _injected(
             environ[HELD] = holds
             raise HeldBack(fault.delay.total_seconds(), fault)
         try:
-            with world.faults.holding():
-                time.sleep(fault.delay.total_seconds())
+            time.sleep(fault.delay.total_seconds())
         finally:
             if holds is not None:
                 holds.give_back()

@@ -128,7 +128,7 @@ class Served:
         return (DELAY_THREADS if self._delaying() else 1) + self.app.holds.count
 
     def _delaying(self) -> bool:
-        """Whether the fake API or one of its sessions holds a request back, or may (a fault's delay)."""
+        """Whether the fake API or one of its sessions has a fault whose delay may hold a request back."""
         live = self.sessions.live() if self.sessions is not None else []
         worlds = [self.fake.world, *(session.fake.world for session in live)]
         return any(world.faults.delaying() for world in worlds)

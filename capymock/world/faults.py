@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import re
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,7 +61,6 @@ class ArmedFaults:
     def __init__(self, armed: Iterable[ArmedFault] = ()) -> None:
         self._lock = threading.Lock()
         self._armed = list(armed)
-        self._holding = 0
 
     def add(self, fault: Fault) -> None:
         with self._lock:
@@ -90,19 +88,9 @@ class ArmedFaults:
         return bool(self._armed)
 
     def delaying(self) -> bool:
-        """Whether a request is held back by a fault's delay, or an armed fault may hold one back."""
-        return self._holding > 0 or any(armed.fault.delay for armed in self._armed)
-
-    @contextlib.contextmanager
-    def holding(self) -> Iterator[None]:
-        """Counts a request as held back (see `delaying`) while in the block."""
-        with self._lock:
-            self._holding += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._holding -= 1
+        """Whether an armed fault may hold a request back (the requests held are the server's
+        `Holds` to count)."""
+        return any(armed.fault.delay for armed in self._armed)
 
     def snapshot(self) -> tuple[ArmedFault, ...]:
         with self._lock:

@@ -8,7 +8,6 @@ Capy API; a `Host` that is not the mock's (DNS rebinding) is refused; signals al
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from cli_helpers import Served, page_server, serving
-from conftest import http
+from conftest import BROWSER_ARGS, CHROMIUM, http, needs_chromium
 
 pytestmark = pytest.mark.slow
 
@@ -201,10 +200,6 @@ def test_serve_started_in_the_background_of_a_script_stops_on_sigint(tmp_path: P
 
 # -- a real browser on another origin ---------------------------------------------------------
 
-CHROMIUM = shutil.which("chromium")
-needs_chromium = pytest.mark.skipif(
-    CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install -y chromium)"
-)
 
 ATTACK_PAGE = """<!doctype html><meta charset="utf-8"><title>elsewhere</title><script>
 async function attempt(what, run) {
@@ -266,14 +261,3 @@ def test_a_page_on_another_origin_can_poll_the_api_but_not_steer_the_mock(
         before["scenario"],
         True,
     )
-
-
-BROWSER_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
